@@ -1,0 +1,54 @@
+"""Provider metadata read by Airflow's ProvidersManager (``apache_airflow_provider`` entry point)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_PACKAGE = "airflow_provider_smtrain"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider description: hooks, operators, sensors, triggers, extra links, connection type."""
+    return {
+        "package-name": "airflow-provider-smtrain",
+        "name": "SageMaker Train (SDK v3)",
+        "description": "Run Amazon SageMaker Python SDK v3 model customization (ModelTrainer, "
+        "HyperparameterTuner, fine-tuning, evaluation) from Airflow 3 DAGs.",
+        "versions": ["0.1.0"],
+        "integrations": [
+            {
+                "integration-name": "Amazon SageMaker Train (SDK v3)",
+                "external-doc-url": "https://sagemaker.readthedocs.io/",
+                "tags": ["aws"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "Amazon SageMaker Train (SDK v3)",
+                "python-modules": [f"{_PACKAGE}.hooks.sagemaker_train"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "Amazon SageMaker Train (SDK v3)",
+                "python-modules": [f"{_PACKAGE}.operators.model_trainer", f"{_PACKAGE}.operators.tuner"],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Amazon SageMaker Train (SDK v3)",
+                "python-modules": [f"{_PACKAGE}.sensors.jobs"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Amazon SageMaker Train (SDK v3)",
+                "python-modules": [f"{_PACKAGE}.triggers.training", f"{_PACKAGE}.triggers.tuning"],
+            }
+        ],
+        "extra-links": [
+            f"{_PACKAGE}.links.sagemaker.TrainingJobLink",
+            f"{_PACKAGE}.links.sagemaker.TuningJobLink",
+            f"{_PACKAGE}.links.sagemaker.TrainingLogsLink",
+        ],
+    }

@@ -1,0 +1,178 @@
+"""Pin every AWS client the SageMaker SDK creates to one boto3 session for the duration of a call.
+
+The SDK ignores the session it is given in many places (module-level ``boto3.client(...)`` calls,
+fresh ``boto3.Session()`` objects, clients created in class bodies at import time, an explicit STS
+endpoint, a telemetry thread; see ``research/SDK_MAP.md`` §2). :func:`sdk_credentials_scope` closes
+all of those holes at once and restores the process afterwards:
+
+* ``boto3.DEFAULT_SESSION`` becomes the hook's session (``boto3.client(...)`` paths);
+* the hook's frozen credentials, region and endpoints are exported to ``os.environ`` (fresh
+  ``boto3.Session()`` paths and clients built without an endpoint);
+* the SDK's cached ``SageMakerClient`` instances are dropped on entry and exit;
+* class-level clients of ``AIRHub`` are replaced with clients of the hook's session;
+* the explicit regional STS endpoint follows the connection's endpoint, when it has one;
+* SDK telemetry is switched off.
+
+The scope holds a process-wide re-entrant lock: two threads of one process never see each other's
+credentials. Airflow runs each task in its own process, so the environment change stays inside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+_LOCK = threading.RLock()
+
+#: Environment variables the scope owns while it is active.
+_MANAGED_ENV = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+)
+
+
+def _service_env_name(service: str) -> str:
+    return "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_").replace(" ", "_")
+
+
+def scope_environment(
+    credentials: Any,
+    region_name: str,
+    endpoint_url: str | None,
+    service_endpoints: Mapping[str, str],
+) -> dict[str, str]:
+    """
+    Environment variables that make a fresh ``boto3.Session()`` equal to the hook's session.
+
+    :param credentials: frozen botocore credentials (``access_key``, ``secret_key``, ``token``).
+    :param region_name: the region of the hook.
+    :param endpoint_url: the connection's global endpoint URL, if any.
+    :param service_endpoints: per-service endpoint URLs from the connection's ``service_config``.
+    """
+    env = {
+        "AWS_ACCESS_KEY_ID": credentials.access_key,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+        "AWS_DEFAULT_REGION": region_name,
+        "AWS_REGION": region_name,
+    }
+    if credentials.token:
+        env["AWS_SESSION_TOKEN"] = credentials.token
+    if endpoint_url:
+        env["AWS_ENDPOINT_URL"] = endpoint_url
+    for service, url in service_endpoints.items():
+        env[_service_env_name(service)] = url
+    return env
+
+
+@contextlib.contextmanager
+def _patched_env(env: Mapping[str, str]) -> Iterator[None]:
+    keys = set(_MANAGED_ENV) | set(env)
+    saved = {key: os.environ.get(key) for key in keys}
+    try:
+        for key in _MANAGED_ENV:
+            os.environ.pop(key, None)
+        os.environ.update(env)
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _patched_attr(target: Any, name: str, value: Any) -> Iterator[None]:
+    missing = object()
+    old = target.__dict__.get(name, missing) if hasattr(target, "__dict__") else getattr(target, name)
+    setattr(target, name, value)
+    try:
+        yield
+    finally:
+        if old is missing:
+            with contextlib.suppress(AttributeError):
+                delattr(target, name)
+        else:
+            setattr(target, name, old)
+
+
+def _reset_sdk_client_cache() -> None:
+    module = sys.modules.get("sagemaker.core.utils.utils")
+    client_cls = getattr(module, "SageMakerClient", None)
+    if client_cls is not None and hasattr(client_cls, "reset"):
+        client_cls.reset()
+
+
+def _sdk_patches(stack: contextlib.ExitStack, boto_session: Any, endpoint_url: str | None) -> None:
+    """Patch the SDK modules that are loaded; modules loaded later are built inside the scope."""
+
+    def _no_telemetry(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    telemetry = sys.modules.get("sagemaker.core.telemetry.telemetry_logging")
+    if telemetry is None:
+        with contextlib.suppress(ImportError):
+            import sagemaker.core.telemetry.telemetry_logging as telemetry
+    if telemetry is not None and hasattr(telemetry, "_send_telemetry_request"):
+        stack.enter_context(_patched_attr(telemetry, "_send_telemetry_request", _no_telemetry))
+
+    if endpoint_url:
+        helper = sys.modules.get("sagemaker.core.helper.session_helper")
+        if helper is not None and hasattr(helper, "sts_regional_endpoint"):
+            stack.enter_context(_patched_attr(helper, "sts_regional_endpoint", lambda region: endpoint_url))
+
+    air_hub_module = sys.modules.get("sagemaker.ai_registry.air_hub")
+    air_hub = getattr(air_hub_module, "AIRHub", None)
+    if air_hub is not None:
+        stack.enter_context(_patched_attr(air_hub, "_sagemaker_client", boto_session.client("sagemaker")))
+        stack.enter_context(_patched_attr(air_hub, "_s3_client", boto_session.client("s3")))
+        if "hubName" in air_hub.__dict__:
+            stack.enter_context(_patched_attr(air_hub, "hubName", None))
+            delattr(air_hub, "hubName")
+
+
+@contextlib.contextmanager
+def sdk_credentials_scope(
+    boto_session: Any,
+    *,
+    endpoint_url: str | None = None,
+    service_endpoints: Mapping[str, str] | None = None,
+) -> Iterator[None]:
+    """
+    Run SageMaker SDK code with every AWS client pinned to ``boto_session``.
+
+    :param boto_session: the ``boto3.session.Session`` built by the Airflow hook.
+    :param endpoint_url: the connection's global endpoint URL (e.g. a local SageMaker), if any.
+    :param service_endpoints: per-service endpoint URLs from the connection, if any.
+    """
+    import boto3
+
+    credentials = boto_session.get_credentials()
+    if credentials is None:
+        raise RuntimeError(
+            "The Airflow AWS connection resolved no credentials; the SageMaker SDK would fall back "
+            "to the process's ambient credentials, which this provider never does."
+        )
+    frozen = credentials.get_frozen_credentials()
+    region = boto_session.region_name
+    if not region:
+        raise ValueError("region_name: the AWS connection or the operator must name a region")
+    env = scope_environment(frozen, region, endpoint_url, service_endpoints or {})
+    with _LOCK, contextlib.ExitStack() as stack:
+        stack.enter_context(_patched_env(env))
+        stack.enter_context(_patched_attr(boto3, "DEFAULT_SESSION", boto_session))
+        _reset_sdk_client_cache()
+        stack.callback(_reset_sdk_client_cache)
+        _sdk_patches(stack, boto_session, endpoint_url)
+        yield

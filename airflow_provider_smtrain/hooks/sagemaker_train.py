@@ -1,0 +1,193 @@
+"""The sync hook: Airflow AWS connection → boto3 session → one shared SageMaker SDK ``Session``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from botocore.exceptions import ClientError
+
+from airflow_provider_smtrain.hooks.credentials import sdk_credentials_scope
+from airflow_provider_smtrain.jobs.kinds import JobKind
+
+if TYPE_CHECKING:
+    import boto3
+
+#: SageMaker SDK config that turns its telemetry off for everything that reads the session's config.
+_SDK_CONFIG: dict[str, Any] = {
+    "SchemaVersion": "1.0",
+    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+}
+
+
+class SageMakerTrainHook(AwsBaseHook):
+    """
+    Interact with SageMaker through the SageMaker Python SDK v3 and boto3, with the connection's credentials.
+
+    Everything one task does shares one boto3 session and one SDK ``Session`` built from the Airflow
+    ``aws`` connection (region, role, verify, botocore config, assume-role and endpoint all come from
+    the amazon provider's :class:`~airflow.providers.amazon.aws.hooks.base_aws.AwsBaseHook`). SDK code
+    must run inside :meth:`sdk_scope`, which pins every client the SDK creates to that session.
+
+    :param default_bucket: S3 bucket the SDK stages code and drivers in (no STS/ListBuckets lookups).
+    :param kwargs: passed to :class:`~airflow.providers.amazon.aws.hooks.base_aws.AwsBaseHook`
+        (``aws_conn_id``, ``region_name``, ``verify``, ``config``).
+    """
+
+    hook_name = "Amazon SageMaker Train (SDK v3)"
+
+    def __init__(self, *, default_bucket: str | None = None, **kwargs: Any) -> None:
+        kwargs["client_type"] = "sagemaker"
+        super().__init__(**kwargs)
+        self.default_bucket = default_bucket
+
+    @cached_property
+    def boto_session(self) -> boto3.session.Session:
+        """The one boto3 session of this hook (built from the Airflow connection, cached)."""
+        return self.get_session(region_name=self.region_name)
+
+    def _service_endpoints(self) -> dict[str, str]:
+        service_config = self.conn_config.extra_config.get("service_config") or {}
+        return {
+            service: cfg["endpoint_url"]
+            for service, cfg in service_config.items()
+            if isinstance(cfg, dict) and cfg.get("endpoint_url")
+        }
+
+    @contextlib.contextmanager
+    def credentials_scope(self) -> Iterator[None]:
+        """Pin every AWS client created inside the block to this hook's session (re-entrant)."""
+        with sdk_credentials_scope(
+            self.boto_session,
+            endpoint_url=self.conn_config.endpoint_url,
+            service_endpoints=self._service_endpoints(),
+        ):
+            yield
+
+    @cached_property
+    def _sdk_session(self) -> Any:
+        from sagemaker.core.helper.session_helper import Session
+
+        return Session(
+            boto_session=self.boto_session,
+            default_bucket=self.default_bucket,
+            sagemaker_config=_SDK_CONFIG,
+        )
+
+    @contextlib.contextmanager
+    def sdk_scope(self) -> Iterator[Any]:
+        """
+        Yield the shared SageMaker SDK ``Session`` with every SDK client pinned to the connection.
+
+        The SDK is imported here, lazily: never at DAG parse time.
+        """
+        with self.credentials_scope():
+            yield self._sdk_session
+
+    # -- plain boto3 operations shared by operators and sensors ------------------------------------
+
+    def describe_job(self, kind: JobKind, job_name: str) -> dict[str, Any]:
+        """
+        Describe one job with the hook's client.
+
+        :param kind: the job kind.
+        :param job_name: the job name.
+        """
+        return getattr(self.sagemaker_client, kind.describe_method)(**{kind.name_param: job_name})
+
+    def find_job(self, kind: JobKind, job_name: str) -> dict[str, Any] | None:
+        """
+        Describe one job, or return ``None`` when SageMaker has no job of that name.
+
+        :param kind: the job kind.
+        :param job_name: the job name.
+        """
+        try:
+            return self.describe_job(kind, job_name)
+        except ClientError as err:
+            if _is_not_found(err):
+                return None
+            raise
+
+    def stop_job(self, kind: JobKind, job_name: str) -> bool:
+        """
+        Ask SageMaker to stop a job; return whether a stop was requested.
+
+        A job that already finished is not an error.
+
+        :param kind: the job kind.
+        :param job_name: the job name.
+        """
+        try:
+            getattr(self.sagemaker_client, kind.stop_method)(**{kind.name_param: job_name})
+        except ClientError as err:
+            if _is_not_found(err) or _is_already_terminal(err):
+                self.log.info("%s %s was not running; nothing to stop", kind.label, job_name)
+                return False
+            raise
+        self.log.info("Requested stop of %s %s", kind.label, job_name)
+        return True
+
+    def list_tuning_children(self, tuning_job_name: str, max_items: int = 100) -> list[dict[str, Any]]:
+        """
+        Training jobs of a tuning job (summaries), at most ``max_items``.
+
+        :param tuning_job_name: the tuning job name.
+        :param max_items: the cap on summaries returned.
+        """
+        paginator = self.sagemaker_client.get_paginator("list_training_jobs_for_hyper_parameter_tuning_job")
+        out: list[dict[str, Any]] = []
+        for page in paginator.paginate(HyperParameterTuningJobName=tuning_job_name):
+            out.extend(page.get("TrainingJobSummaries", []))
+            if len(out) >= max_items:
+                return out[:max_items]
+        return out
+
+    def client(self, service: str) -> Any:
+        """
+        A boto3 client of the hook's session, with the connection's endpoint, config and verify.
+
+        :param service: the boto3 service name.
+        """
+        return self.boto_session.client(
+            service,
+            endpoint_url=self.conn_config.get_service_endpoint_url(service),
+            config=self._get_config(),
+            verify=self.verify,
+        )
+
+    @cached_property
+    def sagemaker_client(self) -> Any:
+        """The SageMaker client of the hook's session (cached)."""
+        return self.client("sagemaker")
+
+    @cached_property
+    def logs_client(self) -> Any:
+        """The CloudWatch Logs client of the hook's session (cached)."""
+        return self.client("logs")
+
+
+def _error_code(err: Any) -> str:
+    return str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def _error_message(err: Any) -> str:
+    return str(getattr(err, "response", {}).get("Error", {}).get("Message", ""))
+
+
+def _is_not_found(err: Any) -> bool:
+    code = _error_code(err)
+    message = _error_message(err).lower()
+    return code in {"ResourceNotFound", "ResourceNotFoundException"} or (
+        code == "ValidationException" and ("not found" in message or "does not exist" in message)
+    )
+
+
+def _is_already_terminal(err: Any) -> bool:
+    message = _error_message(err).lower()
+    return _error_code(err) == "ValidationException" and (
+        "status" in message or "already" in message or "not in progress" in message
+    )

@@ -1,0 +1,45 @@
+"""Deterministic SageMaker job names derived from the task instance that owns the job."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from airflow_provider_smtrain.jobs.kinds import JobKind
+
+_NOT_ALLOWED = re.compile(r"[^a-zA-Z0-9-]+")
+_DASHES = re.compile(r"-+")
+
+
+def task_instance_key(dag_id: str, task_id: str, run_id: str, map_index: int) -> str:
+    """
+    A short stable digest of the task instance identity.
+
+    :param dag_id: the DAG id.
+    :param task_id: the task id.
+    :param run_id: the DAG run id.
+    :param map_index: the map index (-1 for unmapped tasks).
+    """
+    raw = "\x1f".join((dag_id, task_id, run_id, str(map_index)))
+    return hashlib.sha256(raw.encode()).hexdigest()[:10]
+
+
+def job_name(kind: JobKind, prefix: str, ti_key: str, generation: int) -> str:
+    """
+    The job name for one generation of one task instance's job.
+
+    Generation 1 is the first job a task instance submits; a new generation starts only after the
+    previous one ended in failure. The name fits ``kind.max_name_length`` and SageMaker's pattern
+    ``^[a-zA-Z0-9](-*[a-zA-Z0-9])*$``.
+
+    :param kind: the job kind (sets the length limit).
+    :param prefix: a readable prefix, usually the base job name or the task id.
+    :param ti_key: the digest from :func:`task_instance_key`.
+    :param generation: 1 for the first job of the task instance, 2 after one failed, ...
+    """
+    if generation < 1:
+        raise ValueError(f"generation must be >= 1 (got {generation})")
+    suffix = f"-{ti_key}-{generation}"
+    readable = _DASHES.sub("-", _NOT_ALLOWED.sub("-", prefix)).strip("-")
+    readable = readable[: kind.max_name_length - len(suffix)].rstrip("-") or "job"
+    return f"{readable}{suffix}"[: kind.max_name_length]

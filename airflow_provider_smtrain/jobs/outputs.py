@@ -1,0 +1,115 @@
+"""The documented, JSON-native results operators return (and push to XCom).
+
+Every value is a str, int, float, bool, None, list or dict of those. Datetimes are ISO 8601 strings.
+No describe dumps: only what a downstream task needs. The schema is documented in ``docs/outputs.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, console_url, log_console_url
+
+
+def iso(value: Any) -> str | None:
+    """
+    A datetime (or an already formatted string) as an ISO 8601 string.
+
+    :param value: a ``datetime``, a string or ``None``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _number(value: Any) -> int | float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return int(number) if number.is_integer() and not isinstance(value, float) else number
+
+
+def training_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
+    """
+    The result of a training job, built from ``DescribeTrainingJob``.
+
+    :param describe: the DescribeTrainingJob response.
+    :param region: the AWS region of the job.
+    """
+    name = describe["TrainingJobName"]
+    metrics = {
+        item["MetricName"]: float(item["Value"])
+        for item in describe.get("FinalMetricDataList") or []
+        if "MetricName" in item and "Value" in item
+    }
+    return {
+        "kind": TRAINING.name,
+        "job_name": name,
+        "job_arn": describe.get("TrainingJobArn"),
+        "status": describe.get("TrainingJobStatus"),
+        "secondary_status": describe.get("SecondaryStatus"),
+        "failure_reason": describe.get("FailureReason"),
+        "model_artifacts": (describe.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
+        "output_path": (describe.get("OutputDataConfig") or {}).get("S3OutputPath"),
+        "final_metrics": metrics,
+        "billable_seconds": _number(describe.get("BillableTimeInSeconds")),
+        "training_seconds": _number(describe.get("TrainingTimeInSeconds")),
+        "creation_time": iso(describe.get("CreationTime")),
+        "training_start_time": iso(describe.get("TrainingStartTime")),
+        "training_end_time": iso(describe.get("TrainingEndTime")),
+        "last_modified_time": iso(describe.get("LastModifiedTime")),
+        "console_url": console_url(TRAINING, name, region),
+        "logs_url": log_console_url(name, region),
+    }
+
+
+def _counters(raw: dict[str, Any] | None) -> dict[str, int]:
+    return {key: int(value) for key, value in (raw or {}).items()}
+
+
+def _best_training_job(best: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not best:
+        return None
+    objective = best.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
+    value = objective.get("Value")
+    return {
+        "job_name": best.get("TrainingJobName"),
+        "job_arn": best.get("TrainingJobArn"),
+        "status": best.get("TrainingJobStatus"),
+        "hyperparameters": {str(k): str(v) for k, v in (best.get("TunedHyperParameters") or {}).items()},
+        "objective_metric": objective.get("MetricName"),
+        "objective_value": None if value is None else float(value),
+        "training_start_time": iso(best.get("TrainingStartTime")),
+        "training_end_time": iso(best.get("TrainingEndTime")),
+    }
+
+
+def tuning_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
+    """
+    The result of a hyperparameter tuning job, built from ``DescribeHyperParameterTuningJob``.
+
+    :param describe: the DescribeHyperParameterTuningJob response.
+    :param region: the AWS region of the job.
+    """
+    name = describe["HyperParameterTuningJobName"]
+    config = describe.get("HyperParameterTuningJobConfig") or {}
+    objective = config.get("HyperParameterTuningJobObjective") or {}
+    return {
+        "kind": TUNING.name,
+        "job_name": name,
+        "job_arn": describe.get("HyperParameterTuningJobArn"),
+        "status": describe.get("HyperParameterTuningJobStatus"),
+        "failure_reason": describe.get("FailureReason"),
+        "strategy": config.get("Strategy"),
+        "objective": {"metric_name": objective.get("MetricName"), "type": objective.get("Type")},
+        "best_training_job": _best_training_job(describe.get("BestTrainingJob")),
+        "training_job_counters": _counters(describe.get("TrainingJobStatusCounters")),
+        "objective_counters": _counters(describe.get("ObjectiveStatusCounters")),
+        "creation_time": iso(describe.get("CreationTime")),
+        "end_time": iso(describe.get("HyperParameterTuningEndTime")),
+        "last_modified_time": iso(describe.get("LastModifiedTime")),
+        "console_url": console_url(TUNING, name, region),
+    }

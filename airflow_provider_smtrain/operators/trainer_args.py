@@ -1,0 +1,56 @@
+"""Argument helpers shared by the operators that build a ``ModelTrainer``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+#: The ModelTrainer arguments, in the order the operators accept them (all templated).
+TRAINER_FIELDS: tuple[str, ...] = (
+    "role",
+    "output_path",
+    "training_image",
+    "algorithm_name",
+    "compute",
+    "source_code",
+    "input_data",
+    "hyperparameters",
+    "environment",
+    "stopping_condition",
+    "checkpoint",
+    "networking",
+    "distributed",
+    "tags",
+    "base_job_name",
+    "metric_definitions",
+    "training_input_mode",
+)
+
+
+def s3_bucket(uri: str | None) -> str | None:
+    """
+    The bucket of an ``s3://bucket/key`` URI, or None.
+
+    :param uri: an S3 URI.
+    """
+    if not uri or not uri.startswith("s3://"):
+        return None
+    return uri[5:].split("/", 1)[0] or None
+
+
+def resolve_source_dir(source_code: Any, base_folder: str | None) -> Any:
+    """
+    Resolve a relative local ``source_dir`` against the DAG file's folder.
+
+    :param source_code: the ``source_code`` argument (a dict, an SDK object, or a JSON string).
+    :param base_folder: the folder of the DAG file, if known.
+    """
+    if not isinstance(source_code, dict) or not base_folder:
+        return source_code
+    source_dir = source_code.get("source_dir")
+    if not isinstance(source_dir, str) or source_dir.startswith("s3://") or os.path.isabs(source_dir):
+        return source_code
+    candidate = os.path.join(base_folder, source_dir)
+    if os.path.isdir(candidate):
+        return {**source_code, "source_dir": candidate}
+    return source_code

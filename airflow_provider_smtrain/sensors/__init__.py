@@ -1,0 +1,1 @@
+"""Deferrable sensors for SageMaker jobs."""

@@ -1,0 +1,137 @@
+"""Deferrable sensors for SageMaker jobs started elsewhere (another DAG, a notebook, a pipeline)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.sdk.bases.sensor import PokeReturnValue
+from airflow.sdk.configuration import conf
+
+from airflow_provider_smtrain.exceptions import SageMakerJobFailed
+from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
+from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind, Outcome, outcome_of
+from airflow_provider_smtrain.jobs.outputs import training_result, tuning_result
+from airflow_provider_smtrain.operators.events import check_event
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
+    """
+    Wait for a SageMaker job that this task did not start; return its result when it completes.
+
+    The sensor never stops the job it watches. A failed or stopped job fails the sensor with the
+    job's failure reason.
+
+    :param job_name: the name of the job to wait for.
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``, True when unset).
+    :param poke_interval: seconds between status reads.
+    :param aws_conn_id: the Airflow ``aws`` connection.
+    :param region_name: AWS region; overrides the connection's region.
+    :param verify: whether to verify SSL certificates, or a CA bundle path.
+    :param botocore_config: botocore client configuration as a dict.
+    """
+
+    aws_hook_class = SageMakerTrainHook
+    job_kind: ClassVar[JobKind]
+    result_of: ClassVar[Callable[[dict[str, Any], str], dict[str, Any]]]
+    template_fields: Sequence[str] = aws_template_fields("job_name")
+
+    def __init__(
+        self,
+        *,
+        job_name: str,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=True),
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("poke_interval", 30)
+        super().__init__(**kwargs)
+        self.job_name = job_name
+        self.deferrable = deferrable
+
+    @property
+    def _region(self) -> str:
+        return str(self.hook.region_name or self.hook.boto_session.region_name)
+
+    def _judge(self, describe: dict[str, Any]) -> dict[str, Any] | None:
+        outcome = outcome_of(self.job_kind, describe.get(self.job_kind.status_key))
+        if outcome is Outcome.RUNNING:
+            return None
+        if outcome is Outcome.SUCCEEDED:
+            return type(self).result_of(describe, self._region)
+        reason = describe.get("FailureReason") or "no failure reason given"
+        status = describe.get(self.job_kind.status_key)
+        raise SageMakerJobFailed(f"SageMaker {self.job_kind.label} {self.job_name} ended {status}: {reason}")
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        """Read the job's status once."""
+        result = self._judge(self.hook.describe_job(self.job_kind, self.job_name))
+        return False if result is None else PokeReturnValue(is_done=True, xcom_value=result)
+
+    def execute(self, context: Context) -> Any:
+        """Check once, then defer to the triggerer (or poke in the worker when not deferrable)."""
+        if not self.deferrable:
+            return super().execute(context)
+        result = self._judge(self.hook.describe_job(self.job_kind, self.job_name))
+        if result is not None:
+            return result
+        from airflow_provider_smtrain.triggers import trigger_for
+
+        deadline = time.time() + float(self.timeout) if self.timeout else None
+        self.defer(
+            trigger=trigger_for(
+                self.job_kind,
+                job_name=self.job_name,
+                aws_conn_id=self.aws_conn_id,
+                region_name=self._region,
+                verify=self.verify,
+                botocore_config=self.botocore_config,
+                poll_interval=float(self.poke_interval),
+                deadline=deadline,
+                stop_on_deadline=False,
+                stop_on_kill=False,
+            ),
+            method_name="execute_complete",
+            timeout=None if deadline is None else timedelta(seconds=float(self.timeout) + 300),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """
+        Resume after the trigger fired; return the job's result.
+
+        :param context: the task context.
+        :param event: the trigger event payload.
+        """
+        check_event(event, self.job_kind)
+        result = self._judge(self.hook.describe_job(self.job_kind, self.job_name))
+        if result is None:
+            raise SageMakerJobFailed(f"{self.job_kind.label} {self.job_name} is still running after the trigger fired")
+        return result
+
+
+class TrainingJobSensor(SageMakerJobSensor):
+    """
+    Wait for a SageMaker training job started elsewhere; return the training result (``docs/outputs.md``).
+
+    :param job_name: the training job name.
+    """
+
+    job_kind = TRAINING
+    result_of = staticmethod(training_result)
+
+
+class TuningJobSensor(SageMakerJobSensor):
+    """
+    Wait for a SageMaker hyperparameter tuning job started elsewhere; return the tuning result.
+
+    :param job_name: the tuning job name.
+    """
+
+    job_kind = TUNING
+    result_of = staticmethod(tuning_result)
