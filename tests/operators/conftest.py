@@ -1,0 +1,66 @@
+"""Fixtures for running operators in-process against the local SageMaker."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.operators.runner import FakeTI, MemoryStateStore
+
+CONNECTION_ACCESS_KEY = "AKIACONNECTIONKEY001"
+REPO = Path(__file__).resolve().parents[2]
+SOURCE_DIR = str(REPO / "example_dags" / "model_trainer_src")
+
+
+@dataclass
+class Env:
+    sm: Any
+    conn_id: str
+    bucket: str
+    role_arn: str
+
+    def trainer_args(self, **overrides: Any) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "role": self.role_arn,
+            "training_image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/train:latest",
+            "output_path": f"s3://{self.bucket}/models",
+            "source_code": {"source_dir": SOURCE_DIR, "entry_script": "train.py"},
+            "input_data": {"train": f"s3://{self.bucket}/data/train/"},
+            "hyperparameters": {"epochs": 20},
+            "metric_definitions": [{"name": "train:loss", "regex": "train:loss=([0-9\\.]+)"}],
+        }
+        args.update(overrides)
+        return args
+
+
+@pytest.fixture
+def env(local_sagemaker: Any, monkeypatch: pytest.MonkeyPatch) -> Env:
+    sm = local_sagemaker
+    sm.configure(training_seconds=1.0, tuning_seconds=1.5, stop_seconds=0.3)
+    bucket = "smtrain-test"
+    sm.create_bucket(bucket)
+    sm.put_object(bucket, "data/train/train.csv", b"x,y\n0,1\n1,3\n2,5\n3,7\n")
+    role_arn = sm.create_role("SageMakerTrainingRole")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTRAIN_LOCAL",
+        sm.airflow_connection_json(access_key_id=CONNECTION_ACCESS_KEY, secret_access_key="connection-secret"),
+    )
+    return Env(sm=sm, conn_id="smtrain_local", bucket=bucket, role_arn=role_arn)
+
+
+@pytest.fixture
+def store() -> MemoryStateStore:
+    return MemoryStateStore()
+
+
+@pytest.fixture
+def ti() -> FakeTI:
+    return FakeTI()
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)

@@ -1,0 +1,70 @@
+"""Run an operator in-process the way a worker and a triggerer would, with an in-memory task_state_store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from airflow.sdk.exceptions import TaskDeferred
+from airflow.triggers.base import BaseTrigger
+from airflow.utils.module_loading import import_string
+
+
+class MemoryStateStore:
+    """The subset of ``TaskStateStoreAccessor`` operators use, kept in a dict (values JSON round-tripped)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return json.loads(self.data[key]) if key in self.data else default
+
+    def set(self, key: str, value: Any, *, retention: Any = None) -> None:
+        self.data[key] = json.dumps(value)
+
+
+@dataclass
+class FakeTI:
+    dag_id: str = "dag"
+    task_id: str = "train"
+    run_id: str = "manual__2026-01-01"
+    map_index: int = -1
+    try_number: int = 1
+    start_date: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    xcoms: dict[str, Any] = field(default_factory=dict)
+
+    def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
+        json.dumps(value)  # XCom values must be JSON-native
+        self.xcoms[key] = value
+
+
+def make_context(ti: FakeTI, store: MemoryStateStore | None) -> dict[str, Any]:
+    return {"ti": ti, "task_instance": ti, "task_state_store": store, "params": {}}
+
+
+def rebuild_trigger(trigger: BaseTrigger) -> BaseTrigger:
+    """Serialize a trigger and build it again from the payload, as the triggerer does."""
+    classpath, kwargs = trigger.serialize()
+    json.dumps(kwargs)  # only primitives may cross the database
+    return import_string(classpath)(**kwargs)
+
+
+async def first_event(trigger: BaseTrigger) -> dict[str, Any]:
+    async for event in trigger.run():
+        return event.payload
+    raise AssertionError("trigger ended without an event")
+
+
+def run_operator(operator: Any, ti: FakeTI, store: MemoryStateStore | None, run_trigger: bool = True) -> Any:
+    """``execute``; when it defers, run the rebuilt trigger to its event and call the resume method."""
+    context = make_context(ti, store)
+    try:
+        return operator.execute(context)
+    except TaskDeferred as deferred:
+        if not run_trigger:
+            raise
+        event = asyncio.run(first_event(rebuild_trigger(deferred.trigger)))
+        return getattr(operator, deferred.method_name)(context, event=event)
