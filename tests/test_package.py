@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
-
-from airflow.utils.module_loading import import_string
+from typing import Any
 
 from airflow_provider_smtrain.get_provider_info import get_provider_info
 
@@ -79,3 +79,10 @@ def test_airflow_lists_the_provider() -> None:
     start = out.stdout.index("[")
     names = {p["package_name"] for p in json.loads(out.stdout[start:])}
     assert "airflow-provider-smtrain" in names
+
+
+def import_string(dotted_path: str) -> Any:
+    """Import ``package.module.Name``."""
+    module, _, name = dotted_path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+

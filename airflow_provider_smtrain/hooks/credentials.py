@@ -20,6 +20,7 @@ credentials. Airflow runs each task in its own process, so the environment chang
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 import threading
@@ -120,10 +121,9 @@ def _sdk_patches(stack: contextlib.ExitStack, boto_session: Any, endpoint_url: s
     def _no_telemetry(*args: Any, **kwargs: Any) -> None:
         return None
 
-    telemetry = sys.modules.get("sagemaker.core.telemetry.telemetry_logging")
-    if telemetry is None:
-        with contextlib.suppress(ImportError):
-            import sagemaker.core.telemetry.telemetry_logging as telemetry
+    telemetry: Any = None
+    with contextlib.suppress(ImportError):
+        telemetry = importlib.import_module("sagemaker.core.telemetry.telemetry_logging")
     if telemetry is not None and hasattr(telemetry, "_send_telemetry_request"):
         stack.enter_context(_patched_attr(telemetry, "_send_telemetry_request", _no_telemetry))
 

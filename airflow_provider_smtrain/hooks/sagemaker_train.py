@@ -182,7 +182,7 @@ def _is_not_found(err: Any) -> bool:
     code = _error_code(err)
     message = _error_message(err).lower()
     return code in {"ResourceNotFound", "ResourceNotFoundException"} or (
-        code == "ValidationException" and ("not found" in message or "does not exist" in message)
+        code == "ValidationException" and ("not found" in message or "does not exist" in message or "could not find" in message)
     )
 
 

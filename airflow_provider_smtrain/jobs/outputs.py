@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, console_url, log_console_url
+from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind, console_url, log_console_url
 
 
 def iso(value: Any) -> str | None:
@@ -113,3 +113,15 @@ def tuning_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
         "last_modified_time": iso(describe.get("LastModifiedTime")),
         "console_url": console_url(TUNING, name, region),
     }
+
+
+def job_result(kind: JobKind, describe: dict[str, Any], region: str) -> dict[str, Any]:
+    """
+    The result of a job of any kind.
+
+    :param kind: the job kind.
+    :param describe: the describe response.
+    :param region: the AWS region of the job.
+    """
+    builders = {TRAINING.name: training_result, TUNING.name: tuning_result}
+    return builders[kind.name](describe, region)

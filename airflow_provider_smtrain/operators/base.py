@@ -231,7 +231,7 @@ class SageMakerJobOperator(AwsBaseOperator[SageMakerTrainHook]):
         ti_key = task_instance_key(ti.dag_id, ti.task_id, ti.run_id, -1 if map_index is None else map_index)
         store = context.get("task_state_store")
         saved = store.get(STATE_KEY) if store is not None else None
-        generation = int(saved["generation"]) if isinstance(saved, dict) and "generation" in saved else 1
+        generation = int(str(saved["generation"])) if isinstance(saved, dict) and "generation" in saved else 1
         store_cleared = store is not None and saved is None
         prefix = self.name_prefix(spec)
 

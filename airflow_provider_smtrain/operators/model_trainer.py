@@ -48,6 +48,7 @@ class ModelTrainerOperator(SageMakerJobOperator):
     :param base_job_name: SDK base job name (S3 prefixes; also the job name prefix by default).
     :param metric_definitions: ``[{"name": ..., "regex": ...}]`` metrics scraped from the logs.
     :param training_input_mode: ``File``, ``Pipe`` or ``FastFile``.
+    :param tensorboard_output_path: S3 URI for TensorBoard output.
     :param print_log: stream the job's CloudWatch logs into the task log.
     """
 
@@ -77,6 +78,7 @@ class ModelTrainerOperator(SageMakerJobOperator):
         base_job_name: str | None = None,
         metric_definitions: Any = None,
         training_input_mode: str | None = None,
+        tensorboard_output_path: str | None = None,
         print_log: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -98,6 +100,7 @@ class ModelTrainerOperator(SageMakerJobOperator):
         self.base_job_name = base_job_name
         self.metric_definitions = metric_definitions
         self.training_input_mode = training_input_mode
+        self.tensorboard_output_path = tensorboard_output_path
         self.print_log = print_log
         self._tailer: TrainingLogTailer | None = None
 

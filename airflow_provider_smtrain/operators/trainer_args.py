@@ -24,6 +24,7 @@ TRAINER_FIELDS: tuple[str, ...] = (
     "base_job_name",
     "metric_definitions",
     "training_input_mode",
+    "tensorboard_output_path",
 )
 
 

@@ -64,13 +64,18 @@ def build_model_trainer(session: Any, spec: ModelTrainerSpec, *, base_job_name: 
         kwargs["distributed"] = Torchrun(**distributed) if kind == "torchrun" else MPI(**distributed)
     if spec.tags:
         kwargs["tags"] = [Tag(key=key, value=value) for key, value in spec.tags.items()]
-    if getattr(spec, "training_input_mode", None):
+    if spec.training_input_mode:
         kwargs["training_input_mode"] = spec.training_input_mode
     trainer = ModelTrainer(**kwargs)
-    metric_definitions = getattr(spec, "metric_definitions", None)
-    if metric_definitions:
+    if spec.tensorboard_output_path:
+        from sagemaker.core.training.configs import TensorBoardOutputConfig
+
+        trainer = trainer.with_tensorboard_output_config(
+            TensorBoardOutputConfig(s3_output_path=spec.tensorboard_output_path)
+        )
+    if spec.metric_definitions:
         trainer = trainer.with_metric_definitions(
-            [MetricDefinition(name=m.name, regex=m.regex) for m in metric_definitions]
+            [MetricDefinition(name=m.name, regex=m.regex) for m in spec.metric_definitions]
         )
     return trainer
 

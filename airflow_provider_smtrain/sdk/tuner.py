@@ -31,6 +31,8 @@ def _optional_configs(spec: HyperparameterTunerSpec) -> dict[str, Any]:
     from sagemaker.core.shapes import (
         BestObjectiveNotImproving,
         ConvergenceDetected,
+        HyperbandStrategyConfig,
+        HyperParameterTuningJobStrategyConfig,
         HyperParameterTuningJobWarmStartConfig,
         ParentHyperParameterTuningJob,
         TuningJobCompletionCriteria,
@@ -59,6 +61,12 @@ def _optional_configs(spec: HyperparameterTunerSpec) -> dict[str, Any]:
                 complete_on_convergence="Enabled" if criteria.complete_on_convergence else "Disabled"
             )
         out["completion_criteria_config"] = TuningJobCompletionCriteria(**fields)
+    if spec.hyperband_strategy_config is not None:
+        out["strategy_config"] = HyperParameterTuningJobStrategyConfig(
+            hyperband_strategy_config=HyperbandStrategyConfig(
+                **spec.hyperband_strategy_config.model_dump(exclude_none=True)
+            )
+        )
     return out
 
 

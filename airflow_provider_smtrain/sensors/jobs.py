@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -15,7 +15,7 @@ from airflow.sdk.configuration import conf
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
 from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind, Outcome, outcome_of
-from airflow_provider_smtrain.jobs.outputs import training_result, tuning_result
+from airflow_provider_smtrain.jobs.outputs import job_result
 from airflow_provider_smtrain.operators.events import check_event
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
 
     aws_hook_class = SageMakerTrainHook
     job_kind: ClassVar[JobKind]
-    result_of: ClassVar[Callable[[dict[str, Any], str], dict[str, Any]]]
     template_fields: Sequence[str] = aws_template_fields("job_name")
 
     def __init__(
@@ -64,7 +63,7 @@ class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
         if outcome is Outcome.RUNNING:
             return None
         if outcome is Outcome.SUCCEEDED:
-            return type(self).result_of(describe, self._region)
+            return job_result(self.job_kind, describe, self._region)
         reason = describe.get("FailureReason") or "no failure reason given"
         status = describe.get(self.job_kind.status_key)
         raise SageMakerJobFailed(f"SageMaker {self.job_kind.label} {self.job_name} ended {status}: {reason}")
@@ -123,7 +122,6 @@ class TrainingJobSensor(SageMakerJobSensor):
     """
 
     job_kind = TRAINING
-    result_of = staticmethod(training_result)
 
 
 class TuningJobSensor(SageMakerJobSensor):
@@ -134,4 +132,3 @@ class TuningJobSensor(SageMakerJobSensor):
     """
 
     job_kind = TUNING
-    result_of = staticmethod(tuning_result)

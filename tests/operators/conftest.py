@@ -49,6 +49,7 @@ def env(local_sagemaker: Any, monkeypatch: pytest.MonkeyPatch) -> Env:
         "AIRFLOW_CONN_SMTRAIN_LOCAL",
         sm.airflow_connection_json(access_key_id=CONNECTION_ACCESS_KEY, secret_access_key="connection-secret"),
     )
+    sm.clear_requests()  # only what the code under test sends from here on
     return Env(sm=sm, conn_id="smtrain_local", bucket=bucket, role_arn=role_arn)
 
 

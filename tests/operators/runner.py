@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk.exceptions import TaskDeferred
 from airflow.triggers.base import BaseTrigger
-from airflow.utils.module_loading import import_string
 
 
 class MemoryStateStore:
@@ -33,7 +33,7 @@ class FakeTI:
     run_id: str = "manual__2026-01-01"
     map_index: int = -1
     try_number: int = 1
-    start_date: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    start_date: datetime = field(default_factory=lambda: datetime.now(UTC))
     xcoms: dict[str, Any] = field(default_factory=dict)
 
     def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
@@ -68,3 +68,10 @@ def run_operator(operator: Any, ti: FakeTI, store: MemoryStateStore | None, run_
             raise
         event = asyncio.run(first_event(rebuild_trigger(deferred.trigger)))
         return getattr(operator, deferred.method_name)(context, event=event)
+
+
+def import_string(dotted_path: str) -> Any:
+    """Import ``package.module.Name``."""
+    module, _, name = dotted_path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+

@@ -1,0 +1,406 @@
+"""``ModelTrainerSpec``: validated arguments for a SageMaker ``ModelTrainer`` training job.
+
+Field names mirror ``sagemaker.core.training.configs`` / ``sagemaker.train.distributed`` wherever the two
+overlap, so SDK config objects (``Compute``, ``SourceCode``, ``StoppingCondition``, ``CheckpointConfig``,
+``Networking``, ``InputData``, ``Torchrun``, ``MPI``, ``SMP``, ``MetricDefinition``, ``Tag``) are accepted
+wherever the matching sub-spec is expected.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, JsonValue, ValidationError, model_validator
+
+from airflow_provider_smtrain.specs.base import (
+    Loose,
+    Problems,
+    SpecModel,
+    TaggedInput,
+    check,
+    loosen,
+    matches,
+    one_of,
+)
+from airflow_provider_smtrain.specs.common import (
+    HyperparameterName,
+    IamRoleArn,
+    JobName,
+    LocalOrS3Path,
+    MetricDefinitions,
+    NonEmptyStr,
+    PositiveInt,
+    RandomSeed,
+    S3Uri,
+    Tags,
+    check_unique,
+)
+from airflow_provider_smtrain.specs.errors import Issue, SpecIssues, translate_errors
+
+__all__ = [
+    "CheckpointSpec",
+    "ComputeSpec",
+    "InputChannelSpec",
+    "ModelTrainerSpec",
+    "MpiSpec",
+    "NetworkingSpec",
+    "SmpSpec",
+    "SourceCodeSpec",
+    "StoppingConditionSpec",
+    "TorchrunSpec",
+]
+
+#: Channel names the SDK uses for itself (``sagemaker.train.constants.SM_CODE`` / ``SM_DRIVERS``).
+RESERVED_CHANNELS = frozenset({"code", "sm_drivers"})
+MAX_CHANNELS = 20
+MAX_RUNTIME = 2_419_200  # 28 days
+INPUT_MODES = ("File", "Pipe", "FastFile")
+
+Seconds = Annotated[int, Field(ge=1, le=MAX_RUNTIME)]
+AbsolutePath = Annotated[str, check(posixpath.isabs, "must be an absolute container path like /opt/ml/...")]
+
+
+class ComputeSpec(SpecModel):
+    """
+    Compute resources of the training job (SDK ``Compute``).
+
+    :param instance_type: ML instance type, e.g. ``ml.g5.2xlarge``.
+    :param instance_count: number of instances (>= 1).
+    :param volume_size_in_gb: EBS volume size per instance (>= 1).
+    :param volume_kms_key_id: KMS key used to encrypt the volume.
+    :param keep_alive_period_in_seconds: warm pool retention, 0..3600.
+    :param enable_managed_spot_training: run on spot capacity (needs ``stopping_condition.max_wait_time_in_seconds``).
+    """
+
+    instance_type: Annotated[
+        str, matches(r"ml\.[a-z0-9-]+\.[a-z0-9-]+", "a SageMaker instance type like ml.m5.xlarge")
+    ] = "ml.m5.xlarge"
+    instance_count: PositiveInt = 1
+    volume_size_in_gb: PositiveInt = 30
+    volume_kms_key_id: NonEmptyStr | None = None
+    keep_alive_period_in_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
+    enable_managed_spot_training: bool = False
+
+
+class SourceCodeSpec(SpecModel):
+    """
+    Training code to upload and run (SDK ``SourceCode``).
+
+    :param source_dir: local directory (or ``.tar.gz``) or ``s3://`` URI holding the code.
+    :param entry_script: script inside ``source_dir`` to run; exactly one of this and ``command``.
+    :param command: shell command to run instead of ``entry_script``.
+    :param args: extra arguments appended to ``command``.
+    :param requirements: ``requirements.txt`` path inside ``source_dir``.
+    :param ignore_patterns: glob patterns not uploaded from a local ``source_dir``.
+    """
+
+    source_dir: LocalOrS3Path | None = None
+    entry_script: NonEmptyStr | None = None
+    command: NonEmptyStr | None = None
+    args: (
+        Annotated[
+            list[
+                Annotated[
+                    Any, check(lambda v: isinstance(v, str | int | float), "must be a string or number")
+                ]
+            ],
+            Loose,
+        ]
+        | None
+    ) = None
+    requirements: NonEmptyStr | None = None
+    ignore_patterns: Annotated[list[str], Loose] | None = None
+
+    @model_validator(mode="after")
+    def _check_combination(self) -> SourceCodeSpec:
+        problems = Problems()
+        if self.source_dir is None:
+            for name in ("entry_script", "requirements"):
+                if getattr(self, name) is not None:
+                    problems.add(name, "requires source_dir (a local directory or s3:// URI)")
+        elif (self.entry_script is None) == (self.command is None):
+            problems.add(
+                "entry_script",
+                "exactly one of entry_script or command must be set when source_dir is given"
+                + (" (got both)" if self.command is not None else ""),
+            )
+        if self.args is not None and self.command is None:
+            problems.add("args", "is only accepted together with command")
+        problems.raise_if_any()
+        return self
+
+
+ChannelName = Annotated[
+    str,
+    Field(min_length=1, max_length=64),
+    matches(r"[A-Za-z0-9.\-_]+", "a channel name of letters, digits, '.', '-' or '_' (at most 64)"),
+    check(lambda n: n not in RESERVED_CHANNELS, "'code' and 'sm_drivers' are reserved channel names"),
+]
+
+
+class InputChannelSpec(SpecModel):
+    """
+    One input data channel (SDK ``InputData``), mounted at ``/opt/ml/input/data/<channel_name>``.
+
+    :param channel_name: e.g. ``train``; letters, digits, ``.``, ``-``, ``_``; ``code``/``sm_drivers`` reserved.
+    :param data_source: ``s3://`` URI or local path (uploaded by the SDK).
+    :param content_type: MIME type passed to the algorithm, e.g. ``text/csv``.
+    """
+
+    channel_name: ChannelName
+    data_source: LocalOrS3Path
+    content_type: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+
+
+def _channels_to_list(value: Any) -> Any:
+    """Accept ``{channel: uri | {data_source, content_type}}`` and turn it into a list of channels."""
+    value = loosen(value)
+    if not isinstance(value, Mapping):
+        return value
+    problems: list[Issue] = []
+    channels: list[InputChannelSpec] = []
+    for name, source in value.items():
+        source = loosen(source)
+        nested = isinstance(source, Mapping)
+        entry = {"channel_name": name, **source} if nested else {"channel_name": name, "data_source": source}
+        try:
+            channels.append(InputChannelSpec.model_validate(entry))
+        except ValidationError as exc:
+            for err in translate_errors(InputChannelSpec, exc):
+                sub = (err["field"],) if nested and err["field"] != "channel_name" else ()
+                problems.append(Issue((str(name), *sub), err["message"]))
+    if problems:
+        raise SpecIssues(problems)
+    return channels
+
+
+InputChannels = Annotated[list[InputChannelSpec], BeforeValidator(_channels_to_list)]
+
+
+class StoppingConditionSpec(SpecModel):
+    """
+    Time limits of the job (SDK ``StoppingCondition``).
+
+    :param max_runtime_in_seconds: 1..2419200 (28 days); default 86400.
+    :param max_wait_time_in_seconds: spot only; runtime plus time waiting for spot capacity, >= max runtime.
+    :param max_pending_time_in_seconds: 7200..2419200; how long the job may wait for capacity.
+    """
+
+    max_runtime_in_seconds: Seconds = 86400
+    max_wait_time_in_seconds: PositiveInt | None = None
+    max_pending_time_in_seconds: Annotated[int, Field(ge=7200, le=MAX_RUNTIME)] | None = None
+
+    @model_validator(mode="after")
+    def _wait_covers_runtime(self) -> StoppingConditionSpec:
+        wait = self.max_wait_time_in_seconds
+        if wait is not None and wait < self.max_runtime_in_seconds:
+            problems = Problems()
+            problems.add(
+                "max_wait_time_in_seconds",
+                f"must be >= max_runtime_in_seconds ({self.max_runtime_in_seconds})",
+                wait,
+                show=True,
+            )
+            problems.raise_if_any()
+        return self
+
+
+class CheckpointSpec(SpecModel):
+    """
+    Checkpoint sync between the container and S3 (SDK ``CheckpointConfig``).
+
+    :param s3_uri: ``s3://`` location of the checkpoints.
+    :param local_path: container directory synced with ``s3_uri``; default ``/opt/ml/checkpoints``.
+    """
+
+    s3_uri: S3Uri
+    local_path: AbsolutePath = "/opt/ml/checkpoints"
+
+
+class NetworkingSpec(SpecModel):
+    """
+    VPC and isolation settings (SDK ``Networking``).
+
+    :param subnets: subnet ids (``subnet-...``), 1..16; set together with ``security_group_ids``.
+    :param security_group_ids: security group ids (``sg-...``), 1..5; set together with ``subnets``.
+    :param enable_network_isolation: block all network access from the container.
+    :param enable_inter_container_traffic_encryption: encrypt traffic between instances.
+    """
+
+    subnets: (
+        Annotated[
+            list[Annotated[str, matches(r"subnet-[0-9a-z]+", "a subnet id like subnet-0abc1234")]],
+            Loose,
+            Field(min_length=1, max_length=16),
+        ]
+        | None
+    ) = None
+    security_group_ids: (
+        Annotated[
+            list[Annotated[str, matches(r"sg-[0-9a-z]+", "a security group id like sg-0abc1234")]],
+            Loose,
+            Field(min_length=1, max_length=5),
+        ]
+        | None
+    ) = None
+    enable_network_isolation: bool = False
+    enable_inter_container_traffic_encryption: bool = False
+
+    @model_validator(mode="after")
+    def _vpc_pair(self) -> NetworkingSpec:
+        if (self.subnets is None) != (self.security_group_ids is None):
+            missing = "security_group_ids" if self.subnets is not None else "subnets"
+            problems = Problems()
+            problems.add(missing, "subnets and security_group_ids must be given together (or neither)")
+            problems.raise_if_any()
+        return self
+
+
+class SmpSpec(SpecModel):
+    """
+    SageMaker Model Parallelism v2 parameters (SDK ``SMP``); every field is optional.
+
+    :param hybrid_shard_degree: sharded data parallelism degree (>= 1).
+    :param sm_activation_offloading: offload activations to CPU.
+    :param activation_loading_horizon: activation offloading horizon (>= 1).
+    :param fsdp_cache_flush_warnings: warn on PyTorch cache flushes.
+    :param allow_empty_shards: allow empty shards for non-divisible tensors.
+    :param tensor_parallel_degree: tensor parallelism degree (>= 1).
+    :param context_parallel_degree: context parallelism degree (>= 1).
+    :param expert_parallel_degree: expert parallelism degree (>= 1).
+    :param random_seed: 0..2147483647.
+    """
+
+    hybrid_shard_degree: PositiveInt | None = None
+    sm_activation_offloading: bool | None = None
+    activation_loading_horizon: PositiveInt | None = None
+    fsdp_cache_flush_warnings: bool | None = None
+    allow_empty_shards: bool | None = None
+    tensor_parallel_degree: PositiveInt | None = None
+    context_parallel_degree: PositiveInt | None = None
+    expert_parallel_degree: PositiveInt | None = None
+    random_seed: RandomSeed | None = None
+
+
+class TorchrunSpec(SpecModel):
+    """
+    Launch with ``torchrun`` (SDK ``Torchrun``).
+
+    :param type: ``"torchrun"``.
+    :param process_count_per_node: processes per instance; default: GPUs per instance.
+    :param smp: SageMaker Model Parallelism v2 parameters.
+    """
+
+    type: Literal["torchrun"] = "torchrun"
+    process_count_per_node: PositiveInt | None = None
+    smp: SmpSpec | None = None
+
+
+class MpiSpec(SpecModel):
+    """
+    Launch with ``mpirun`` (SDK ``MPI``).
+
+    :param type: ``"mpi"``.
+    :param process_count_per_node: processes per instance; default: GPUs per instance.
+    :param mpi_additional_options: extra ``mpirun`` options, e.g. ``["-x", "NCCL_DEBUG=INFO"]``.
+    """
+
+    type: Literal["mpi"] = "mpi"
+    process_count_per_node: PositiveInt | None = None
+    mpi_additional_options: Annotated[list[str], Loose] | None = None
+
+
+Distributed = Annotated[TorchrunSpec | MpiSpec, Field(discriminator="type"), TaggedInput]
+
+EnvName = Annotated[
+    str,
+    Field(max_length=512),
+    matches(r"[a-zA-Z_][a-zA-Z0-9_]*", "an environment variable name ([a-zA-Z_][a-zA-Z0-9_]*)"),
+]
+EnvValue = Annotated[
+    str,
+    Field(max_length=512),
+    BeforeValidator(lambda v: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v),
+]
+
+
+class ModelTrainerSpec(SpecModel):
+    """
+    Everything needed to build a ``ModelTrainer`` and start one training job.
+
+    :param training_image: training container image URI; exactly one of this and ``algorithm_name``.
+    :param algorithm_name: SageMaker algorithm name or ARN; exactly one of this and ``training_image``.
+    :param role: IAM role ARN the job runs as.
+    :param compute: instances to train on.
+    :param output_path: ``s3://`` prefix for model artifacts.
+    :param source_code: code to upload and run.
+    :param input_data: channels, as ``{channel: uri}`` or a list of ``{channel_name, data_source, content_type}``.
+    :param hyperparameters: up to 100 JSON values passed to the job.
+    :param environment: up to 48 environment variables (values are never shown in errors).
+    :param stopping_condition: time limits.
+    :param checkpoint: checkpoint sync settings.
+    :param networking: VPC and isolation settings.
+    :param distributed: ``{"type": "torchrun", ...}`` or ``{"type": "mpi", ...}``.
+    :param tags: resource tags, as a mapping or a list of ``{key, value}``.
+    :param base_job_name: job name prefix.
+    :param training_input_mode: ``File``, ``Pipe`` or ``FastFile``.
+    :param tensorboard_output_path: ``s3://`` location for TensorBoard output.
+    :param metric_definitions: metrics to extract from the logs.
+    """
+
+    training_image: Annotated[str, matches(r"\S+", "a container image URI without whitespace")] | None = None
+    algorithm_name: (
+        Annotated[str, matches(r"\S{1,170}", "an algorithm name or ARN without whitespace")] | None
+    ) = None
+    role: IamRoleArn
+    compute: ComputeSpec = ComputeSpec()
+    output_path: S3Uri
+    source_code: SourceCodeSpec | None = None
+    input_data: Annotated[InputChannels, Field(max_length=MAX_CHANNELS)] = []
+    hyperparameters: Annotated[dict[HyperparameterName, JsonValue], Loose, Field(max_length=100)] = {}
+    environment: Annotated[dict[EnvName, EnvValue], Loose, Field(max_length=48)] = {}
+    stopping_condition: StoppingConditionSpec = StoppingConditionSpec()
+    checkpoint: CheckpointSpec | None = None
+    networking: NetworkingSpec | None = None
+    distributed: Distributed | None = None
+    tags: Tags = {}
+    base_job_name: JobName | None = None
+    training_input_mode: Annotated[Literal["File", "Pipe", "FastFile"], one_of(INPUT_MODES)] = "File"
+    tensorboard_output_path: S3Uri | None = None
+    metric_definitions: MetricDefinitions = []
+
+    @model_validator(mode="after")
+    def _check_combination(self) -> ModelTrainerSpec:
+        problems = Problems()
+        if (self.training_image is None) == (self.algorithm_name is None):
+            problems.add(
+                "training_image",
+                "exactly one of training_image or algorithm_name must be set"
+                + (" (got both)" if self.training_image else " (got neither)"),
+            )
+        spot = self.compute.enable_managed_spot_training
+        wait = self.stopping_condition.max_wait_time_in_seconds
+        if spot and wait is None:
+            problems.add(
+                ("stopping_condition", "max_wait_time_in_seconds"),
+                "is required when compute.enable_managed_spot_training is true "
+                "(must be >= max_runtime_in_seconds)",
+            )
+        if not spot and wait is not None:
+            problems.add(
+                ("stopping_condition", "max_wait_time_in_seconds"),
+                "is only accepted when compute.enable_managed_spot_training is true",
+            )
+        if self.distributed is not None and (
+            self.source_code is None or self.source_code.entry_script is None
+        ):
+            problems.add(
+                ("source_code", "entry_script"),
+                f"is required when distributed ({self.distributed.type}) is set",
+            )
+        check_unique(problems, "input_data", [c.channel_name for c in self.input_data], key="channel_name")
+        check_unique(problems, "metric_definitions", [m.name for m in self.metric_definitions], key="name")
+        problems.raise_if_any()
+        return self

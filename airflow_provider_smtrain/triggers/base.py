@@ -1,0 +1,401 @@
+"""The one trigger that waits for a SageMaker job: poll, judge, back off, stop on deadline or kill."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, get_kind, outcome_of
+from airflow_provider_smtrain.triggers.clients import POOL
+
+#: Error codes that mean "slow down"; always retried with backoff.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "ProvisionedThroughputExceededException",
+    }
+)
+#: Error codes of transient server-side failures; retried like throttling.
+TRANSIENT_CODES = frozenset(
+    {"InternalFailure", "InternalServerError", "InternalError", "ServiceUnavailable", "RequestTimeout"}
+)
+
+#: Retries of a Stop* call (it must fit in the triggerer's ``on_kill_timeout``).
+STOP_RETRIES = 3
+
+#: Event ``status`` values.
+EVENT_STATUSES = ("succeeded", "failed", "stopped", "deadline", "error")
+
+
+class _CallFailed(Exception):
+    """An AWS call failed for good (non-retriable, or retries exhausted)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _DeadlineReached(Exception):
+    """The deadline passed while retrying."""
+
+
+def error_code(err: BaseException) -> str | None:
+    """
+    The AWS error code of a botocore ``ClientError``, else None.
+
+    :param err: any exception.
+    """
+    response = getattr(err, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code is not None else None
+    return None
+
+
+def is_retriable(err: BaseException) -> bool:
+    """
+    Whether an error from an AWS call is worth retrying: throttling, 5xx, connection errors, timeouts.
+
+    :param err: the exception raised by the aiobotocore call.
+    """
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(err, ClientError):
+        code = error_code(err)
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return code in THROTTLING_CODES or code in TRANSIENT_CODES or status == 429 or status >= 500
+    if isinstance(err, ConnectionError | HTTPClientError | TimeoutError | builtins.ConnectionError):
+        return True
+    try:
+        import aiohttp
+    except ImportError:  # pragma: no cover - aiohttp ships with aiobotocore
+        return False
+    return isinstance(err, aiohttp.ClientError)
+
+
+def describe_error(err: BaseException) -> str:
+    """
+    One line naming an exception: ``Code: message`` for AWS errors, ``Type: message`` otherwise.
+
+    :param err: any exception.
+    """
+    code = error_code(err)
+    if code is not None:
+        message = getattr(err, "response", {}).get("Error", {}).get("Message") or str(err)
+        return f"{code}: {message}"
+    return f"{type(err).__name__}: {err}"
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """
+    Exponential backoff with full jitter: uniform in ``[0, min(cap, base * 2 ** (attempt - 1))]``.
+
+    :param attempt: 1 for the first retry.
+    :param base: delay scale in seconds.
+    :param cap: largest delay in seconds.
+    :param rng: random source (tests pass a seeded one).
+    """
+    upper = min(cap, base * 2 ** max(attempt - 1, 0))
+    return (rng or random).uniform(0, upper)
+
+
+class SageMakerJobTrigger(BaseTrigger):
+    """
+    Wait in the triggerer for one SageMaker job of a :class:`~airflow_provider_smtrain.jobs.kinds.JobKind`.
+
+    Fires exactly one event, a JSON-native dict::
+
+        {"status": "succeeded" | "failed" | "stopped" | "deadline" | "error",
+         "job_name": str, "kind": str, "job_status": str | None, "secondary_status": str | None,
+         "failure_reason": str | None, "message": str}
+
+    Throttling, 5xx and connection errors are retried with exponential backoff and full jitter,
+    at most ``max_retries`` times in a row; then, or on any other error, the event is ``error``.
+    ``cleanup()`` never touches the job (it runs on triggerer restarts); :meth:`on_kill` stops it.
+
+    :param job_name: name of the job.
+    :param kind: job kind name (``training``, ``tuning``); see :data:`~airflow_provider_smtrain.jobs.kinds.KINDS`.
+    :param aws_conn_id: Airflow AWS connection id; None uses the default boto3 credential chain.
+    :param region_name: AWS region; None uses the connection's region.
+    :param verify: SSL verification flag or CA bundle path; None uses the connection's setting.
+    :param botocore_config: keyword arguments of :class:`botocore.config.Config`.
+    :param poll_interval: seconds between two status reads (each sleep is jittered by ±10%).
+    :param deadline: absolute time (epoch seconds) after which the trigger stops waiting; None waits
+        forever. Absolute so that a triggerer restart cannot extend it.
+    :param stop_on_deadline: stop the job when the deadline is reached.
+    :param stop_on_kill: stop the job when a user marks the deferred task failed, success or cleared.
+    :param max_retries: consecutive retriable failures tolerated per call before giving up.
+    :param retry_base_delay: backoff scale in seconds.
+    :param retry_max_delay: largest backoff delay in seconds.
+    """
+
+    #: Set by subclasses that wait for one kind only.
+    fixed_kind: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        *,
+        job_name: str,
+        kind: str | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        poll_interval: float = 30.0,
+        deadline: float | None = None,
+        stop_on_deadline: bool = True,
+        stop_on_kill: bool = True,
+        max_retries: int = 10,
+        retry_base_delay: float = 1.0,
+        retry_max_delay: float = 60.0,
+    ) -> None:
+        super().__init__()
+        kind = kind if kind is not None else self.fixed_kind
+        if kind is None:
+            raise ValueError("kind is required; accepted: 'training', 'tuning'")
+        if self.fixed_kind is not None and kind != self.fixed_kind:
+            raise ValueError(f"{type(self).__name__} waits for {self.fixed_kind!r} jobs, got kind={kind!r}")
+        self.job_kind: JobKind = get_kind(kind)
+        if not job_name or not isinstance(job_name, str):
+            raise ValueError(f"job_name must be a non-empty string, got {job_name!r}")
+        if not poll_interval > 0:
+            raise ValueError(f"poll_interval must be > 0 seconds, got {poll_interval!r}")
+        if deadline is not None and not isinstance(deadline, int | float):
+            raise ValueError(f"deadline must be epoch seconds (float) or None, got {deadline!r}")
+        if max_retries < 0 or retry_base_delay < 0 or retry_max_delay < 0:
+            raise ValueError("max_retries, retry_base_delay and retry_max_delay must be >= 0")
+        self.job_name = job_name
+        self.kind = kind
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
+        self.poll_interval = float(poll_interval)
+        self.deadline = float(deadline) if deadline is not None else None
+        self.stop_on_deadline = stop_on_deadline
+        self.stop_on_kill = stop_on_kill
+        self.max_retries = int(max_retries)
+        self.retry_base_delay = float(retry_base_delay)
+        self.retry_max_delay = float(retry_max_delay)
+
+    # ------------------------------------------------------------------ serialization
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Classpath of the concrete class and primitive keyword arguments that rebuild this trigger."""
+        cls = type(self)
+        return (
+            f"{cls.__module__}.{cls.__qualname__}",
+            {
+                "job_name": self.job_name,
+                "kind": self.kind,
+                "aws_conn_id": self.aws_conn_id,
+                "region_name": self.region_name,
+                "verify": self.verify,
+                "botocore_config": self.botocore_config,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "stop_on_deadline": self.stop_on_deadline,
+                "stop_on_kill": self.stop_on_kill,
+                "max_retries": self.max_retries,
+                "retry_base_delay": self.retry_base_delay,
+                "retry_max_delay": self.retry_max_delay,
+            },
+        )
+
+    def hook_params(self) -> dict[str, Any]:
+        """Keyword arguments of ``AwsBaseHook`` this trigger connects with (same keys as ``AwsBaseOperator._hook_parameters``)."""
+        return {
+            "aws_conn_id": self.aws_conn_id,
+            "region_name": self.region_name,
+            "verify": self.verify,
+            "config": self.botocore_config,
+        }
+
+    # ------------------------------------------------------------------ running
+
+    def _client(self) -> Any:
+        return POOL.client(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
+
+    def _params(self) -> dict[str, Any]:
+        return {self.job_kind.name_param: self.job_name}
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll the job until it ends, the deadline passes or an error is final; yield one event."""
+        try:
+            async with self._client() as client:
+                payload = await self._watch(client)
+        except _CallFailed as failed:
+            payload = self._payload("error", message=failed.message)
+        except Exception as err:
+            payload = self._payload(
+                "error",
+                message=f"Could not wait for {self.job_kind.label} {self.job_name!r} "
+                f"(aws_conn_id={self.aws_conn_id!r}, region={self.region_name!r}): {describe_error(err)}",
+            )
+        yield TriggerEvent(payload)
+
+    async def _watch(self, client: Any) -> dict[str, Any]:
+        """The poll loop; returns the event payload."""
+        kind = self.job_kind
+        job: dict[str, Any] = {}
+        seen: tuple[Any, Any] | None = None
+        while True:
+            try:
+                job = await self._call(client, kind.describe_method, self._params(), not_after=self.deadline)
+            except _DeadlineReached:
+                return await self._on_deadline(client, job)
+            status = job.get(kind.status_key)
+            secondary = job.get(kind.secondary_status_key) if kind.secondary_status_key else None
+            if (status, secondary) != seen:
+                seen = (status, secondary)
+                self.log.info(
+                    "%s %s: status %s%s",
+                    kind.label.capitalize(),
+                    self.job_name,
+                    status,
+                    f" ({secondary})" if secondary else "",
+                )
+            outcome = outcome_of(kind, status)
+            if outcome is not Outcome.RUNNING:
+                return self._payload(outcome.value, job=job)
+            delay = self.poll_interval * random.uniform(0.9, 1.1)
+            if self.deadline is not None:
+                remaining = self.deadline - time.time()
+                if remaining <= 0:
+                    return await self._on_deadline(client, job)
+                delay = min(delay, remaining)
+            await asyncio.sleep(delay)
+
+    async def _call(
+        self,
+        client: Any,
+        method: str,
+        params: dict[str, Any],
+        *,
+        max_retries: int | None = None,
+        not_after: float | None = None,
+    ) -> Any:
+        """
+        Call one client method, retrying retriable errors with bounded backoff.
+
+        :param client: the aiobotocore SageMaker client.
+        :param method: snake_case client method.
+        :param max_retries: consecutive retriable failures tolerated; defaults to ``self.max_retries``.
+        :param not_after: epoch seconds; raise :class:`_DeadlineReached` instead of sleeping past it.
+        :param params: request parameters.
+        """
+        operation = client.meta.method_to_api_mapping.get(method, method)
+        retries = self.max_retries if max_retries is None else max_retries
+        failures = 0
+        while True:
+            try:
+                return await getattr(client, method)(**params)
+            except Exception as err:
+                target = f"{operation} for {self.job_kind.label} {self.job_name!r}"
+                if not is_retriable(err):
+                    raise _CallFailed(f"{target} failed: {describe_error(err)}") from err
+                failures += 1
+                if failures > retries:
+                    raise _CallFailed(
+                        f"{target} failed {failures} times in a row with retriable errors, giving up "
+                        f"(max_retries={retries}); last error: {describe_error(err)}"
+                    ) from err
+                delay = backoff_delay(failures, self.retry_base_delay, self.retry_max_delay)
+                self.log.warning(
+                    "%s failed (%s); retry %d/%d in %.2fs",
+                    target,
+                    describe_error(err),
+                    failures,
+                    retries,
+                    delay,
+                )
+                if not_after is not None and time.time() + delay >= not_after:
+                    await asyncio.sleep(max(0.0, not_after - time.time()))
+                    raise _DeadlineReached from err
+                await asyncio.sleep(delay)
+
+    async def _on_deadline(self, client: Any, job: dict[str, Any]) -> dict[str, Any]:
+        """Stop the job if asked to, and build the ``deadline`` payload."""
+        stopped = ""
+        if self.stop_on_deadline:
+            stopped = " " + await self._stop(client, reason="deadline reached")
+        return self._payload(
+            "deadline",
+            job=job,
+            message=f"{self.job_kind.label.capitalize()} {self.job_name!r} did not finish before the deadline "
+            f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(self.deadline or 0))}.{stopped}",
+        )
+
+    async def _stop(self, client: Any, *, reason: str) -> str:
+        """
+        Ask SageMaker to stop the job. Never raises; returns a sentence saying what happened.
+
+        :param client: the aiobotocore SageMaker client.
+        :param reason: why, for the log.
+        """
+        kind = self.job_kind
+        try:
+            # Few retries: on_kill runs under the triggerer's on_kill_timeout (30 s by default).
+            await self._call(
+                client, kind.stop_method, self._params(), max_retries=min(self.max_retries, STOP_RETRIES)
+            )
+        except _CallFailed as failed:
+            if error_code(failed.__cause__ or failed) == "ValidationException":
+                # SageMaker answers ValidationException when the job is already terminal (or gone).
+                self.log.info("Did not stop %s %s (%s): %s", kind.label, self.job_name, reason, failed)
+                return "It was not running any more, so nothing was stopped."
+            self.log.error("Could not stop %s %s (%s): %s", kind.label, self.job_name, reason, failed)
+            return f"Stopping it failed: {failed.message}"
+        self.log.info("Requested stop of %s %s (%s)", kind.label, self.job_name, reason)
+        return "A stop was requested."
+
+    async def on_kill(self) -> None:
+        """Stop the job when a user kills the deferred task (not on triggerer restart). Never raises."""
+        if not self.stop_on_kill:
+            self.log.info("stop_on_kill is False; leaving %s %s running", self.job_kind.label, self.job_name)
+            return
+        try:
+            async with self._client() as client:
+                await self._stop(client, reason="task killed")
+        except Exception:
+            self.log.exception("on_kill: could not stop %s %s", self.job_kind.label, self.job_name)
+
+    def _payload(
+        self, status: str, *, job: dict[str, Any] | None = None, message: str = ""
+    ) -> dict[str, Any]:
+        """The event payload; JSON-native values only."""
+        kind = self.job_kind
+        job = job or {}
+
+        def text(value: Any) -> str | None:
+            return str(value) if value not in (None, "") else None
+
+        job_status = text(job.get(kind.status_key))
+        failure_reason = text(job.get("FailureReason"))
+        if not message:
+            message = f"{kind.label.capitalize()} {self.job_name!r} ended with status {job_status}"
+            message += f": {failure_reason}" if failure_reason else "."
+        return {
+            "status": status,
+            "job_name": self.job_name,
+            "kind": self.kind,
+            "job_status": job_status,
+            "secondary_status": text(job.get(kind.secondary_status_key))
+            if kind.secondary_status_key
+            else None,
+            "failure_reason": failure_reason,
+            "message": message,
+        }

@@ -1,0 +1,32 @@
+"""Shared valid inputs for the spec tests (plain helpers, no fixtures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+
+
+def trainer_args(**overrides: Any) -> dict[str, Any]:
+    """Smallest valid ModelTrainer arguments, with overrides."""
+    args: dict[str, Any] = {
+        "training_image": "763104351884.dkr.ecr.us-west-2.amazonaws.com/pytorch-training:2.0-gpu-py310",
+        "role": ROLE,
+        "output_path": "s3://my-bucket/output",
+    }
+    args.update(overrides)
+    return args
+
+
+def tuner_args(**overrides: Any) -> dict[str, Any]:
+    """Smallest valid HyperparameterTuner arguments, with overrides."""
+    args: dict[str, Any] = {
+        "trainer": trainer_args(),
+        "objective_metric_name": "validation:accuracy",
+        "metric_definitions": [{"name": "validation:accuracy", "regex": "Val Acc: ([0-9\\.]+)"}],
+        "hyperparameter_ranges": {
+            "learning_rate": {"type": "continuous", "min_value": 0.001, "max_value": 0.1},
+        },
+    }
+    args.update(overrides)
+    return args

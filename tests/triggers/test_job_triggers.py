@@ -1,0 +1,454 @@
+"""SageMaker job triggers against a real (in-process) moto server."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_smtrain.triggers import SageMakerJobTrigger, TrainingJobTrigger, TuningJobTrigger
+from airflow_provider_smtrain.triggers.base import backoff_delay, is_retriable
+from airflow_provider_smtrain.triggers.clients import POOL, client_key
+from tests.triggers.trigger_fakes import (
+    ACCESS_KEY,
+    CONN_ID,
+    NO_BOTO_RETRIES,
+    REGION,
+    FakeSageMaker,
+    run_trigger,
+)
+
+EVENT_KEYS = {"status", "job_name", "kind", "job_status", "secondary_status", "failure_reason", "message"}
+FAST: dict[str, Any] = {
+    "aws_conn_id": CONN_ID,
+    "botocore_config": NO_BOTO_RETRIES,
+    "poll_interval": 0.05,
+    "retry_base_delay": 0.005,
+    "retry_max_delay": 0.02,
+}
+
+
+def training(job_name: str, **kwargs: Any) -> TrainingJobTrigger:
+    return TrainingJobTrigger(job_name=job_name, **{**FAST, **kwargs})
+
+
+def after_polls(sm: FakeSageMaker, job_name: str, polls: int, change: Any) -> Any:
+    """A ``during`` coroutine function that applies ``change()`` once the server saw ``polls`` describes."""
+
+    async def during() -> None:
+        while (
+            len([c for c in sm.requests if c["name"] == job_name and c["operation"].startswith("Describe")])
+            < polls
+        ):
+            await asyncio.sleep(0.01)
+        change()
+
+    return during
+
+
+# ---------------------------------------------------------------------------------- serialization
+
+
+def import_string(classpath: str) -> Any:
+    """What the triggerer does with a classpath."""
+    module, _, name = classpath.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs"),
+    [
+        (TrainingJobTrigger, {}),
+        (TuningJobTrigger, {"kind": "tuning"}),
+        (SageMakerJobTrigger, {"kind": "training"}),
+    ],
+)
+def test_serialize_round_trip(cls: type[SageMakerJobTrigger], kwargs: dict[str, Any]) -> None:
+    trigger = cls(
+        job_name="j",
+        aws_conn_id="my_conn",
+        region_name="eu-west-1",
+        verify="/ca.pem",
+        botocore_config={"retries": {"mode": "adaptive"}},
+        poll_interval=12,
+        deadline=1_900_000_000.5,
+        stop_on_deadline=False,
+        stop_on_kill=True,
+        max_retries=4,
+        **kwargs,
+    )
+    classpath, serialized = trigger.serialize()
+    assert import_string(classpath) is cls
+    assert json.loads(json.dumps(serialized)) == serialized
+    rebuilt = import_string(classpath)(**serialized)
+    assert rebuilt.serialize() == (classpath, serialized)
+    assert serialized["deadline"] == 1_900_000_000.5
+    assert serialized["kind"] == ("tuning" if cls is TuningJobTrigger else "training")
+    assert rebuilt.hook_params() == {
+        "aws_conn_id": "my_conn",
+        "region_name": "eu-west-1",
+        "verify": "/ca.pem",
+        "config": {"retries": {"mode": "adaptive"}},
+    }
+
+
+def test_serialize_through_airflow_encoder() -> None:
+    """What the triggerer stores: Airflow's own trigger encoding round-trips our kwargs unchanged."""
+    from airflow.serialization.encoders import encode_trigger
+    from airflow.serialization.serialized_objects import BaseSerialization
+
+    classpath, kwargs = TuningJobTrigger(job_name="t", deadline=None, botocore_config=None).serialize()
+    encoded = encode_trigger({"classpath": classpath, "kwargs": kwargs})
+    decoded = {key: BaseSerialization.deserialize(value) for key, value in encoded["kwargs"].items()}
+    assert TuningJobTrigger(**decoded).serialize() == (classpath, kwargs)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "match"),
+    [
+        (TrainingJobTrigger, {"kind": "tuning"}, "waits for 'training' jobs"),
+        (SageMakerJobTrigger, {}, "kind is required"),
+        (SageMakerJobTrigger, {"kind": "processing"}, "Unknown job kind 'processing'"),
+        (TrainingJobTrigger, {"poll_interval": 0}, "poll_interval must be > 0"),
+        (TrainingJobTrigger, {"deadline": "tomorrow"}, "deadline must be epoch seconds"),
+    ],
+)
+def test_bad_arguments_are_rejected(
+    cls: type[SageMakerJobTrigger], kwargs: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        cls(job_name="j", **kwargs)
+
+
+# ---------------------------------------------------------------------------------- outcomes
+
+
+def test_completed_job_succeeds(sm: FakeSageMaker, job_name: str) -> None:
+    sm.create_training_job(job_name, "InProgress", "Training")
+    event = run_trigger(
+        training(job_name),
+        during=after_polls(sm, job_name, 2, lambda: sm.set_training(job_name, "Completed", "Completed")),
+    )
+    assert set(event) == EVENT_KEYS
+    assert event == {
+        "status": "succeeded",
+        "job_name": job_name,
+        "kind": "training",
+        "job_status": "Completed",
+        "secondary_status": "Completed",
+        "failure_reason": None,
+        "message": f"Training job {job_name!r} ended with status Completed.",
+    }
+    assert len(sm.calls("DescribeTrainingJob", job_name)) >= 2  # it really waited
+    assert {c["access_key"] for c in sm.calls("DescribeTrainingJob", job_name)} == {ACCESS_KEY}
+
+
+def test_failed_job_fails_with_reason(sm: FakeSageMaker, job_name: str) -> None:
+    sm.create_training_job(job_name, "InProgress", "Training")
+    event = run_trigger(
+        training(job_name),
+        during=after_polls(
+            sm, job_name, 2, lambda: sm.set_training(job_name, "Failed", "Failed", "AlgorithmError: OOM")
+        ),
+    )
+    assert event["status"] == "failed"
+    assert event["job_status"] == "Failed"
+    assert event["failure_reason"] == "AlgorithmError: OOM"
+    assert "AlgorithmError: OOM" in event["message"]
+
+
+def test_stopped_job(sm: FakeSageMaker, job_name: str) -> None:
+    sm.create_training_job(job_name, "Stopping", "Stopping")
+    event = run_trigger(
+        training(job_name), during=after_polls(sm, job_name, 2, lambda: sm.set_training(job_name, "Stopped"))
+    )
+    assert (event["status"], event["job_status"]) == ("stopped", "Stopped")
+
+
+def test_status_changes_logged_once(
+    sm: FakeSageMaker, job_name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sm.create_training_job(job_name, "InProgress", "Training")
+    caplog.set_level("INFO", logger="smtrain.test")
+    trigger = training(job_name)
+    trigger._log = logging.getLogger("smtrain.test")  # type: ignore[assignment]  # Airflow uses structlog
+    run_trigger(
+        trigger,
+        during=after_polls(sm, job_name, 2, lambda: sm.set_training(job_name, "Completed", "Completed")),
+    )
+    lines = [
+        r.getMessage() for r in caplog.records if job_name in r.getMessage() and "status" in r.getMessage()
+    ]
+    assert lines == [
+        f"Training job {job_name}: status InProgress (Training)",
+        f"Training job {job_name}: status Completed (Completed)",
+    ]
+
+
+def test_tuning_job_path(sm: FakeSageMaker, job_name: str) -> None:
+    name = job_name[-32:]
+    sm.create_tuning_job(name, "InProgress")
+    trigger = TuningJobTrigger(job_name=name, **FAST)
+    event = run_trigger(trigger, during=after_polls(sm, name, 2, lambda: sm.set_tuning(name, "Completed")))
+    assert event["status"] == "succeeded"
+    assert (event["kind"], event["job_status"], event["secondary_status"]) == ("tuning", "Completed", None)
+    assert sm.calls("DescribeHyperParameterTuningJob", name)
+
+    other = job_name[-31:] + "k"
+    sm.create_tuning_job(other, "InProgress")
+    asyncio.run(TuningJobTrigger(job_name=other, **FAST).on_kill())
+    assert [c["name"] for c in sm.calls("StopHyperParameterTuningJob")] == [other]
+    assert sm.backend().hyper_parameter_tuning_jobs[other].hyper_parameter_tuning_job_status == "Stopped"
+
+
+# ---------------------------------------------------------------------------------- deadline and kill
+
+
+def test_deadline_stops_job(sm: FakeSageMaker, job_name: str) -> None:
+    sm.create_training_job(job_name, "InProgress", "Training")
+    start = time.monotonic()
+    event = run_trigger(training(job_name, deadline=time.time() + 0.3, poll_interval=5))
+    assert time.monotonic() - start < 2  # the sleep is cut at the deadline
+    assert event["status"] == "deadline"
+    assert event["job_status"] == "InProgress"  # last status seen
+    assert "A stop was requested" in event["message"]
+    stops = sm.calls("StopTrainingJob", job_name)
+    assert [(s["access_key"], s["region"]) for s in stops] == [(ACCESS_KEY, REGION)]
+    assert sm.backend().training_jobs[job_name].training_job_status == "Stopped"
+
+
+def test_deadline_without_stop(sm: FakeSageMaker, job_name: str) -> None:
+    sm.create_training_job(job_name, "InProgress", "Training")
+    event = run_trigger(training(job_name, deadline=time.time() + 0.2, stop_on_deadline=False))
+    assert event["status"] == "deadline"
+    assert sm.calls("StopTrainingJob") == [] or job_name not in {
+        c["name"] for c in sm.calls("StopTrainingJob")
+    }
+    assert sm.backend().training_jobs[job_name].training_job_status == "InProgress"
+
+
+def test_deadline_in_the_past_still_reports_a_finished_job(sm: FakeSageMaker, job_name: str) -> None:
+    """After a triggerer restart past the deadline, a job that completed meanwhile is a success."""
+    sm.create_training_job(job_name, "Completed", "Completed")
+    event = run_trigger(training(job_name, deadline=time.time() - 60))
+    assert event["status"] == "succeeded"
+    assert sm.calls("StopTrainingJob", job_name) == []
+
+
+def test_on_kill_stops_job(sm: FakeSageMaker, job_name: str) -> None:
+    sm.create_training_job(job_name, "InProgress", "Training")
+    trigger = training(job_name)
+
+    async def user_marks_failed() -> None:
+        task = asyncio.ensure_future(_drain(trigger))
+        await asyncio.sleep(0.2)
+        task.cancel()  # what the triggerer does, then it calls on_kill()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await trigger.on_kill()
+        await trigger.cleanup()
+
+    asyncio.run(user_marks_failed())
+    assert [c["access_key"] for c in sm.calls("StopTrainingJob", job_name)] == [ACCESS_KEY]
+    assert sm.backend().training_jobs[job_name].training_job_status == "Stopped"
+
+
+def test_triggerer_restart_does_not_stop_job(sm: FakeSageMaker, job_name: str) -> None:
+    """Cancellation plus cleanup() (a triggerer restart) leaves the job alone."""
+    sm.create_training_job(job_name, "InProgress", "Training")
+    trigger = training(job_name)
+
+    async def restart() -> None:
+        task = asyncio.ensure_future(_drain(trigger))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await trigger.cleanup()
+        assert POOL.size() == 0  # the client was released
+
+    asyncio.run(restart())
+    assert sm.calls("StopTrainingJob", job_name) == []
+    assert sm.backend().training_jobs[job_name].training_job_status == "InProgress"
+
+
+def test_on_kill_respects_flag_and_terminal_jobs(sm: FakeSageMaker, job_name: str) -> None:
+    sm.create_training_job(job_name, "InProgress")
+    asyncio.run(training(job_name, stop_on_kill=False).on_kill())
+    assert sm.calls("StopTrainingJob", job_name) == []
+
+    done = job_name + "-done"
+    sm.create_training_job(done, "Completed", "Completed")
+    asyncio.run(training(done).on_kill())  # ValidationException from the server: logged, not raised
+    assert len(sm.calls("StopTrainingJob", done)) == 1
+    assert sm.backend().training_jobs[done].training_job_status == "Completed"
+
+
+async def _drain(trigger: SageMakerJobTrigger) -> list[Any]:
+    return [event async for event in trigger.run()]
+
+
+# ---------------------------------------------------------------------------------- errors
+
+
+def test_throttled_describes_still_succeed(sm: FakeSageMaker, job_name: str) -> None:
+    sm.create_training_job(job_name, "InProgress", "Training")
+    sm.fail("DescribeTrainingJob", "ThrottlingException", rate=0.3)
+    event = run_trigger(
+        training(job_name),
+        during=after_polls(sm, job_name, 10, lambda: sm.set_training(job_name, "Completed", "Completed")),
+    )
+    assert event["status"] == "succeeded"
+    calls = sm.calls("DescribeTrainingJob", job_name)
+    assert len(calls) >= 10
+    assert sum(c["fault"] == "ThrottlingException" for c in calls) >= 2
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("ThrottlingException", 400),
+        ("Throttling", 400),
+        ("TooManyRequestsException", 400),
+        ("RequestLimitExceeded", 400),
+        ("InternalFailure", 500),
+        ("ServiceUnavailable", 503),
+    ],
+)
+def test_persistent_retriable_errors_give_up(
+    sm: FakeSageMaker, job_name: str, code: str, status: int
+) -> None:
+    sm.create_training_job(job_name, "InProgress", "Training")
+    sm.fail("DescribeTrainingJob", code, status=status)
+    event = run_trigger(training(job_name, max_retries=3))
+    assert event["status"] == "error"
+    assert len(sm.calls("DescribeTrainingJob", job_name)) == 4  # 1 + max_retries, then no more
+    message = event["message"]
+    assert job_name in message and "DescribeTrainingJob" in message and code in message
+    assert "4 times in a row" in message and "max_retries=3" in message
+
+
+def test_transient_errors_then_recovery(sm: FakeSageMaker, job_name: str) -> None:
+    sm.create_training_job(job_name, "Completed", "Completed")
+    sm.fail("DescribeTrainingJob", "InternalFailure", status=500, count=3)
+    event = run_trigger(training(job_name, max_retries=3))
+    assert event["status"] == "succeeded"
+    assert len(sm.calls("DescribeTrainingJob", job_name)) == 4
+
+
+def test_missing_job_is_an_immediate_error(sm: FakeSageMaker, job_name: str) -> None:
+    event = run_trigger(training(job_name))
+    assert event["status"] == "error"
+    assert len(sm.calls("DescribeTrainingJob", job_name)) == 1
+    assert event["message"].startswith(
+        f"DescribeTrainingJob for training job {job_name!r} failed: ValidationException"
+    )
+    assert event["job_status"] is None
+
+
+def test_access_denied_is_an_immediate_error(sm: FakeSageMaker, job_name: str) -> None:
+    sm.create_training_job(job_name, "InProgress")
+    sm.fail("DescribeTrainingJob", "AccessDeniedException", status=400)
+    event = run_trigger(training(job_name))
+    assert event["status"] == "error"
+    assert "AccessDeniedException" in event["message"]
+    assert len(sm.calls("DescribeTrainingJob", job_name)) == 1
+
+
+def test_unreachable_endpoint_is_retried_then_error(
+    sm: FakeSageMaker, job_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_DEAD_ENDPOINT",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "x",
+                "password": "y",
+                "extra": {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": REGION},
+            }
+        ),
+    )
+    event = run_trigger(training(job_name, aws_conn_id="dead_endpoint", max_retries=2))
+    assert event["status"] == "error"
+    assert "3 times in a row" in event["message"] and "EndpointConnectionError" in event["message"]
+
+
+def test_error_classification_and_backoff() -> None:
+    from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
+    def client_error(code: str, status: int) -> ClientError:
+        return ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")
+
+    assert is_retriable(client_error("SomethingNew", 502))
+    assert is_retriable(client_error("ThrottlingException", 400))
+    assert not is_retriable(client_error("ValidationException", 400))
+    assert not is_retriable(client_error("AccessDeniedException", 403))
+    assert is_retriable(EndpointConnectionError(endpoint_url="http://x"))
+    assert is_retriable(ReadTimeoutError(endpoint_url="http://x"))
+    assert not is_retriable(ValueError("bug"))
+    delays = [backoff_delay(n, 1.0, 60.0) for n in range(1, 12) for _ in range(20)]
+    assert all(0 <= d <= 60 for d in delays)
+    assert max(backoff_delay(1, 1.0, 60.0) for _ in range(50)) <= 1.0
+
+
+# ---------------------------------------------------------------------------------- client pool
+
+
+def test_triggers_share_one_client_per_connection(sm: FakeSageMaker, job_name: str) -> None:
+    names = [f"{job_name}-{i}" for i in range(20)]
+    for name in names:
+        sm.create_training_job(name, "InProgress")
+    other_region = f"{job_name}-eu"
+    sm.create_training_job(other_region, "InProgress", region="eu-west-1")
+
+    async def main() -> tuple[int, int, int, list[Any]]:
+        built = POOL.built
+        triggers = [training(name) for name in names] + [training(other_region, region_name="eu-west-1")]
+        tasks = [asyncio.ensure_future(_drain(t)) for t in triggers]
+        while len({c["name"] for c in sm.requests if c["name"] in {*names, other_region}}) < len(triggers):
+            await asyncio.sleep(0.01)
+        size = POOL.size()
+        shared_refs = POOL.refs(client_key(CONN_ID, None, None, NO_BOTO_RETRIES))
+        for name in names:
+            sm.set_training(name, "Completed")
+        sm.set_training(other_region, "Completed", region="eu-west-1")
+        results = await asyncio.wait_for(asyncio.gather(*tasks), 10)
+        return POOL.built - built, size, shared_refs, results
+
+    built, size, shared_refs, results = asyncio.run(main())
+    # 20 triggers on us-east-1 share one client; eu-west-1 gets its own
+    assert (built, size, shared_refs) == (2, 2, 20)
+    assert [r[0].payload["status"] for r in results] == ["succeeded"] * 21
+    assert {c["region"] for c in sm.calls("DescribeTrainingJob", other_region)} == {"eu-west-1"}
+
+
+def test_pool_survives_fresh_event_loops(sm: FakeSageMaker, job_name: str) -> None:
+    """Clients are per loop and closed by their last user, so sequential loops each get a working one."""
+    sm.create_training_job(job_name, "Completed", "Completed")
+    for _ in range(2):
+        assert run_trigger(training(job_name))["status"] == "succeeded"
+
+    async def size() -> int:
+        return POOL.size()
+
+    assert asyncio.run(size()) == 0
+
+
+def test_client_build_failure_is_an_error_event(monkeypatch: pytest.MonkeyPatch, job_name: str) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BAD_CONFIG", json.dumps({"conn_type": "aws", "login": "x", "password": "y"})
+    )
+    event = run_trigger(training(job_name, aws_conn_id="bad_config", botocore_config={"no_such_option": 1}))
+    assert event["status"] == "error"
+    assert "Could not wait for training job" in event["message"] and "bad_config" in event["message"]
