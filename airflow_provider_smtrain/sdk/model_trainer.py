@@ -15,19 +15,32 @@ def _dump(part: Any) -> dict[str, Any]:
     return part.model_dump(exclude_none=True) if part is not None else {}
 
 
-def build_model_trainer(session: Any, spec: ModelTrainerSpec, *, base_job_name: str) -> Any:
+def input_channels(spec: ModelTrainerSpec) -> list[Any]:
+    """
+    The spec's input channels as SDK ``InputData`` objects.
+
+    :param spec: the validated spec.
+    """
+    from sagemaker.core.training.configs import InputData
+
+    return [InputData(**_dump(channel)) for channel in spec.input_data]
+
+
+def build_model_trainer(
+    session: Any, spec: ModelTrainerSpec, *, base_job_name: str, with_inputs: bool = True
+) -> Any:
     """
     A ``ModelTrainer`` configured from ``spec`` (no AWS calls beyond the SDK's role validation).
 
     :param session: the SDK ``Session`` from :meth:`SageMakerTrainHook.sdk_scope`.
     :param spec: the validated spec.
     :param base_job_name: the SDK's base job name (used in S3 staging prefixes).
+    :param with_inputs: put the input channels on the trainer (the tuner takes them separately).
     """
     from sagemaker.core.shapes import MetricDefinition, Tag
     from sagemaker.core.training.configs import (
         CheckpointConfig,
         Compute,
-        InputData,
         Networking,
         OutputDataConfig,
         SourceCode,
@@ -52,8 +65,8 @@ def build_model_trainer(session: Any, spec: ModelTrainerSpec, *, base_job_name: 
         kwargs["algorithm_name"] = spec.algorithm_name
     if spec.source_code is not None:
         kwargs["source_code"] = SourceCode(**_dump(spec.source_code))
-    if spec.input_data:
-        kwargs["input_data_config"] = [InputData(**_dump(channel)) for channel in spec.input_data]
+    if spec.input_data and with_inputs:
+        kwargs["input_data_config"] = input_channels(spec)
     if spec.checkpoint is not None:
         kwargs["checkpoint_config"] = CheckpointConfig(**_dump(spec.checkpoint))
     if spec.networking is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_smtrain.exceptions import SageMakerSubmitError
-from airflow_provider_smtrain.sdk.model_trainer import build_model_trainer
+from airflow_provider_smtrain.sdk.model_trainer import build_model_trainer, input_channels
 
 if TYPE_CHECKING:
     from airflow_provider_smtrain.specs import HyperparameterTunerSpec
@@ -80,7 +80,10 @@ def start_tuning_job(session: Any, spec: HyperparameterTunerSpec, job_name: str)
     """
     from sagemaker.train.tuner import HyperparameterTuner
 
-    trainer = build_model_trainer(session, spec.trainer, base_job_name=spec.trainer.base_job_name or job_name)
+    # The tuner only turns channels passed to tune() into its job definition's channels.
+    trainer = build_model_trainer(
+        session, spec.trainer, base_job_name=spec.trainer.base_job_name or job_name, with_inputs=False
+    )
     kwargs: dict[str, Any] = {
         "model_trainer": trainer,
         "objective_metric_name": spec.objective_metric_name,
@@ -101,7 +104,7 @@ def start_tuning_job(session: Any, spec: HyperparameterTunerSpec, job_name: str)
     if spec.tags:
         kwargs["tags"] = [{"Key": key, "Value": value} for key, value in spec.tags.items()]
     tuner = HyperparameterTuner(**kwargs)
-    tuner.tune(job_name=job_name, wait=False)
+    tuner.tune(inputs=input_channels(spec.trainer) or None, job_name=job_name, wait=False)
     job = getattr(tuner, "latest_tuning_job", None)
     found = getattr(job, "hyper_parameter_tuning_job_name", None)
     if job is None or found != job_name:

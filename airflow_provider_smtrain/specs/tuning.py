@@ -270,6 +270,7 @@ class HyperparameterTunerSpec(SpecModel):
         problems = Problems()
         self._check_metrics(problems)
         self._check_strategy(problems)
+        self._check_inputs(problems)
         problems.raise_if_any()
         return self
 
@@ -288,6 +289,14 @@ class HyperparameterTunerSpec(SpecModel):
                 self.objective_metric_name,
                 show=True,
             )
+
+    def _check_inputs(self, problems: Problems) -> None:
+        for index, channel in enumerate(self.trainer.input_data):
+            if not channel.data_source.startswith("s3://"):
+                problems.add(
+                    ("trainer", "input_data", index, "data_source"),
+                    "must be an s3:// URI for tuning (the tuner does not upload local data)",
+                )
 
     def _check_strategy(self, problems: Problems) -> None:
         if self.strategy == "Grid":
