@@ -267,3 +267,49 @@ def test_environment_values_never_appear_in_errors(env: Env, store: MemoryStateS
         run_operator(make_operator(env, environment={"API_TOKEN": ["s3cr3t-value"]}), ti, store)
     assert "environment" in str(err.value)
     assert "s3cr3t-value" not in str(err.value)
+
+
+def test_job_stopped_elsewhere_fails_the_task_with_the_status(
+    env: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    env.sm.configure(training_seconds=30)
+    operator = make_operator(env, deferrable=True)
+    context = {"ti": ti, "task_state_store": store, "params": {}}
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(context)
+    env.sm.boto3_client("sagemaker").stop_training_job(TrainingJobName=ti.xcoms["job_name"])
+
+    import asyncio
+
+    from tests.operators.runner import first_event
+
+    event = asyncio.run(first_event(rebuild_trigger(deferred.value.trigger)))
+    assert event["status"] == "stopped"
+    with pytest.raises(SageMakerJobFailed, match="ended Stopped"):
+        operator.execute_complete(context, event=event)
+
+
+def test_execution_timeout_of_a_deferred_task_stops_the_job(
+    env: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    from datetime import timedelta
+
+    env.sm.configure(training_seconds=60)
+    operator = make_operator(env, deferrable=True, execution_timeout=timedelta(seconds=2))
+    with pytest.raises(SageMakerJobFailed, match="deadline"):
+        run_operator(operator, ti, store)
+    assert len(env.sm.requests(operation="StopTrainingJob")) == 1
+
+
+def test_blocking_mode_streams_the_training_logs_into_the_task_log(
+    env: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    from structlog.testing import capture_logs
+
+    operator = make_operator(env)
+    with capture_logs() as captured:
+        result = run_operator(operator, ti, store)
+    lines = [str(entry.get("event", "")) % tuple(entry.get("positional_args", ())) for entry in captured]
+    job_name = result["job_name"]
+    assert any(line.startswith("[algo-1") for line in lines), lines
+    assert any("/aws/sagemaker/TrainingJobs" in line and job_name in line for line in lines)
