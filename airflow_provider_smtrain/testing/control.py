@@ -1,0 +1,169 @@
+"""
+Control API of the LocalSageMaker server, served under ``/_local/`` next to the AWS APIs.
+
+All bodies are JSON. Endpoints:
+
+* ``GET  /_local/health`` -> ``{"status": "ok", "pid", "config"}``
+* ``GET|POST /_local/config`` -> update ``training_seconds``, ``tuning_seconds``, ``stop_seconds``,
+  ``run_scripts``, ``script_timeout_seconds``; returns the config
+* ``GET|POST|DELETE /_local/rules`` -> list / add (OutcomeRule fields) / clear outcome rules
+* ``GET|POST|DELETE /_local/faults`` -> show / set (FaultSettings fields) / clear random faults
+* ``POST /_local/fail_next`` -> ``{"operation", "code", "status", "count", "message"}``
+* ``GET|DELETE /_local/requests`` -> request log (query ``operation=``, ``service=``) / clear it
+* ``GET  /_local/jobs`` -> simulated jobs
+* ``POST /_local/reset`` -> reset moto (all services), rules, faults, request log, config defaults
+* ``POST /_local/shutdown`` -> stop the server process
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from airflow_provider_smtrain.testing.config import CONTROL_PREFIX, ServerConfig
+from airflow_provider_smtrain.testing.faults import FaultInjector
+from airflow_provider_smtrain.testing.requests_log import RequestLog
+from airflow_provider_smtrain.testing.rules import RuleBook
+
+StartResponse = Callable[..., Any]
+
+
+class ControlError(Exception):
+    """A client error in a control request (HTTP 400/404)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ControlAPI:
+    """
+    WSGI handler for ``/_local/...``.
+
+    :param config: Live config (mutated in place).
+    :param defaults: Config restored by ``reset``.
+    :param rules: Outcome rules.
+    :param faults: Fault injector.
+    :param request_log: Request log.
+    :param reset_moto: Callable that resets moto and the simulator (called under the simulator lock).
+    :param jobs: Callable returning the simulated jobs snapshot.
+    :param shutdown: Callable that stops the server (may be None).
+    """
+
+    def __init__(
+        self,
+        *,
+        config: ServerConfig,
+        defaults: ServerConfig,
+        rules: RuleBook,
+        faults: FaultInjector,
+        request_log: RequestLog,
+        reset_moto: Callable[[], None],
+        jobs: Callable[[], dict[str, Any]],
+        shutdown: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.defaults = defaults
+        self.rules = rules
+        self.faults = faults
+        self.request_log = request_log
+        self.reset_moto = reset_moto
+        self.jobs = jobs
+        self.shutdown = shutdown
+        self.started = time.time()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """
+        Handle one control request.
+
+        :param environ: WSGI environ.
+        :param start_response: WSGI start_response.
+        """
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        route = environ.get("PATH_INFO", "")[len(CONTROL_PREFIX) :].strip("/")
+        try:
+            payload = self._body(environ)
+            query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            status, result = self.handle(method, route, payload, query)
+        except ControlError as err:
+            status, result = err.status, {"error": str(err)}
+        except (TypeError, ValueError) as err:
+            status, result = 400, {"error": str(err)}
+        body = json.dumps(result, default=str).encode()
+        start_response(
+            f"{status} {'OK' if status == 200 else 'Error'}",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    @staticmethod
+    def _body(environ: dict[str, Any]) -> dict[str, Any]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if not length:
+            return {}
+        data = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        if not isinstance(data, dict):
+            raise ControlError("body must be a JSON object")
+        return data
+
+    def handle(
+        self, method: str, route: str, payload: dict[str, Any], query: dict[str, str]
+    ) -> tuple[int, Any]:
+        """
+        Dispatch a control request; returns ``(HTTP status, JSON-able result)``.
+
+        :param method: HTTP method.
+        :param route: Path below ``/_local/``.
+        :param payload: JSON body.
+        :param query: Query parameters.
+        """
+        if route == "health":
+            return 200, {
+                "status": "ok",
+                "pid": os.getpid(),
+                "uptime": round(time.time() - self.started, 3),
+                "config": self.config.as_dict(),
+            }
+        if route == "config":
+            if method == "POST":
+                self.config.update(payload)
+            return 200, self.config.as_dict()
+        if route == "rules":
+            if method == "POST":
+                return 200, self.rules.add(**payload).as_dict()
+            if method == "DELETE":
+                self.rules.clear()
+            return 200, self.rules.as_list()
+        if route == "faults":
+            if method == "POST":
+                self.faults.set_faults(**payload)
+            elif method == "DELETE":
+                self.faults.clear()
+            return 200, self.faults.snapshot()
+        if route == "fail_next" and method == "POST":
+            if "operation" not in payload or "code" not in payload:
+                raise ControlError("fail_next needs 'operation' and 'code'")
+            self.faults.fail_next(**payload)
+            return 200, self.faults.snapshot()
+        if route == "requests":
+            if method == "DELETE":
+                self.request_log.clear()
+                return 200, []
+            return 200, self.request_log.query(operation=query.get("operation"), service=query.get("service"))
+        if route == "jobs":
+            return 200, self.jobs()
+        if route == "reset" and method == "POST":
+            self.reset_moto()
+            self.rules.clear()
+            self.faults.clear()
+            self.request_log.clear()
+            self.config.update(self.defaults.as_dict())
+            return 200, {"status": "reset", "config": self.config.as_dict()}
+        if route == "shutdown" and method == "POST" and self.shutdown is not None:
+            self.shutdown()
+            return 200, {"status": "shutting down"}
+        raise ControlError(f"no control endpoint {method} {CONTROL_PREFIX}{route}", status=404)
