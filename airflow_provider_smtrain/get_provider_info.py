@@ -46,6 +46,22 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [f"{_PACKAGE}.triggers.training", f"{_PACKAGE}.triggers.tuning"],
             }
         ],
+        "config": {
+            "smtrain": {
+                "description": "Settings of the SageMaker Train (SDK v3) provider.",
+                "options": {
+                    "default_deferrable": {
+                        "description": "Whether the provider's job operators and sensors wait in the "
+                        "triggerer unless a task says otherwise. Independent of [operators] "
+                        "default_deferrable, which Airflow ships as False.",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    }
+                },
+            }
+        },
         "extra-links": [
             f"{_PACKAGE}.links.sagemaker.TrainingJobLink",
             f"{_PACKAGE}.links.sagemaker.TuningJobLink",

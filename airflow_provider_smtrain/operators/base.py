@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
 from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, outcome_of
 from airflow_provider_smtrain.jobs.naming import job_name, task_instance_key
+from airflow_provider_smtrain.operators.defaults import default_deferrable
 from airflow_provider_smtrain.operators.events import check_event
 from airflow_provider_smtrain.operators.waiting import poll_deadline, wait_for_job
 
@@ -55,7 +55,7 @@ class SageMakerJobOperator(AwsBaseOperator[SageMakerTrainHook]):
     :param region_name: AWS region; overrides the connection's region.
     :param verify: whether to verify SSL certificates, or a CA bundle path.
     :param botocore_config: botocore client configuration as a dict.
-    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``, True when unset).
+    :param deferrable: wait in the triggerer; default ``[smtrain] default_deferrable`` (True).
     :param wait_for_completion: wait until the job ends; when False the task returns once the job runs.
     :param poll_interval: seconds between status reads while waiting.
     :param max_wait: the longest the task waits for the job (seconds or timedelta); None waits as
@@ -76,7 +76,7 @@ class SageMakerJobOperator(AwsBaseOperator[SageMakerTrainHook]):
     def __init__(
         self,
         *,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=True),
+        deferrable: bool | None = None,
         wait_for_completion: bool = True,
         poll_interval: float = 30,
         max_wait: timedelta | float | None = None,
@@ -92,7 +92,7 @@ class SageMakerJobOperator(AwsBaseOperator[SageMakerTrainHook]):
             max_wait = max_wait.total_seconds()
         if max_wait is not None and float(max_wait) <= 0:
             raise ValueError(f"max_wait: must be a positive number of seconds or None (got {max_wait!r})")
-        self.deferrable = deferrable
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.wait_for_completion = wait_for_completion
         self.poll_interval = float(poll_interval)
         self.max_wait = None if max_wait is None else float(max_wait)

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.bases.sensor import PokeReturnValue
-from airflow.sdk.configuration import conf
 
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
 from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind, Outcome, outcome_of
 from airflow_provider_smtrain.jobs.outputs import job_result
+from airflow_provider_smtrain.operators.defaults import default_deferrable
 from airflow_provider_smtrain.operators.events import check_event
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
     job's failure reason.
 
     :param job_name: the name of the job to wait for.
-    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``, True when unset).
+    :param deferrable: wait in the triggerer; default ``[smtrain] default_deferrable`` (True).
     :param poke_interval: seconds between status reads.
     :param aws_conn_id: the Airflow ``aws`` connection.
     :param region_name: AWS region; overrides the connection's region.
@@ -46,13 +46,13 @@ class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
         self,
         *,
         job_name: str,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=True),
+        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", 30)
         super().__init__(**kwargs)
         self.job_name = job_name
-        self.deferrable = deferrable
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
 
     @property
     def _region(self) -> str:
