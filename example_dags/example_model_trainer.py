@@ -44,7 +44,7 @@ with DAG(
         output_path="s3://{{ params.bucket }}/models",
         source_code={"source_dir": "model_trainer_src", "entry_script": "train.py"},
         input_data={"train": "s3://{{ params.bucket }}/data/train/"},
-        hyperparameters={"epochs": "{{ params.epochs }}", "learning_rate": 0.02},
+        hyperparameters={"epochs": "{{ params.epochs }}", "learning_rate": 0.2},
         compute={"instance_type": "ml.m5.large", "instance_count": 1},
         stopping_condition={"max_runtime_in_seconds": 3600},
         metric_definitions=[

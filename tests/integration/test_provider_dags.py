@@ -72,6 +72,12 @@ def test_marking_a_deferred_task_failed_stops_the_job(ctx: Ctx) -> None:
     run_id = ctx.start("it_train_long")
     ctx.af.wait_for_ti("it_train_long", run_id, "train", states={"deferred"}, timeout=120)
     job_name = ctx.af.xcom("it_train_long", run_id, "train", key="job_name")
+    # Airflow runs a trigger's on_kill only once a triggerer runs it (docs/operators.md, "Kill").
+    wait_until(
+        lambda: any(job_name in text for text in ctx.af.trigger_logs("it_train_long", run_id, "train").values()),
+        60,
+        "a triggerer to run the trigger",
+    )
     ctx.af.mark_ti("it_train_long", run_id, "train", state="failed")
     wait_until(lambda: ctx.stops() == 1, 60, "the trigger's on_kill to stop the job")
     wait_until(lambda: ctx.training_status(job_name) == "Stopped", 30, "the job to stop")
