@@ -55,6 +55,11 @@ def main() -> int:
             for task_id in ("train", "evaluate", "gate", "deploy"):
                 ti = af.ti(DAG_ID, run_id, task_id)
                 print(f"  {task_id:9s} {ti['state']:8s} tries={ti['try_number']}")
+            trigger_logs = af.trigger_logs(DAG_ID, run_id, "train")
+            for triggerer_id, text in trigger_logs.items():
+                print(f"triggerer job {triggerer_id} ran the trigger of 'train':")
+                for line in text.splitlines()[-4:]:
+                    print("    " + line[:160])
             train = af.xcom(DAG_ID, run_id, "train")
             print("train result:\n" + json.dumps(train, indent=2))
             print("evaluate:", json.dumps(af.xcom(DAG_ID, run_id, "evaluate")))

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from airflow_provider_smtrain.hooks.credentials import sdk_credentials_scope
 from airflow_provider_smtrain.jobs.kinds import JobKind
+from airflow_provider_smtrain.jobs.retry import error_code
 
 if TYPE_CHECKING:
     import boto3
@@ -170,24 +171,21 @@ class SageMakerTrainHook(AwsBaseHook):
         return self.client("logs")
 
 
-def _error_code(err: Any) -> str:
-    return str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
-
-
 def _error_message(err: Any) -> str:
     return str(getattr(err, "response", {}).get("Error", {}).get("Message", ""))
 
 
 def _is_not_found(err: Any) -> bool:
-    code = _error_code(err)
+    code = error_code(err) or ""
     message = _error_message(err).lower()
     return code in {"ResourceNotFound", "ResourceNotFoundException"} or (
-        code == "ValidationException" and ("not found" in message or "does not exist" in message or "could not find" in message)
+        code == "ValidationException"
+        and ("not found" in message or "does not exist" in message or "could not find" in message)
     )
 
 
 def _is_already_terminal(err: Any) -> bool:
     message = _error_message(err).lower()
-    return _error_code(err) == "ValidationException" and (
+    return (error_code(err) or "") == "ValidationException" and (
         "status" in message or "already" in message or "not in progress" in message
     )

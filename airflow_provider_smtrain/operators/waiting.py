@@ -11,36 +11,10 @@ from botocore.exceptions import ClientError
 
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.jobs.kinds import Outcome, outcome_of
+from airflow_provider_smtrain.jobs.retry import backoff_delay, is_retriable
 
 if TYPE_CHECKING:
     from airflow_provider_smtrain.operators.base import SageMakerJobOperator
-
-#: Error codes that mean "ask again later", never "the job failed".
-RETRYABLE_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ProvisionedThroughputExceededException",
-        "ServiceUnavailable",
-        "InternalFailure",
-        "InternalServerError",
-        "InternalError",
-    }
-)
-
-
-def is_retryable(err: ClientError) -> bool:
-    """
-    Whether a failed status read should be tried again.
-
-    :param err: the botocore error.
-    """
-    code = err.response.get("Error", {}).get("Code", "")
-    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0
-    return code in RETRYABLE_CODES or int(status) >= 500
-
 
 def poll_deadline(
     *, max_wait: float | None, execution_timeout: timedelta | None, start_date: datetime | None
@@ -59,17 +33,6 @@ def poll_deadline(
         start = start_date.timestamp() if start_date is not None else time.time()
         candidates.append(start + execution_timeout.total_seconds())
     return min(candidates) if candidates else None
-
-
-def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:
-    """
-    Full-jitter exponential backoff.
-
-    :param attempt: 1 for the first retry.
-    :param base: the first delay's upper bound in seconds.
-    :param cap: the largest delay in seconds.
-    """
-    return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
 
 def wait_for_job(
@@ -105,10 +68,10 @@ def wait_for_job(
             describe = operator.hook.describe_job(kind, name)
             errors = 0
         except ClientError as err:
-            if not is_retryable(err) or errors >= max_consecutive_errors:
+            if not is_retriable(err) or errors >= max_consecutive_errors:
                 raise
             errors += 1
-            pause = backoff_delay(errors)
+            pause = backoff_delay(errors, base=1.0, cap=60.0)
             operator.log.warning("Status read of %s throttled or failed (%s); retrying in %.1fs", name, err, pause)
             time.sleep(pause)
             continue

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_smtrain.jobs.retry import backoff_delay, is_retriable
 from airflow_provider_smtrain.triggers import SageMakerJobTrigger, TrainingJobTrigger, TuningJobTrigger
-from airflow_provider_smtrain.triggers.base import backoff_delay, is_retriable
 from airflow_provider_smtrain.triggers.clients import POOL, client_key
 from tests.triggers.trigger_fakes import (
     ACCESS_KEY,

@@ -1,0 +1,85 @@
+"""Which AWS errors are worth retrying, and how long to wait: shared by triggers and blocking waits."""
+
+from __future__ import annotations
+
+import builtins
+import random
+
+#: Error codes that mean "slow down"; always retried with backoff.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "ProvisionedThroughputExceededException",
+    }
+)
+#: Error codes of transient server-side failures; retried like throttling.
+TRANSIENT_CODES = frozenset(
+    {"InternalFailure", "InternalServerError", "InternalError", "ServiceUnavailable", "RequestTimeout"}
+)
+
+
+def error_code(err: BaseException) -> str | None:
+    """
+    The AWS error code of a botocore ``ClientError``, else None.
+
+    :param err: any exception.
+    """
+    response = getattr(err, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code is not None else None
+    return None
+
+
+def is_retriable(err: BaseException) -> bool:
+    """
+    Whether an error from an AWS call is worth retrying: throttling, 5xx, connection errors, timeouts.
+
+    :param err: the exception raised by the aiobotocore call.
+    """
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(err, ClientError):
+        code = error_code(err)
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return code in THROTTLING_CODES or code in TRANSIENT_CODES or status == 429 or status >= 500
+    if isinstance(err, ConnectionError | HTTPClientError | TimeoutError | builtins.ConnectionError):
+        return True
+    try:
+        import aiohttp
+    except ImportError:  # pragma: no cover - aiohttp ships with aiobotocore
+        return False
+    return isinstance(err, aiohttp.ClientError)
+
+
+def describe_error(err: BaseException) -> str:
+    """
+    One line naming an exception: ``Code: message`` for AWS errors, ``Type: message`` otherwise.
+
+    :param err: any exception.
+    """
+    code = error_code(err)
+    if code is not None:
+        message = getattr(err, "response", {}).get("Error", {}).get("Message") or str(err)
+        return f"{code}: {message}"
+    return f"{type(err).__name__}: {err}"
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """
+    Exponential backoff with full jitter: uniform in ``[0, min(cap, base * 2 ** (attempt - 1))]``.
+
+    :param attempt: 1 for the first retry.
+    :param base: delay scale in seconds.
+    :param cap: largest delay in seconds.
+    :param rng: random source (tests pass a seeded one).
+    """
+    upper = min(cap, base * 2 ** max(attempt - 1, 0))
+    return (rng or random).uniform(0, upper)

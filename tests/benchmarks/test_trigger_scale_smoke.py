@@ -1,0 +1,79 @@
+"""Smoke test of ``benchmarks/trigger_scale.py``: it runs end to end and reports sane numbers (no timing thresholds)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "benchmarks" / "trigger_scale.py"
+N = 2
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    """Run the benchmark once at N=2 (4 s window, 1 s poll) and return its JSON and markdown."""
+    out = tmp_path_factory.mktemp("trigger_scale")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--n",
+            str(N),
+            "--window",
+            "4",
+            "--poll",
+            "1",
+            "--results-dir",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        cwd=str(REPO),
+        check=False,
+    )
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    data = json.loads((out / "trigger_scale.json").read_text())
+    markdown = (out / "trigger_scale.md").read_text()
+    assert markdown.split("\n\n", 2)[-1].strip() in proc.stdout  # the table printed is the table written
+    return data, markdown
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("provider", ["ours", "amazon"])
+def test_row_per_provider_with_sane_values(results: tuple[dict[str, Any], str], provider: str) -> None:
+    data, _markdown = results
+    rows = [row for row in data["runs"] if row["provider"] == provider and row["n"] == N]
+    assert len(rows) == 1
+    row = rows[0]
+    assert "failed" not in row, row
+    assert row["events"] == N and row["all_succeeded"], row["event_statuses"]
+    assert row["timed_out"] == 0 and row["error_count"] == 0
+    assert row["foreign_requests"] == 0  # every trigger request was signed by the Airflow connection
+    assert row["started_triggers"] == N and row["answered_triggers"] == N
+    assert 50 < row["peak_rss_mib"] < 4096
+    assert row["rss_loaded_mib"] >= row["rss_before_mib"] > 0
+    assert row["rss_per_trigger_mib"] >= 0
+    assert 0 <= row["startup_s"] < row["window_s"]
+    assert row["cpu_window_s"] > 0 and row["cpu_steady_per_60s"] > 0
+    assert row["steady_periods"] >= 1
+    assert 0.2 < row["requests_per_job_per_poll"] < 3
+    assert row["requests_total"] >= 2 * N  # at least a poll while running and the one that saw the end
+    assert row["stall_steady"]["worst_s"] is not None and row["stall_steady"]["worst_s"] >= 0
+    assert 0 <= row["last_event_after_end_s"] < 30
+
+
+@pytest.mark.timeout(180)
+def test_markdown_has_both_rows_and_ratios(results: tuple[dict[str, Any], str]) -> None:
+    _data, markdown = results
+    lines = markdown.splitlines()
+    assert any(line.startswith("| ours: TrainingJobTrigger | 2 |") for line in lines)
+    assert any(line.startswith("| amazon: SageMakerTrigger | 2 |") for line in lines)
+    ratio = next(line for line in lines if line.startswith("| **ours / amazon** | 2 |"))
+    assert ratio.count("×") >= 8
