@@ -313,3 +313,20 @@ def test_blocking_mode_streams_the_training_logs_into_the_task_log(
     job_name = result["job_name"]
     assert any(line.startswith("[algo-1") for line in lines), lines
     assert any("/aws/sagemaker/TrainingJobs" in line and job_name in line for line in lines)
+
+
+def test_a_rejected_submission_fails_the_task_and_the_retry_submits_the_same_generation(
+    env: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    env.sm.fail_next(
+        "CreateTrainingJob", code="ResourceLimitExceeded", status=400, count=1, message="ml.m5.xlarge quota is 0"
+    )
+    with pytest.raises(Exception, match="ResourceLimitExceeded"):
+        run_operator(make_operator(env), ti, store)
+    name = store.get(STATE_KEY)["job_name"]
+    assert env.sm.boto3_client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []
+
+    ti.try_number = 2
+    result = run_operator(make_operator(env), ti, store)
+    assert result["job_name"] == name, "nothing ran, so the retry uses the same generation"
+    assert [r["status_code"] for r in creates(env)] == [400, 200]
