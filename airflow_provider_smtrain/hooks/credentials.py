@@ -40,6 +40,7 @@ _MANAGED_ENV = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_ENDPOINT_URL",
+    "AWS_CA_BUNDLE",
 )
 
 
@@ -52,6 +53,7 @@ def scope_environment(
     region_name: str,
     endpoint_url: str | None,
     service_endpoints: Mapping[str, str],
+    ca_bundle: str | None = None,
 ) -> dict[str, str]:
     """
     Environment variables that make a fresh ``boto3.Session()`` equal to the hook's session.
@@ -60,6 +62,7 @@ def scope_environment(
     :param region_name: the region of the hook.
     :param endpoint_url: the connection's global endpoint URL, if any.
     :param service_endpoints: per-service endpoint URLs from the connection's ``service_config``.
+    :param ca_bundle: the connection's CA bundle path (``verify`` given as a path), if any.
     """
     env = {
         "AWS_ACCESS_KEY_ID": credentials.access_key,
@@ -73,15 +76,18 @@ def scope_environment(
         env["AWS_ENDPOINT_URL"] = endpoint_url
     for service, url in service_endpoints.items():
         env[_service_env_name(service)] = url
+    if ca_bundle:
+        env["AWS_CA_BUNDLE"] = ca_bundle
     return env
 
 
 @contextlib.contextmanager
 def _patched_env(env: Mapping[str, str]) -> Iterator[None]:
-    keys = set(_MANAGED_ENV) | set(env)
+    managed = set(_MANAGED_ENV) | {key for key in os.environ if key.startswith("AWS_ENDPOINT_URL_")}
+    keys = managed | set(env)
     saved = {key: os.environ.get(key) for key in keys}
     try:
-        for key in _MANAGED_ENV:
+        for key in managed:
             os.environ.pop(key, None)
         os.environ.update(env)
         yield
@@ -106,6 +112,14 @@ def _patched_attr(target: Any, name: str, value: Any) -> Iterator[None]:
                 delattr(target, name)
         else:
             setattr(target, name, old)
+
+
+def _mask(*secrets: str | None) -> None:
+    from airflow.sdk.log import mask_secret
+
+    for secret in secrets:
+        if secret:
+            mask_secret(secret)
 
 
 def _reset_sdk_client_cache() -> None:
@@ -148,13 +162,18 @@ def sdk_credentials_scope(
     *,
     endpoint_url: str | None = None,
     service_endpoints: Mapping[str, str] | None = None,
+    verify: bool | str | None = None,
 ) -> Iterator[None]:
     """
     Run SageMaker SDK code with every AWS client pinned to ``boto_session``.
 
+    The frozen credentials are registered with Airflow's secrets masker, so they are redacted should
+    anything print the environment.
+
     :param boto_session: the ``boto3.session.Session`` built by the Airflow hook.
     :param endpoint_url: the connection's global endpoint URL (e.g. a local SageMaker), if any.
     :param service_endpoints: per-service endpoint URLs from the connection, if any.
+    :param verify: the connection's ``verify`` (a CA bundle path is exported as ``AWS_CA_BUNDLE``).
     """
     import boto3
 
@@ -168,7 +187,9 @@ def sdk_credentials_scope(
     region = boto_session.region_name
     if not region:
         raise ValueError("region_name: the AWS connection or the operator must name a region")
-    env = scope_environment(frozen, region, endpoint_url, service_endpoints or {})
+    _mask(frozen.secret_key, frozen.token)
+    ca_bundle = verify if isinstance(verify, str) else None
+    env = scope_environment(frozen, region, endpoint_url, service_endpoints or {}, ca_bundle)
     with _LOCK, contextlib.ExitStack() as stack:
         stack.enter_context(_patched_env(env))
         stack.enter_context(_patched_attr(boto3, "DEFAULT_SESSION", boto_session))

@@ -26,15 +26,18 @@ class TrainingLogTailer:
         self._tokens: dict[str, str | None] = {}
 
     def _streams(self) -> list[str]:
+        paginator = self.logs_client.get_paginator("describe_log_streams")
+        names: list[str] = []
         try:
-            response = self.logs_client.describe_log_streams(
+            for page in paginator.paginate(
                 logGroupName=TRAINING_LOG_GROUP, logStreamNamePrefix=self.job_name + "/"
-            )
+            ):
+                names.extend(stream["logStreamName"] for stream in page.get("logStreams", []))
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 return []
             raise
-        return sorted(stream["logStreamName"] for stream in response.get("logStreams", []))
+        return sorted(names)
 
     def new_lines(self) -> Iterator[tuple[str, str]]:
         """Yield ``(stream name, message)`` for every event not yet read, stream by stream."""

@@ -50,6 +50,16 @@ class SageMakerTrainHook(AwsBaseHook):
         """The one boto3 session of this hook (built from the Airflow connection, cached)."""
         return self.get_session(region_name=self.region_name)
 
+    def require_region(self) -> str:
+        """The hook's region (operator argument, else the connection's); a clear error when there is none."""
+        region = self.region_name or self.boto_session.region_name
+        if not region:
+            raise ValueError(
+                "region_name: no AWS region; pass region_name= to the task or set region_name in the "
+                "extra of the Airflow connection"
+            )
+        return str(region)
+
     def _service_endpoints(self) -> dict[str, str]:
         service_config = self.conn_config.extra_config.get("service_config") or {}
         return {
@@ -65,6 +75,7 @@ class SageMakerTrainHook(AwsBaseHook):
             self.boto_session,
             endpoint_url=self.conn_config.endpoint_url,
             service_endpoints=self._service_endpoints(),
+            verify=self.verify,
         ):
             yield
 
@@ -131,21 +142,6 @@ class SageMakerTrainHook(AwsBaseHook):
             raise
         self.log.info("Requested stop of %s %s", kind.label, job_name)
         return True
-
-    def list_tuning_children(self, tuning_job_name: str, max_items: int = 100) -> list[dict[str, Any]]:
-        """
-        Training jobs of a tuning job (summaries), at most ``max_items``.
-
-        :param tuning_job_name: the tuning job name.
-        :param max_items: the cap on summaries returned.
-        """
-        paginator = self.sagemaker_client.get_paginator("list_training_jobs_for_hyper_parameter_tuning_job")
-        out: list[dict[str, Any]] = []
-        for page in paginator.paginate(HyperParameterTuningJobName=tuning_job_name):
-            out.extend(page.get("TrainingJobSummaries", []))
-            if len(out) >= max_items:
-                return out[:max_items]
-        return out
 
     def client(self, service: str) -> Any:
         """

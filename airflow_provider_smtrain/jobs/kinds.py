@@ -33,6 +33,7 @@ class JobKind:
     :param succeeded: statuses that mean success.
     :param failed: statuses that mean failure.
     :param stopped: statuses that mean the job was stopped.
+    :param stopping: statuses of a job on its way to being stopped (running, but not re-attachable).
     :param console_fragment: console URL fragment, formatted with ``name``.
     :param max_name_length: longest job name SageMaker accepts for this kind.
     :param label: human readable name used in messages.
@@ -47,14 +48,10 @@ class JobKind:
     succeeded: frozenset[str]
     failed: frozenset[str]
     stopped: frozenset[str]
+    stopping: frozenset[str]
     console_fragment: str
     max_name_length: int
     label: str
-
-    @property
-    def terminal(self) -> frozenset[str]:
-        """Statuses after which the job never changes again."""
-        return self.succeeded | self.failed | self.stopped
 
 
 TRAINING = JobKind(
@@ -67,6 +64,7 @@ TRAINING = JobKind(
     succeeded=frozenset({"Completed"}),
     failed=frozenset({"Failed", "Deleting", "Deleted"}),
     stopped=frozenset({"Stopped"}),
+    stopping=frozenset({"Stopping"}),
     console_fragment="jobs/{name}",
     max_name_length=63,
     label="training job",
@@ -82,6 +80,7 @@ TUNING = JobKind(
     succeeded=frozenset({"Completed"}),
     failed=frozenset({"Failed", "DeleteFailed", "Deleting", "Deleted"}),
     stopped=frozenset({"Stopped"}),
+    stopping=frozenset({"Stopping"}),
     console_fragment="hyper-tuning-jobs/{name}",
     max_name_length=32,
     label="hyperparameter tuning job",

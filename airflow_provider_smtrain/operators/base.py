@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, TaskDeferralError, TaskDeferralTimeout
 
-from airflow_provider_smtrain.exceptions import SageMakerJobFailed
+from airflow_provider_smtrain.exceptions import SageMakerJobFailed, TriggerEventError
 from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
 from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, outcome_of
 from airflow_provider_smtrain.jobs.naming import job_name, task_instance_key
 from airflow_provider_smtrain.operators.defaults import default_deferrable
-from airflow_provider_smtrain.operators.events import check_event
+from airflow_provider_smtrain.operators.events import check_event, check_event_shape
 from airflow_provider_smtrain.operators.waiting import poll_deadline, wait_for_job
 
 if TYPE_CHECKING:
@@ -153,11 +153,7 @@ class SageMakerJobOperator(AwsBaseOperator[SageMakerTrainHook]):
 
     @property
     def _hook_parameters(self) -> dict[str, Any]:
-        return {**super()._hook_parameters, "default_bucket": self._bucket}
-
-    @cached_property
-    def _bucket(self) -> str | None:
-        return self.default_bucket or self.staging_bucket(self._spec)
+        return {**super()._hook_parameters, "default_bucket": self.default_bucket}
 
     @cached_property
     def _spec(self) -> Any:
@@ -165,17 +161,15 @@ class SageMakerJobOperator(AwsBaseOperator[SageMakerTrainHook]):
 
     @property
     def region(self) -> str:
-        """The region the job runs in."""
-        region = self.hook.region_name or self.hook.boto_session.region_name
-        if not region:
-            raise ValueError("region_name: the operator or the AWS connection must name a region")
-        return region
+        """The region the job runs in (the operator's, else the connection's); a clear error if neither."""
+        return self.hook.require_region()
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Run, re-attach to, or return the result of this task instance's job."""
         spec = self._spec  # validation first: nothing is created for bad input
+        self.region  # noqa: B018 - a missing region is bad input too, reported before any AWS call
         describe = self._attach_or_submit(spec, context)
         self._persist_links(context)
         if not self.wait_for_completion:
@@ -185,7 +179,13 @@ class SageMakerJobOperator(AwsBaseOperator[SageMakerTrainHook]):
             deadline = self._deadline(context)
             if self.deferrable:
                 self._defer(deadline)
-            describe = wait_for_job(self, describe, deadline)
+            try:
+                describe = wait_for_job(self, describe, deadline)
+            except SageMakerJobFailed:
+                raise  # the job ended, or was stopped at the deadline
+            except Exception:
+                self._stop_if_last_try(context)  # waiting broke down; nobody would come back for the job
+                raise
             outcome = outcome_of(self.job_kind, describe.get(self.job_kind.status_key))
         return self._finish(outcome, describe)
 
@@ -196,12 +196,38 @@ class SageMakerJobOperator(AwsBaseOperator[SageMakerTrainHook]):
         :param context: the task context.
         :param event: the trigger event payload.
         """
-        payload = check_event(event, self.job_kind)
-        self._job_name = payload["job_name"]
-        describe = self.hook.describe_job(self.job_kind, payload["job_name"])
+        check_event_shape(event, self.job_kind)
+        assert event is not None
+        self._job_name = self._owned_job_name(context, event["job_name"])
+        try:
+            describe = self.hook.describe_job(self.job_kind, self._job_name)
+        except Exception:
+            check_event(event, self.job_kind)  # the event's own failure explains more than the read
+            raise
         self.after_wait(describe)
+        check_event(event, self.job_kind)
         outcome = outcome_of(self.job_kind, describe.get(self.job_kind.status_key))
+        if outcome is Outcome.RUNNING:
+            self.log.warning("%s %s is still %s after the trigger fired; waiting again",
+                             self.job_kind.label.capitalize(), self._job_name,
+                             describe.get(self.job_kind.status_key))
+            self._defer(self._deadline(context))
         return self._finish(outcome, describe)
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        """
+        Resume after deferral; when the deferral itself failed (triggerer down past the timeout, trigger
+        crashed), stop the job on the task's last try so nothing is left running.
+
+        :param next_method: the method to resume in, or Airflow's failure marker.
+        :param next_kwargs: its keyword arguments.
+        :param context: the task context.
+        """
+        try:
+            return super().resume_execution(next_method, next_kwargs, context)
+        except (TaskDeferralError, TaskDeferralTimeout):
+            self._stop_if_last_try(context)
+            raise
 
     def on_poll(self, describe: dict[str, Any]) -> None:
         """
@@ -225,21 +251,66 @@ class SageMakerJobOperator(AwsBaseOperator[SageMakerTrainHook]):
 
     # -- steps --------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _saved_identity(context: Context) -> dict[str, Any] | None:
+        """The job identity this task instance persisted, if any (and if the store is available)."""
+        store = context.get("task_state_store")
+        saved = store.get(STATE_KEY) if store is not None else None
+        return saved if isinstance(saved, dict) and "generation" in saved else None
+
+    def _owned_job_name(self, context: Context, event_job_name: str) -> str:
+        saved = self._saved_identity(context)
+        if saved and saved.get("job_name") and saved["job_name"] != event_job_name:
+            raise TriggerEventError(
+                f"Trigger event names {self.job_kind.label} {event_job_name!r}, but this task instance "
+                f"owns {saved['job_name']!r}"
+            )
+        return event_job_name
+
+    def _stop_if_last_try(self, context: Context) -> None:
+        """A task that fails for good while its job runs stops the job (no later try will attach)."""
+        ti = context.get("ti")
+        last_try = ti is None or int(getattr(ti, "try_number", 1)) > int(self.retries or 0)
+        saved = self._saved_identity(context) or {}
+        name = self._job_name or saved.get("job_name")
+        if not (last_try and self.stop_job_on_kill and name):
+            return
+        try:
+            self.hook.stop_job(self.job_kind, str(name))
+        except Exception:
+            self.log.exception("Could not stop %s %s", self.job_kind.label, name)
+
+    def _wait_out_stopping(self, name: str, describe: dict[str, Any], timeout: float = 900) -> dict[str, Any]:
+        """A job that is being stopped cannot be re-attached to: wait until it has stopped."""
+        deadline = time.time() + timeout
+        while describe.get(self.job_kind.status_key) in self.job_kind.stopping:
+            if time.time() > deadline:
+                raise AirflowException(f"{self.job_kind.label} {name} was still stopping after {timeout:.0f}s")
+            self.log.info("%s %s is stopping; waiting for it to stop", self.job_kind.label.capitalize(), name)
+            time.sleep(min(self.poll_interval, 5.0))
+            describe = self.hook.describe_job(self.job_kind, name)
+        return describe
+
     def _attach_or_submit(self, spec: Any, context: Context) -> dict[str, Any]:
         ti = context["ti"]
         map_index = getattr(ti, "map_index", -1)
         ti_key = task_instance_key(ti.dag_id, ti.task_id, ti.run_id, -1 if map_index is None else map_index)
         store = context.get("task_state_store")
-        saved = store.get(STATE_KEY) if store is not None else None
-        generation = int(str(saved["generation"])) if isinstance(saved, dict) and "generation" in saved else 1
+        saved = self._saved_identity(context)
+        generation = int(str(saved["generation"])) if saved else 1
         store_cleared = store is not None and saved is None
         prefix = self.name_prefix(spec)
 
         for _ in range(MAX_GENERATIONS):
-            name = job_name(self.job_kind, prefix, ti_key, generation)
+            # The stored name wins over a freshly derived one: a changed prefix must not start a twin.
+            if saved and int(str(saved["generation"])) == generation and saved.get("job_name"):
+                name = str(saved["job_name"])
+            else:
+                name = job_name(self.job_kind, prefix, ti_key, generation)
             describe = self.hook.find_job(self.job_kind, name)
             if describe is None:
                 break
+            describe = self._wait_out_stopping(name, describe)
             outcome = outcome_of(self.job_kind, describe.get(self.job_kind.status_key))
             if outcome is Outcome.RUNNING or (outcome is Outcome.SUCCEEDED and not store_cleared):
                 self.log.info(
@@ -266,6 +337,7 @@ class SageMakerJobOperator(AwsBaseOperator[SageMakerTrainHook]):
 
         self._remember(store, name, generation)  # before submitting: the next try will look for it
         self.log.info("Submitting %s %s", self.job_kind.label, name)
+        self.hook.default_bucket = self.default_bucket or self.staging_bucket(spec)
         self.submit_job(spec, name, context)
         describe = self.hook.describe_job(self.job_kind, name)
         self.on_job_found(describe, context)
@@ -274,10 +346,7 @@ class SageMakerJobOperator(AwsBaseOperator[SageMakerTrainHook]):
     def _remember(self, store: Any, name: str, generation: int) -> None:
         self._job_name = name
         if store is not None:
-            store.set(
-                STATE_KEY,
-                {"job_name": name, "generation": generation, "kind": self.job_kind.name, "region": self.region},
-            )
+            store.set(STATE_KEY, {"job_name": name, "generation": generation, "kind": self.job_kind.name})
 
     def _persist_links(self, context: Context) -> None:
         assert self._job_name is not None

@@ -11,9 +11,9 @@ from airflow_provider_smtrain.jobs.kinds import JobKind
 EVENT_STATUSES = {"succeeded": True, "failed": False, "stopped": False, "deadline": False, "error": False}
 
 
-def check_event(event: dict[str, Any] | None, kind: JobKind) -> dict[str, Any]:
+def check_event_shape(event: dict[str, Any] | None, kind: JobKind) -> None:
     """
-    Return a trigger event that reports success; raise with the event's reason otherwise.
+    Raise unless ``event`` is a well-formed event of this provider's triggers for ``kind``.
 
     :param event: the payload the trigger fired.
     :param kind: the job kind the operator waits for.
@@ -22,6 +22,17 @@ def check_event(event: dict[str, Any] | None, kind: JobKind) -> dict[str, Any]:
         raise TriggerEventError(f"Malformed trigger event for a {kind.label}: {event!r}")
     if event.get("kind", kind.name) != kind.name:
         raise TriggerEventError(f"Trigger event is for a {event.get('kind')} job, expected {kind.name}")
+
+
+def check_event(event: dict[str, Any] | None, kind: JobKind) -> dict[str, Any]:
+    """
+    Return a trigger event that reports success; raise with the event's reason otherwise.
+
+    :param event: the payload the trigger fired.
+    :param kind: the job kind the operator waits for.
+    """
+    check_event_shape(event, kind)
+    assert event is not None
     status = event["status"]
     if EVENT_STATUSES[status]:
         return event

@@ -11,7 +11,12 @@ from airflow_provider_smtrain.jobs.kinds import TRAINING, log_console_url
 from airflow_provider_smtrain.jobs.outputs import training_result
 from airflow_provider_smtrain.links.sagemaker import TrainingJobLink, TrainingLogsLink
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
-from airflow_provider_smtrain.operators.trainer_args import TRAINER_FIELDS, resolve_source_dir, s3_bucket
+from airflow_provider_smtrain.operators.trainer_args import (
+    TRAINER_FIELDS,
+    mask_environment,
+    resolve_source_dir,
+    s3_bucket,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -116,7 +121,9 @@ class ModelTrainerOperator(SageMakerJobOperator):
         """Validate the rendered arguments into a :class:`ModelTrainerSpec`."""
         from airflow_provider_smtrain.specs import ModelTrainerSpec, parse_spec
 
-        return parse_spec(ModelTrainerSpec, self.trainer_arguments(), owner=type(self).__name__)
+        spec = parse_spec(ModelTrainerSpec, self.trainer_arguments(), owner=type(self).__name__)
+        mask_environment(spec.environment)
+        return spec
 
     def name_prefix(self, spec: ModelTrainerSpec) -> str:
         """Job names start with ``job_name_prefix``, else ``base_job_name``, else the task id."""
@@ -156,12 +163,17 @@ class ModelTrainerOperator(SageMakerJobOperator):
         )
 
     def _print_new_log_lines(self) -> None:
+        """Copy new CloudWatch lines into the task log; best effort: logs never fail a task."""
         if not self.print_log or self._job_name is None:
             return
         if self._tailer is None:
             self._tailer = TrainingLogTailer(self.hook.logs_client, self._job_name)
-        for stream, line in self._tailer.new_lines():
-            self.log.info("[%s] %s", stream.rsplit("/", 1)[-1], line)
+        try:
+            for stream, line in self._tailer.new_lines():
+                self.log.info("[%s] %s", stream.rsplit("/", 1)[-1], line)
+        except Exception as err:
+            self.log.warning("Stopped copying the training job's CloudWatch logs: %s", err)
+            self.print_log = False
 
     def on_poll(self, describe: dict[str, Any]) -> None:
         """Blocking mode: stream new CloudWatch log lines into the task log."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 from typing import Any
 
@@ -46,6 +48,14 @@ def resolve_source_dir(source_code: Any, base_folder: str | None) -> Any:
     :param source_code: the ``source_code`` argument (a dict, an SDK object, or a JSON string).
     :param base_folder: the folder of the DAG file, if known.
     """
+    if isinstance(source_code, str):  # a rendered template: JSON or a Python dict repr
+        try:
+            source_code = json.loads(source_code)
+        except ValueError:
+            try:
+                source_code = ast.literal_eval(source_code)
+            except (ValueError, SyntaxError):
+                return source_code
     if not isinstance(source_code, dict) or not base_folder:
         return source_code
     source_dir = source_code.get("source_dir")
@@ -55,3 +65,18 @@ def resolve_source_dir(source_code: Any, base_folder: str | None) -> Any:
     if os.path.isdir(candidate):
         return {**source_code, "source_dir": candidate}
     return source_code
+
+
+def mask_environment(environment: dict[str, str] | None) -> None:
+    """
+    Register the training container's environment values with Airflow's secrets masker.
+
+    They are often tokens; once registered they are redacted from task logs and rendered fields.
+
+    :param environment: the validated ``environment`` of a trainer spec.
+    """
+    from airflow.sdk.log import mask_secret
+
+    for value in (environment or {}).values():
+        if value:
+            mask_secret(value)

@@ -10,7 +10,7 @@ from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING
 from airflow_provider_smtrain.jobs.outputs import tuning_result
 from airflow_provider_smtrain.links.sagemaker import TuningJobLink
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
-from airflow_provider_smtrain.operators.trainer_args import resolve_source_dir, s3_bucket
+from airflow_provider_smtrain.operators.trainer_args import mask_environment, resolve_source_dir, s3_bucket
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -112,7 +112,9 @@ class HyperparameterTunerOperator(SageMakerJobOperator):
         if isinstance(trainer, dict) and "source_code" in trainer:
             dag_folder = os.path.dirname(self.dag.fileloc) if self.has_dag() and self.dag.fileloc else None
             args["trainer"] = {**trainer, "source_code": resolve_source_dir(trainer["source_code"], dag_folder)}
-        return parse_spec(HyperparameterTunerSpec, args, owner=type(self).__name__)
+        spec = parse_spec(HyperparameterTunerSpec, args, owner=type(self).__name__)
+        mask_environment(spec.trainer.environment)
+        return spec
 
     def staging_bucket(self, spec: HyperparameterTunerSpec) -> str | None:
         """The SDK stages code in the trainer's output path bucket."""

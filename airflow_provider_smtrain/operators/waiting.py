@@ -60,6 +60,9 @@ def wait_for_job(
         delay = operator.poll_interval * random.uniform(0.9, 1.1)
         if deadline is not None and time.time() + delay > deadline:
             time.sleep(max(deadline - time.time(), 0))
+            describe = operator.hook.describe_job(kind, name)  # it may have ended since the last read
+            if outcome_of(kind, describe.get(kind.status_key)) is not Outcome.RUNNING:
+                break
             if operator.stop_job_on_kill:
                 operator.hook.stop_job(kind, name)
             raise SageMakerJobFailed(f"{kind.label.capitalize()} {name} did not finish before the task's deadline")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.bases.sensor import PokeReturnValue
+from airflow.sdk.exceptions import AirflowSensorTimeout
 
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
@@ -56,7 +57,7 @@ class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
 
     @property
     def _region(self) -> str:
-        return str(self.hook.region_name or self.hook.boto_session.region_name)
+        return self.hook.require_region()
 
     def _judge(self, describe: dict[str, Any]) -> dict[str, Any] | None:
         outcome = outcome_of(self.job_kind, describe.get(self.job_kind.status_key))
@@ -107,6 +108,11 @@ class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
         :param context: the task context.
         :param event: the trigger event payload.
         """
+        if isinstance(event, dict) and event.get("status") == "deadline":
+            raise AirflowSensorTimeout(
+                f"{self.job_kind.label.capitalize()} {self.job_name} did not finish within the sensor's "
+                f"timeout ({self.timeout}s)"
+            )
         check_event(event, self.job_kind)
         result = self._judge(self.hook.describe_job(self.job_kind, self.job_name))
         if result is None:

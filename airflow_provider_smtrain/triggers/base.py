@@ -17,9 +17,6 @@ from airflow_provider_smtrain.triggers.clients import POOL
 #: Retries of a Stop* call (it must fit in the triggerer's ``on_kill_timeout``).
 STOP_RETRIES = 3
 
-#: Event ``status`` values.
-EVENT_STATUSES = ("succeeded", "failed", "stopped", "deadline", "error")
-
 
 class _CallFailed(Exception):
     """An AWS call failed for good (non-retriable, or retries exhausted)."""

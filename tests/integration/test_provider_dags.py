@@ -87,10 +87,17 @@ def test_triggerer_restart_keeps_waiting_and_stops_nothing(ctx: Ctx) -> None:
     ctx.sm.add_rule(kind="training", name_glob="it-long-*", outcome="Completed", seconds=20)
     run_id = ctx.start("it_train_long")
     ctx.af.wait_for_ti("it_train_long", run_id, "train", states={"deferred"}, timeout=120)
+    job_name = ctx.af.xcom("it_train_long", run_id, "train", key="job_name")
+    wait_until(
+        lambda: any(job_name in text for text in ctx.af.trigger_logs("it_train_long", run_id, "train").values()),
+        60,
+        "a triggerer to run the trigger",
+    )
     ctx.af.restart("triggerer")
     assert ctx.af.wait_for_run("it_train_long", run_id, timeout=180) == "success"
     assert ctx.stops() == 0
     assert ctx.creates() == 1
+    assert len(ctx.af.trigger_logs("it_train_long", run_id, "train")) == 2, "two triggerer processes ran it"
 
 
 @pytest.mark.parametrize("dag_id", ["it_train_timeout_deferred", "it_train_timeout_blocking"])

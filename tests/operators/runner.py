@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import importlib
 import json
 from dataclasses import dataclass, field
@@ -59,15 +60,20 @@ async def first_event(trigger: BaseTrigger) -> dict[str, Any]:
 
 
 def run_operator(operator: Any, ti: FakeTI, store: MemoryStateStore | None, run_trigger: bool = True) -> Any:
-    """``execute``; when it defers, run the rebuilt trigger to its event and call the resume method."""
+    """
+    ``execute``; when it defers, run the rebuilt trigger to its event and resume a *fresh copy* of the
+    operator (as a worker does: nothing set on the instance during ``execute`` survives a deferral).
+    """
     context = make_context(ti, store)
+    pristine = copy.deepcopy(operator)
     try:
         return operator.execute(context)
     except TaskDeferred as deferred:
         if not run_trigger:
             raise
         event = asyncio.run(first_event(rebuild_trigger(deferred.trigger)))
-        return getattr(operator, deferred.method_name)(context, event=event)
+        resumed = copy.deepcopy(pristine)
+        return resumed.resume_execution(deferred.method_name, {"event": event}, context)
 
 
 def import_string(dotted_path: str) -> Any:

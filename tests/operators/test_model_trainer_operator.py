@@ -60,7 +60,6 @@ def test_blocking_run_returns_documented_json_result(env: Env, store: MemoryStat
         "job_name": result["job_name"],
         "generation": 1,
         "kind": "training",
-        "region": "us-east-1",
     }
     assert len(creates(env)) == 1
 
@@ -330,3 +329,82 @@ def test_a_rejected_submission_fails_the_task_and_the_retry_submits_the_same_gen
     result = run_operator(make_operator(env), ti, store)
     assert result["job_name"] == name, "nothing ran, so the retry uses the same generation"
     assert [r["status_code"] for r in creates(env)] == [400, 200]
+
+
+def test_a_retry_that_finds_its_job_stopping_waits_and_starts_the_next_generation(
+    env: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    env.sm.configure(training_seconds=60, stop_seconds=2.0)
+    with pytest.raises(SageMakerJobFailed, match="deadline"):
+        run_operator(make_operator(env, max_wait=1.0), ti, store)
+    env.sm.configure(training_seconds=1.0)
+    ti.try_number = 2
+    result = run_operator(make_operator(env), ti, store)  # starts while try 1's job is still Stopping
+    assert result["status"] == "Completed"
+    assert result["job_name"].endswith("-2")
+    assert len(creates(env)) == 2
+
+
+def test_a_changed_name_prefix_reattaches_to_the_stored_job(env: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    env.sm.configure(training_seconds=3.0)
+    first = run_operator(make_operator(env, wait_for_completion=False, base_job_name="run-a"), ti, store)
+    ti.try_number = 2
+    second = run_operator(make_operator(env, base_job_name="run-b"), ti, store)
+    assert first["job_name"].startswith("run-a-")
+    assert second["job_name"] == first["job_name"]
+    assert len(creates(env)) == 1
+
+
+def test_blocking_deadline_between_polls_rereads_before_failing(
+    env: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    env.sm.configure(training_seconds=1.0)
+    result = run_operator(make_operator(env, poll_interval=6, max_wait=4.0), ti, store)
+    assert result["status"] == "Completed"
+    assert env.sm.requests(operation="StopTrainingJob") == []
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_unreadable_logs_never_fail_a_successful_task(
+    env: Env, store: MemoryStateStore, ti: FakeTI, deferrable: bool
+) -> None:
+    env.sm.fail_next("DescribeLogStreams", code="AccessDeniedException", status=400, count=100)
+    result = run_operator(make_operator(env, deferrable=deferrable), ti, store)
+    assert result["status"] == "Completed"
+    assert any(r["fault"] == "fail_next" for r in env.sm.requests(operation="DescribeLogStreams"))
+
+
+def test_resuming_while_the_job_still_runs_defers_again(env: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    env.sm.configure(training_seconds=30)
+    operator = make_operator(env, deferrable=True)
+    context = {"ti": ti, "task_state_store": store, "params": {}}
+    with pytest.raises(TaskDeferred):
+        operator.execute(context)
+    event = {"status": "succeeded", "job_name": ti.xcoms["job_name"], "kind": "training"}
+    with pytest.raises(TaskDeferred):
+        make_operator(env, deferrable=True).execute_complete(context, event=event)
+
+
+def test_an_event_for_another_job_is_refused(env: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    from airflow_provider_smtrain.exceptions import TriggerEventError
+
+    env.sm.configure(training_seconds=30)
+    context = {"ti": ti, "task_state_store": store, "params": {}}
+    with pytest.raises(TaskDeferred):
+        make_operator(env, deferrable=True).execute(context)
+    event = {"status": "succeeded", "job_name": "someone-elses-job", "kind": "training"}
+    with pytest.raises(TriggerEventError, match="owns"):
+        make_operator(env, deferrable=True).execute_complete(context, event=event)
+
+
+def test_a_connection_without_region_is_rejected_naming_region_name(
+    env: Env, store: MemoryStateStore, ti: FakeTI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = json.loads(env.sm.airflow_connection_json(access_key_id="AKIANOREGION", secret_access_key="x"))
+    connection["extra"].pop("region_name", None)
+    monkeypatch.setenv("AIRFLOW_CONN_SMTRAIN_LOCAL", json.dumps(connection))
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    env.sm.clear_requests()
+    with pytest.raises(ValueError, match="region_name"):
+        run_operator(make_operator(env), ti, store)
+    assert env.sm.requests() == []
