@@ -45,6 +45,7 @@ def main() -> int:
                 access_key_id="AKIADEMOCONNECTION01", secret_access_key="demo-secret"
             ),
             "SMTRAIN_EXAMPLE_POLL_SECONDS": "2",
+            "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "2",
         }
         with AirflowStack(dags_folders=[REPO / "example_dags"], env=env) as af:
             print(f"Airflow API server: {af.base_url}  (AIRFLOW_HOME={af.home})")

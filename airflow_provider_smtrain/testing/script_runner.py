@@ -108,12 +108,14 @@ class ScriptRunner:
             if sim.stop_requested:
                 return
             now = time.time()
+            # A job lasts at least training_seconds, as a timed job does, even when its script is quick.
+            end = max(now, sim.created + self.simulator.config.training_seconds)
             if failure_reason is not None:
                 sim.failure_reason = failure_reason[-MAX_FAILURE_REASON:]
-                sim.events.append((now, "Failed"))
+                sim.events.append((end, "Failed"))
             else:
-                sim.events.append((now, "Completed"))
-            self.simulator.tick(max(now, time.time()))
+                sim.events.append((end, "Completed"))
+            self.simulator.tick(now)
 
     # ------------------------------------------------------------------------------------ the run
 
