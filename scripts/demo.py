@@ -60,6 +60,11 @@ def main() -> int:
             for triggerer_id, text in trigger_logs.items():
                 print(f"triggerer job {triggerer_id} ran the trigger of 'train':")
                 for line in text.splitlines()[-4:]:
+                    try:
+                        entry = json.loads(line)
+                        line = f"{entry.get('timestamp', '')[11:19]} {entry.get('event', '')}"
+                    except ValueError:
+                        pass
                     print("    " + line[:160])
             train = af.xcom(DAG_ID, run_id, "train")
             print("train result:\n" + json.dumps(train, indent=2))
