@@ -120,6 +120,19 @@ def outcome_of(kind: JobKind, status: str | None) -> Outcome:
     return Outcome.RUNNING
 
 
+def console_domain(region: str) -> str:
+    """
+    The AWS console host for a region's partition.
+
+    :param region: the AWS region.
+    """
+    if region.startswith("cn-"):
+        return f"{region}.console.amazonaws.cn"
+    if region.startswith("us-gov-"):
+        return f"{region}.console.amazonaws-us-gov.com"
+    return f"{region}.console.aws.amazon.com"
+
+
 def console_url(kind: JobKind, name: str, region: str) -> str:
     """
     Console page of a job.
@@ -129,7 +142,7 @@ def console_url(kind: JobKind, name: str, region: str) -> str:
     :param region: the AWS region of the job.
     """
     fragment = kind.console_fragment.format(name=name)
-    return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/{fragment}"
+    return f"https://{console_domain(region)}/sagemaker/home?region={region}#/{fragment}"
 
 
 def log_console_url(job_name: str, region: str) -> str:
@@ -140,6 +153,6 @@ def log_console_url(job_name: str, region: str) -> str:
     :param region: the AWS region of the job.
     """
     return (
-        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"https://{console_domain(region)}/cloudwatch/home?region={region}"
         f"#logStream:group=/aws/sagemaker/TrainingJobs;prefix={job_name};streamFilter=typeLogStreamPrefix"
     )
