@@ -38,6 +38,18 @@ class Ctx:
     def stops(self) -> int:
         return len(self.sm.requests(operation="StopTrainingJob"))
 
+    def start_and_wait_for_the_trigger(self, dag_id: str, task_id: str = "train") -> tuple[str, str]:
+        """Trigger ``dag_id`` and wait until a triggerer runs the task's trigger; return run id and job name."""
+        run_id = self.start(dag_id)
+        self.af.wait_for_ti(dag_id, run_id, task_id, states={"deferred"}, timeout=120)
+        job_name = str(self.af.xcom(dag_id, run_id, task_id, key="job_name"))
+        wait_until(
+            lambda: any(job_name in text for text in self.af.trigger_logs(dag_id, run_id, task_id).values()),
+            60,
+            "a triggerer to run the trigger",
+        )
+        return run_id, job_name
+
     def training_status(self, job_name: str) -> str:
         client = self.sm.boto3_client("sagemaker")
         return str(client.describe_training_job(TrainingJobName=job_name)["TrainingJobStatus"])

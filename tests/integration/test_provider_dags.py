@@ -69,15 +69,8 @@ def test_clearing_a_successful_task_returns_its_result_without_resubmitting(ctx:
 
 def test_marking_a_deferred_task_failed_stops_the_job(ctx: Ctx) -> None:
     ctx.sm.add_rule(kind="training", name_glob="it-long-*", outcome="Completed", seconds=300)
-    run_id = ctx.start("it_train_long")
-    ctx.af.wait_for_ti("it_train_long", run_id, "train", states={"deferred"}, timeout=120)
-    job_name = ctx.af.xcom("it_train_long", run_id, "train", key="job_name")
     # Airflow runs a trigger's on_kill only once a triggerer runs it (docs/operators.md, "Kill").
-    wait_until(
-        lambda: any(job_name in text for text in ctx.af.trigger_logs("it_train_long", run_id, "train").values()),
-        60,
-        "a triggerer to run the trigger",
-    )
+    run_id, job_name = ctx.start_and_wait_for_the_trigger("it_train_long")
     ctx.af.mark_ti("it_train_long", run_id, "train", state="failed")
     wait_until(lambda: ctx.stops() == 1, 60, "the trigger's on_kill to stop the job")
     wait_until(lambda: ctx.training_status(job_name) == "Stopped", 30, "the job to stop")
@@ -85,14 +78,7 @@ def test_marking_a_deferred_task_failed_stops_the_job(ctx: Ctx) -> None:
 
 def test_triggerer_restart_keeps_waiting_and_stops_nothing(ctx: Ctx) -> None:
     ctx.sm.add_rule(kind="training", name_glob="it-long-*", outcome="Completed", seconds=20)
-    run_id = ctx.start("it_train_long")
-    ctx.af.wait_for_ti("it_train_long", run_id, "train", states={"deferred"}, timeout=120)
-    job_name = ctx.af.xcom("it_train_long", run_id, "train", key="job_name")
-    wait_until(
-        lambda: any(job_name in text for text in ctx.af.trigger_logs("it_train_long", run_id, "train").values()),
-        60,
-        "a triggerer to run the trigger",
-    )
+    run_id, _ = ctx.start_and_wait_for_the_trigger("it_train_long")
     ctx.af.restart("triggerer")
     assert ctx.af.wait_for_run("it_train_long", run_id, timeout=180) == "success"
     assert ctx.stops() == 0
