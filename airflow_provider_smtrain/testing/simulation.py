@@ -283,13 +283,7 @@ class Simulator:
         now = time.time()
         created = spec["created"] if spec else now
         duration = spec["duration"] if spec else self.config.training_seconds
-        rule = self.rules.match("training", job.training_job_name)
-        failure_reason = None
-        if rule is not None:
-            if rule.seconds is not None:
-                duration = rule.seconds
-            if rule.outcome == "Failed":
-                failure_reason = rule.failure_reason
+        duration, failure_reason = self._apply_rule("training", job.training_job_name, duration)
         metric_names = [m["Name"] for m in (job.algorithm_specification.get("MetricDefinitions") or []) if "Name" in m]
         if spec and spec.get("objective_metric") and spec["objective_metric"] not in metric_names:
             metric_names.append(spec["objective_metric"])
@@ -322,6 +316,20 @@ class Simulator:
         if sim.script_mode and self.script_launcher is not None:
             self.script_launcher(sim)
 
+    def _apply_rule(self, kind: str, name: str, duration: float) -> tuple[float, str | None]:
+        """
+        The duration and failure reason of a new job after the first matching rule.
+
+        :param kind: ``training`` or ``tuning``.
+        :param name: the job name.
+        :param duration: the configured duration, used when no rule sets one.
+        """
+        rule = self.rules.match(kind, name)
+        if rule is None:
+            return duration, None
+        seconds = duration if rule.seconds is None else rule.seconds
+        return seconds, rule.failure_reason if rule.outcome == "Failed" else None
+
     def on_tuning_created(self, job: Any, account_id: str, region: str) -> None:
         """
         Plan a new moto hyperparameter tuning job (called from the patched ``HyperParameterTuningJob``).
@@ -332,14 +340,7 @@ class Simulator:
         """
         now = time.time()
         name = job.hyper_parameter_tuning_job_name
-        rule = self.rules.match("tuning", name)
-        duration = self.config.tuning_seconds
-        failure_reason = None
-        if rule is not None:
-            if rule.seconds is not None:
-                duration = rule.seconds
-            if rule.outcome == "Failed":
-                failure_reason = rule.failure_reason
+        duration, failure_reason = self._apply_rule("tuning", name, self.config.tuning_seconds)
         limits = (job.hyper_parameter_tuning_job_config or {}).get("ResourceLimits") or {}
         count = int(limits.get("MaxNumberOfTrainingJobs") or DEFAULT_TUNING_CHILDREN)
         count = max(1, min(count, MAX_TUNING_CHILDREN))
