@@ -32,6 +32,19 @@ def _number(value: Any) -> int | float | None:
     return int(number) if number.is_integer() and not isinstance(value, float) else number
 
 
+def final_metrics(describe: dict[str, Any]) -> dict[str, float]:
+    """
+    A training job's final metrics, ``{name: value}``, from its ``FinalMetricDataList``.
+
+    :param describe: a DescribeTrainingJob response.
+    """
+    return {
+        item["MetricName"]: float(item["Value"])
+        for item in describe.get("FinalMetricDataList") or []
+        if "MetricName" in item and "Value" in item
+    }
+
+
 def training_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
     """
     The result of a training job, built from ``DescribeTrainingJob``.
@@ -40,11 +53,6 @@ def training_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
     :param region: the AWS region of the job.
     """
     name = describe["TrainingJobName"]
-    metrics = {
-        item["MetricName"]: float(item["Value"])
-        for item in describe.get("FinalMetricDataList") or []
-        if "MetricName" in item and "Value" in item
-    }
     return {
         "kind": TRAINING.name,
         "job_name": name,
@@ -54,7 +62,7 @@ def training_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
         "failure_reason": describe.get("FailureReason"),
         "model_artifacts": (describe.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
         "output_path": (describe.get("OutputDataConfig") or {}).get("S3OutputPath"),
-        "final_metrics": metrics,
+        "final_metrics": final_metrics(describe),
         "billable_seconds": _number(describe.get("BillableTimeInSeconds")),
         "training_seconds": _number(describe.get("TrainingTimeInSeconds")),
         "creation_time": iso(describe.get("CreationTime")),

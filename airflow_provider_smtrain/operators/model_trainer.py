@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,9 +12,11 @@ from airflow_provider_smtrain.links.sagemaker import TrainingJobLink, TrainingLo
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
 from airflow_provider_smtrain.operators.trainer_args import (
     TRAINER_FIELDS,
+    dag_folder,
+    given_arguments,
     mask_environment,
-    resolve_source_dir,
     s3_bucket,
+    with_resolved_source_dir,
 )
 
 if TYPE_CHECKING:
@@ -111,11 +112,7 @@ class ModelTrainerOperator(SageMakerJobOperator):
 
     def trainer_arguments(self) -> dict[str, Any]:
         """The rendered trainer arguments, with a relative ``source_dir`` resolved against the DAG file."""
-        args = {field: getattr(self, field) for field in TRAINER_FIELDS if getattr(self, field) is not None}
-        dag_folder = os.path.dirname(self.dag.fileloc) if self.has_dag() and self.dag.fileloc else None
-        if "source_code" in args:
-            args["source_code"] = resolve_source_dir(args["source_code"], dag_folder)
-        return args
+        return with_resolved_source_dir(given_arguments(self, TRAINER_FIELDS), dag_folder(self))
 
     def build_spec(self) -> ModelTrainerSpec:
         """Validate the rendered arguments into a :class:`ModelTrainerSpec`."""

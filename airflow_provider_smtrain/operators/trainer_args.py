@@ -5,7 +5,11 @@ from __future__ import annotations
 import ast
 import json
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow.sdk import BaseOperator
 
 #: The ModelTrainer arguments, in the order the operators accept them (all templated).
 TRAINER_FIELDS: tuple[str, ...] = (
@@ -65,6 +69,39 @@ def resolve_source_dir(source_code: Any, base_folder: str | None) -> Any:
     if os.path.isdir(candidate):
         return {**source_code, "source_dir": candidate}
     return source_code
+
+
+def dag_folder(operator: BaseOperator) -> str | None:
+    """
+    The folder of the DAG file that defines ``operator``, if it belongs to a DAG loaded from a file.
+
+    :param operator: the operator.
+    """
+    if not operator.has_dag() or not operator.dag.fileloc:
+        return None
+    return os.path.dirname(operator.dag.fileloc)
+
+
+def given_arguments(operator: BaseOperator, fields: Sequence[str]) -> dict[str, Any]:
+    """
+    The operator's (rendered) values of ``fields`` that are not None: what its spec is built from.
+
+    :param operator: the operator.
+    :param fields: the attribute names to read.
+    """
+    return {field: getattr(operator, field) for field in fields if getattr(operator, field) is not None}
+
+
+def with_resolved_source_dir(trainer: dict[str, Any], base_folder: str | None) -> dict[str, Any]:
+    """
+    Trainer arguments whose relative local ``source_code.source_dir`` is resolved against ``base_folder``.
+
+    :param trainer: ModelTrainer arguments (as the operators take them).
+    :param base_folder: the folder of the DAG file, if known (see :func:`dag_folder`).
+    """
+    if "source_code" not in trainer:
+        return trainer
+    return {**trainer, "source_code": resolve_source_dir(trainer["source_code"], base_folder)}
 
 
 def mask_environment(environment: dict[str, str] | None) -> None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING
-from airflow_provider_smtrain.jobs.outputs import tuning_result
+from airflow_provider_smtrain.jobs.outputs import final_metrics, tuning_result
 from airflow_provider_smtrain.links.sagemaker import TuningJobLink
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
-from airflow_provider_smtrain.operators.trainer_args import mask_environment, resolve_source_dir, s3_bucket
+from airflow_provider_smtrain.operators.trainer_args import (
+    dag_folder,
+    given_arguments,
+    mask_environment,
+    s3_bucket,
+    with_resolved_source_dir,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -29,9 +34,11 @@ TUNER_FIELDS: tuple[str, ...] = (
     "early_stopping_type",
     "warm_start",
     "completion_criteria",
+    "hyperband_strategy_config",
     "random_seed",
     "max_runtime_in_seconds",
     "tags",
+    "base_tuning_job_name",
 )
 
 
@@ -57,9 +64,14 @@ class HyperparameterTunerOperator(SageMakerJobOperator):
     :param warm_start: ``{"type": "IdenticalDataAndAlgorithm"|"TransferLearning", "parents": [...]}``.
     :param completion_criteria: ``target_objective_metric_value``,
         ``max_number_of_training_jobs_not_improving``, ``complete_on_convergence``.
+    :param hyperband_strategy_config: ``{"min_resource": ..., "max_resource": ...}``; only with
+        ``strategy="Hyperband"``.
     :param random_seed: seed for the search.
     :param max_runtime_in_seconds: the longest the tuning job may run.
     :param tags: tags of the tuning job.
+    :param base_tuning_job_name: readable start of the tuning job names (at most 32 characters in
+        all, so it is shortened to fit); ``job_name_prefix`` wins when both are given, the task id is
+        the default.
     """
 
     job_kind = TUNING
@@ -82,9 +94,11 @@ class HyperparameterTunerOperator(SageMakerJobOperator):
         early_stopping_type: str = "Off",
         warm_start: Any = None,
         completion_criteria: Any = None,
+        hyperband_strategy_config: Any = None,
         random_seed: int | str | None = None,
         max_runtime_in_seconds: int | str | None = None,
         tags: Any = None,
+        base_tuning_job_name: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -99,22 +113,26 @@ class HyperparameterTunerOperator(SageMakerJobOperator):
         self.early_stopping_type = early_stopping_type
         self.warm_start = warm_start
         self.completion_criteria = completion_criteria
+        self.hyperband_strategy_config = hyperband_strategy_config
         self.random_seed = random_seed
         self.max_runtime_in_seconds = max_runtime_in_seconds
         self.tags = tags
+        self.base_tuning_job_name = base_tuning_job_name
 
     def build_spec(self) -> HyperparameterTunerSpec:
         """Validate the rendered arguments into a :class:`HyperparameterTunerSpec`."""
         from airflow_provider_smtrain.specs import HyperparameterTunerSpec, parse_spec
 
-        args = {field: getattr(self, field) for field in TUNER_FIELDS if getattr(self, field) is not None}
-        trainer = args.get("trainer")
-        if isinstance(trainer, dict) and "source_code" in trainer:
-            dag_folder = os.path.dirname(self.dag.fileloc) if self.has_dag() and self.dag.fileloc else None
-            args["trainer"] = {**trainer, "source_code": resolve_source_dir(trainer["source_code"], dag_folder)}
+        args = given_arguments(self, TUNER_FIELDS)
+        if isinstance(args.get("trainer"), dict):
+            args["trainer"] = with_resolved_source_dir(args["trainer"], dag_folder(self))
         spec = parse_spec(HyperparameterTunerSpec, args, owner=type(self).__name__)
         mask_environment(spec.trainer.environment)
         return spec
+
+    def name_prefix(self, spec: HyperparameterTunerSpec) -> str:
+        """Tuning job names start with ``job_name_prefix``, else ``base_tuning_job_name``, else the task id."""
+        return self.job_name_prefix or spec.base_tuning_job_name or self.task_id
 
     def staging_bucket(self, spec: HyperparameterTunerSpec) -> str | None:
         """The SDK stages code in the trainer's output path bucket."""
@@ -134,7 +152,5 @@ class HyperparameterTunerOperator(SageMakerJobOperator):
         if best and best.get("job_name"):
             best_describe = self.hook.find_job(TRAINING, best["job_name"]) or {}
             best["model_artifacts"] = (best_describe.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
-            best["final_metrics"] = {
-                m["MetricName"]: float(m["Value"]) for m in best_describe.get("FinalMetricDataList") or []
-            }
+            best["final_metrics"] = final_metrics(best_describe)
         return result

@@ -113,3 +113,38 @@ def test_bad_tuning_input_is_rejected_before_any_aws_call(
         run_operator(make_tuner(env, **override), ti, store)
     assert field in str(err.value)
     assert env.sm.requests() == []
+
+
+def test_hyperband_config_and_base_tuning_job_name_reach_the_tuning_job(
+    env: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    operator = make_tuner(
+        env,
+        strategy="Hyperband",
+        max_jobs=2,
+        hyperband_strategy_config={"min_resource": 2, "max_resource": 9},
+        base_tuning_job_name="{{ 'hb' }}-search",
+    )
+    assert {"hyperband_strategy_config", "base_tuning_job_name"} <= set(operator.template_fields)
+    operator.render_template_fields({"params": {}})
+
+    result = run_operator(operator, ti, store)
+
+    assert result["status"] == "Completed" and result["strategy"] == "Hyperband"
+    assert result["job_name"].startswith("hb-search-") and len(result["job_name"]) <= 32
+    assert len(env.sm.requests(operation="CreateHyperParameterTuningJob")) == 1
+    created = env.sm.boto3_client("sagemaker").describe_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=result["job_name"]
+    )
+    config = created["HyperParameterTuningJobConfig"]
+    assert config["Strategy"] == "Hyperband"
+    assert config["StrategyConfig"] == {"HyperbandStrategyConfig": {"MinResource": 2, "MaxResource": 9}}
+
+
+def test_job_name_prefix_wins_over_base_tuning_job_name(env: Env) -> None:
+    from airflow_provider_smtrain.specs import HyperparameterTunerSpec
+
+    operator = make_tuner(env, base_tuning_job_name="base", job_name_prefix="explicit")
+    spec = operator.build_spec()
+    assert isinstance(spec, HyperparameterTunerSpec) and spec.base_tuning_job_name == "base"
+    assert operator.name_prefix(spec) == "explicit"
