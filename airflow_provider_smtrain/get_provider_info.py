@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_smtrain.jobs import catalog
+
 _PACKAGE = "airflow_provider_smtrain"
 
 
 def get_provider_info() -> dict[str, Any]:
-    """Return the provider description: hooks, operators, sensors, triggers, extra links, connection type."""
+    """
+    Return the provider description: hooks, operators, sensors, triggers, extra links, configuration.
+
+    Sensors, triggers and extra links are read from the job catalog (:mod:`airflow_provider_smtrain.jobs.catalog`).
+    """
     return {
         "package-name": "airflow-provider-smtrain",
         "name": "SageMaker Train (SDK v3)",
@@ -37,13 +43,13 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [
             {
                 "integration-name": "Amazon SageMaker Train (SDK v3)",
-                "python-modules": [f"{_PACKAGE}.sensors.jobs"],
+                "python-modules": catalog.sensor_modules(),
             }
         ],
         "triggers": [
             {
                 "integration-name": "Amazon SageMaker Train (SDK v3)",
-                "python-modules": [f"{_PACKAGE}.triggers.training", f"{_PACKAGE}.triggers.tuning"],
+                "python-modules": catalog.trigger_modules(),
             }
         ],
         "config": {
@@ -62,9 +68,5 @@ def get_provider_info() -> dict[str, Any]:
                 },
             }
         },
-        "extra-links": [
-            f"{_PACKAGE}.links.sagemaker.TrainingJobLink",
-            f"{_PACKAGE}.links.sagemaker.TuningJobLink",
-            f"{_PACKAGE}.links.sagemaker.TrainingLogsLink",
-        ],
+        "extra-links": catalog.extra_links(),
     }

@@ -1,7 +1,8 @@
 """The documented, JSON-native results operators return (and push to XCom).
 
 Every value is a str, int, float, bool, None, list or dict of those. Datetimes are ISO 8601 strings.
-No describe dumps: only what a downstream task needs. The schema is documented in ``docs/outputs.md``.
+No describe dumps: only what a downstream task needs. The schema is documented in ``docs/outputs.md``;
+which builder serves which kind is listed in :mod:`~airflow_provider_smtrain.jobs.catalog`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind, console_url, log_console_url
+from airflow_provider_smtrain.jobs.console import console_url, log_console_url
+from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING
 
 
 def iso(value: Any) -> str | None:
@@ -59,7 +61,7 @@ def training_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
         "job_arn": describe.get("TrainingJobArn"),
         "status": describe.get("TrainingJobStatus"),
         "secondary_status": describe.get("SecondaryStatus"),
-        "failure_reason": describe.get("FailureReason"),
+        "failure_reason": TRAINING.failure_reason(describe),
         "model_artifacts": (describe.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
         "output_path": (describe.get("OutputDataConfig") or {}).get("S3OutputPath"),
         "final_metrics": final_metrics(describe),
@@ -110,7 +112,7 @@ def tuning_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
         "job_name": name,
         "job_arn": describe.get("HyperParameterTuningJobArn"),
         "status": describe.get("HyperParameterTuningJobStatus"),
-        "failure_reason": describe.get("FailureReason"),
+        "failure_reason": TUNING.failure_reason(describe),
         "strategy": config.get("Strategy"),
         "objective": {"metric_name": objective.get("MetricName"), "type": objective.get("Type")},
         "best_training_job": _best_training_job(describe.get("BestTrainingJob")),
@@ -122,14 +124,3 @@ def tuning_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
         "console_url": console_url(TUNING, name, region),
     }
 
-
-def job_result(kind: JobKind, describe: dict[str, Any], region: str) -> dict[str, Any]:
-    """
-    The result of a job of any kind.
-
-    :param kind: the job kind.
-    :param describe: the describe response.
-    :param region: the AWS region of the job.
-    """
-    builders = {TRAINING.name: training_result, TUNING.name: tuning_result}
-    return builders[kind.name](describe, region)

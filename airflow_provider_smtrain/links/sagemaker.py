@@ -1,28 +1,53 @@
 """Operator extra links to the SageMaker and CloudWatch console pages of a task's job.
 
-Each link reads what the operator persisted to XCom right after the job was submitted or found,
-so the link works while the task is still running or deferred.
+Each link reads what the operator persisted to XCom right after the job was submitted or found
+(``{"region_name", "aws_domain", "job_name"}``), so the link works while the task is still running or
+deferred. The URLs come from :mod:`airflow_provider_smtrain.jobs.console`, the same builder the results'
+``console_url`` and ``logs_url`` use.
 """
 
 from __future__ import annotations
 
-from airflow.providers.amazon.aws.links.base_aws import BASE_AWS_CONSOLE_LINK, BaseAwsLink
+from typing import Any, ClassVar
+
+from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
+
+from airflow_provider_smtrain.jobs.console import console_url, log_console_url
+from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind
 
 
-class TrainingJobLink(BaseAwsLink):
+class SageMakerJobLink(BaseAwsLink):
+    """Base of the links to a job's SageMaker console page; subclasses set ``job_kind``."""
+
+    job_kind: ClassVar[JobKind]
+    format_str = ""  # the URL is built by jobs.console, see format_link
+
+    def format_link(self, **kwargs: Any) -> str:
+        """
+        The console URL of the persisted job, or ``""`` when the XCom lacks the region or the name.
+
+        :param kwargs: what :meth:`persist` stored: ``region_name``, ``aws_domain``, ``job_name``.
+        """
+        region, name = kwargs.get("region_name"), kwargs.get("job_name")
+        if not region or not name:
+            return ""
+        return console_url(self.job_kind, str(name), str(region))
+
+
+class TrainingJobLink(SageMakerJobLink):
     """Link to the SageMaker console page of a training job."""
 
     name = "SageMaker Training Job"
     key = "smtrain_training_job"
-    format_str = BASE_AWS_CONSOLE_LINK + "/sagemaker/home?region={region_name}#/jobs/{job_name}"
+    job_kind = TRAINING
 
 
-class TuningJobLink(BaseAwsLink):
+class TuningJobLink(SageMakerJobLink):
     """Link to the SageMaker console page of a hyperparameter tuning job."""
 
     name = "SageMaker Tuning Job"
     key = "smtrain_tuning_job"
-    format_str = BASE_AWS_CONSOLE_LINK + "/sagemaker/home?region={region_name}#/hyper-tuning-jobs/{job_name}"
+    job_kind = TUNING
 
 
 class TrainingLogsLink(BaseAwsLink):
@@ -30,7 +55,15 @@ class TrainingLogsLink(BaseAwsLink):
 
     name = "Training Job Logs"
     key = "smtrain_training_logs"
-    format_str = (
-        BASE_AWS_CONSOLE_LINK + "/cloudwatch/home?region={region_name}#logStream:"
-        "group=/aws/sagemaker/TrainingJobs;prefix={job_name};streamFilter=typeLogStreamPrefix"
-    )
+    format_str = ""  # the URL is built by jobs.console, see format_link
+
+    def format_link(self, **kwargs: Any) -> str:
+        """
+        The CloudWatch console URL of the persisted job's log streams, or ``""`` when incomplete.
+
+        :param kwargs: what :meth:`persist` stored: ``region_name``, ``aws_domain``, ``job_name``.
+        """
+        region, name = kwargs.get("region_name"), kwargs.get("job_name")
+        if not region or not name:
+            return ""
+        return log_console_url(str(name), str(region))

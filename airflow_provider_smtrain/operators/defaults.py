@@ -1,18 +1,7 @@
-"""Defaults shared by the provider's operators and sensors."""
+"""Kept so that existing imports work: the provider's settings live in :mod:`airflow_provider_smtrain.config`."""
 
 from __future__ import annotations
 
+from airflow_provider_smtrain.config import default_deferrable
 
-def default_deferrable() -> bool:
-    """
-    ``[smtrain] default_deferrable``: True unless the deployment sets it to False.
-
-    Why not ``[operators] default_deferrable``: Airflow ships it as ``False`` and writes it into every
-    generated ``airflow.cfg``, so ``conf.getboolean("operators", "default_deferrable", fallback=True)``
-    never reaches its fallback and operators written that way block a worker slot in almost every
-    deployment. This provider's job operators and sensors are deferrable by default (DESIGN
-    principle 2); a deployment that wants them blocking sets ``AIRFLOW__SMTRAIN__DEFAULT_DEFERRABLE=False``.
-    """
-    from airflow.sdk.configuration import conf
-
-    return conf.getboolean("smtrain", "default_deferrable", fallback=True)
+__all__ = ["default_deferrable"]

@@ -12,11 +12,18 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
+from airflow_provider_smtrain.config import default_deferrable
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
-from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind, Outcome, outcome_of
-from airflow_provider_smtrain.jobs.outputs import job_result
-from airflow_provider_smtrain.operators.defaults import default_deferrable
+from airflow_provider_smtrain.jobs.catalog import job_result
+from airflow_provider_smtrain.jobs.kinds import (
+    TRAINING,
+    TUNING,
+    JobKind,
+    Outcome,
+    failure_message,
+    outcome_of,
+)
 from airflow_provider_smtrain.operators.events import check_event
 
 if TYPE_CHECKING:
@@ -65,9 +72,10 @@ class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
             return None
         if outcome is Outcome.SUCCEEDED:
             return job_result(self.job_kind, describe, self._region)
-        reason = describe.get("FailureReason") or "no failure reason given"
         status = describe.get(self.job_kind.status_key)
-        raise SageMakerJobFailed(f"SageMaker {self.job_kind.label} {self.job_name} ended {status}: {reason}")
+        raise SageMakerJobFailed(
+            failure_message(self.job_kind, self.job_name, status, self.job_kind.failure_reason(describe))
+        )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Read the job's status once."""

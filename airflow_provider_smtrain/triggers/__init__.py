@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_smtrain.jobs.catalog import trigger_class
 from airflow_provider_smtrain.jobs.kinds import JobKind
 from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
-from airflow_provider_smtrain.triggers.training import TrainingJobTrigger
-from airflow_provider_smtrain.triggers.tuning import TuningJobTrigger
+from airflow_provider_smtrain.triggers.jobs import TrainingJobTrigger, TuningJobTrigger
 
 __all__ = ["SageMakerJobTrigger", "TrainingJobTrigger", "TuningJobTrigger", "trigger_for"]
 
 
 def trigger_for(kind: JobKind, **kwargs: Any) -> SageMakerJobTrigger:
     """
-    The trigger class that waits for jobs of ``kind``, built with ``kwargs``.
+    The trigger that waits for jobs of ``kind`` (the class the job catalog names), built with ``kwargs``.
 
     :param kind: the job kind.
     :param kwargs: the trigger's arguments (job_name, connection parameters, deadline, ...).
     """
-    classes: dict[str, type[SageMakerJobTrigger]] = {"training": TrainingJobTrigger, "tuning": TuningJobTrigger}
-    return classes[kind.name](**kwargs)
+    return trigger_class(kind)(**kwargs)

@@ -1,19 +1,10 @@
-"""Trigger that waits for a SageMaker training job."""
+"""Kept importable: triggers that earlier builds serialized into the metadata DB name ``triggers.training.TrainingJobTrigger``.
+
+The class lives in :mod:`airflow_provider_smtrain.triggers.jobs`.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from airflow_provider_smtrain.triggers.jobs import TrainingJobTrigger
 
-from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
-
-
-class TrainingJobTrigger(SageMakerJobTrigger):
-    """
-    Wait for one SageMaker training job (``DescribeTrainingJob``; stopped with ``StopTrainingJob``).
-
-    Takes the keyword arguments of :class:`~airflow_provider_smtrain.triggers.base.SageMakerJobTrigger`;
-    ``kind`` may be omitted and, if given, must be ``"training"``.
-
-    """
-
-    fixed_kind: ClassVar[str | None] = "training"
+__all__ = ["TrainingJobTrigger"]

@@ -1,19 +1,10 @@
-"""Trigger that waits for a SageMaker hyperparameter tuning job."""
+"""Kept importable: triggers that earlier builds serialized into the metadata DB name ``triggers.tuning.TuningJobTrigger``.
+
+The class lives in :mod:`airflow_provider_smtrain.triggers.jobs`.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from airflow_provider_smtrain.triggers.jobs import TuningJobTrigger
 
-from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
-
-
-class TuningJobTrigger(SageMakerJobTrigger):
-    """
-    Wait for one SageMaker hyperparameter tuning job (``DescribeHyperParameterTuningJob``; stopped with ``StopHyperParameterTuningJob``).
-
-    Takes the keyword arguments of :class:`~airflow_provider_smtrain.triggers.base.SageMakerJobTrigger`;
-    ``kind`` may be omitted and, if given, must be ``"tuning"``.
-
-    """
-
-    fixed_kind: ClassVar[str | None] = "tuning"
+__all__ = ["TuningJobTrigger"]

@@ -1,0 +1,165 @@
+"""The one registry of job kinds: for each kind, its result, trigger, sensor, extra links and docs.
+
+Everything that varies by kind and is not the kind's own shape (:class:`~airflow_provider_smtrain.jobs.kinds.JobKind`)
+is listed here and nowhere else: triggers are built through :func:`trigger_class`, sensors and results
+through :func:`job_result`, the provider metadata (``get_provider_info``) reads its trigger modules and
+extra links from :data:`CATALOG`, and a contract test (``tests/contracts``) checks every entry against
+the classes it names and against ``docs/outputs.md``.
+
+Pure and cheap to import (no AWS, no SDK, no Airflow): triggers, sensors and links are named by dotted
+path and imported only when asked for, so this module sits below every layer that uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import import_module
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind
+from airflow_provider_smtrain.jobs.outputs import training_result, tuning_result
+
+if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
+
+    from airflow_provider_smtrain.sensors.jobs import SageMakerJobSensor
+    from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
+
+_PACKAGE = "airflow_provider_smtrain"
+
+#: Builds a kind's documented result from its describe response and region.
+ResultBuilder = Callable[[dict[str, Any], str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """
+    Everything the provider attaches to one job kind.
+
+    :param kind: the kind's shape (how to read, judge and stop one job).
+    :param result: builds the kind's documented result from a describe response and a region.
+    :param result_doc: heading of the section of ``docs/outputs.md`` that documents the result.
+    :param trigger: dotted path of the trigger class that waits for jobs of this kind.
+    :param sensor: dotted path of the sensor class that waits for jobs of this kind started elsewhere.
+    :param links: dotted paths of the operator extra links that point at jobs of this kind.
+    """
+
+    kind: JobKind
+    result: ResultBuilder
+    result_doc: str
+    trigger: str
+    sensor: str | None
+    links: tuple[str, ...]
+
+
+def _entries(*entries: CatalogEntry) -> Mapping[str, CatalogEntry]:
+    by_name = {item.kind.name: item for item in entries}
+    if len(by_name) != len(entries):
+        raise ValueError("two catalog entries share a kind name")
+    return MappingProxyType(by_name)
+
+
+#: Every job kind the provider runs or watches, by kind name.
+CATALOG: Mapping[str, CatalogEntry] = _entries(
+    CatalogEntry(
+        kind=TRAINING,
+        result=training_result,
+        result_doc="Training result",
+        trigger=f"{_PACKAGE}.triggers.jobs.TrainingJobTrigger",
+        sensor=f"{_PACKAGE}.sensors.jobs.TrainingJobSensor",
+        links=(f"{_PACKAGE}.links.sagemaker.TrainingJobLink", f"{_PACKAGE}.links.sagemaker.TrainingLogsLink"),
+    ),
+    CatalogEntry(
+        kind=TUNING,
+        result=tuning_result,
+        result_doc="Tuning result",
+        trigger=f"{_PACKAGE}.triggers.jobs.TuningJobTrigger",
+        sensor=f"{_PACKAGE}.sensors.jobs.TuningJobSensor",
+        links=(f"{_PACKAGE}.links.sagemaker.TuningJobLink",),
+    ),
+)
+
+
+def entry(kind: JobKind | str) -> CatalogEntry:
+    """
+    The catalog entry of a kind.
+
+    :param kind: a :class:`JobKind` or its name.
+    """
+    name = kind if isinstance(kind, str) else kind.name
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise ValueError(f"Unknown job kind {name!r}; accepted: {sorted(CATALOG)}") from None
+
+
+def kinds() -> tuple[JobKind, ...]:
+    """Every job kind, in catalog order."""
+    return tuple(item.kind for item in CATALOG.values())
+
+
+def job_result(kind: JobKind | str, describe: dict[str, Any], region: str) -> dict[str, Any]:
+    """
+    The documented result of a job of any kind (``docs/outputs.md``).
+
+    :param kind: the job kind (or its name).
+    :param describe: the describe response.
+    :param region: the AWS region of the job.
+    """
+    return entry(kind).result(describe, region)
+
+
+def import_path(dotted_path: str) -> Any:
+    """
+    The object a ``package.module.Name`` path names, imported on first use.
+
+    :param dotted_path: the dotted path.
+    """
+    module, _, name = dotted_path.rpartition(".")
+    return getattr(import_module(module), name)
+
+
+def trigger_class(kind: JobKind | str) -> type[SageMakerJobTrigger]:
+    """
+    The trigger class that waits for jobs of ``kind`` (imported on first use).
+
+    :param kind: the job kind (or its name).
+    """
+    cls: type[SageMakerJobTrigger] = import_path(entry(kind).trigger)
+    return cls
+
+
+def sensor_class(kind: JobKind | str) -> type[SageMakerJobSensor] | None:
+    """
+    The sensor class that waits for jobs of ``kind`` started elsewhere, if the kind has one.
+
+    :param kind: the job kind (or its name).
+    """
+    path = entry(kind).sensor
+    return None if path is None else import_path(path)  # type: ignore[no-any-return]
+
+
+def link_classes(kind: JobKind | str) -> tuple[type[BaseAwsLink], ...]:
+    """
+    The operator extra link classes that point at jobs of ``kind``.
+
+    :param kind: the job kind (or its name).
+    """
+    return tuple(import_path(path) for path in entry(kind).links)
+
+
+def trigger_modules() -> list[str]:
+    """The modules that define the triggers of every kind (for the provider metadata)."""
+    return list(dict.fromkeys(item.trigger.rpartition(".")[0] for item in CATALOG.values()))
+
+
+def sensor_modules() -> list[str]:
+    """The modules that define the sensors of every kind (for the provider metadata)."""
+    return list(dict.fromkeys(item.sensor.rpartition(".")[0] for item in CATALOG.values() if item.sensor))
+
+
+def extra_links() -> list[str]:
+    """Dotted paths of every kind's extra links (for the provider metadata)."""
+    return list(dict.fromkeys(path for item in CATALOG.values() for path in item.links))

@@ -1,0 +1,55 @@
+"""The one place that builds AWS console URLs and knows where SageMaker writes training logs.
+
+Results (:mod:`~airflow_provider_smtrain.jobs.outputs`), operator extra links
+(:mod:`~airflow_provider_smtrain.links.sagemaker`) and log messages all take their URLs from here,
+so a link and a result can never point at two different pages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_provider_smtrain.jobs.kinds import JobKind
+
+#: CloudWatch log group of every SageMaker training job (one stream per instance: ``<job>/algo-<n>-<epoch>``).
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+
+
+def console_domain(region: str) -> str:
+    """
+    The AWS console host for a region's partition.
+
+    :param region: the AWS region.
+    """
+    if region.startswith("cn-"):
+        return f"{region}.console.amazonaws.cn"
+    if region.startswith("us-gov-"):
+        return f"{region}.console.amazonaws-us-gov.com"
+    return f"{region}.console.aws.amazon.com"
+
+
+def console_url(kind: JobKind, name: str, region: str, **fields: str) -> str:
+    """
+    SageMaker console page of a job.
+
+    :param kind: the job kind; its ``console_fragment`` is formatted with ``name`` and ``fields``.
+    :param name: the job name (or, for kinds identified by ARN, the name the fragment shows).
+    :param region: the AWS region of the job.
+    :param fields: further values the kind's fragment needs (e.g. an execution id).
+    """
+    fragment = kind.console_fragment.format(name=name, **fields)
+    return f"https://{console_domain(region)}/sagemaker/home?region={region}#/{fragment}"
+
+
+def log_console_url(job_name: str, region: str) -> str:
+    """
+    CloudWatch console page of a training job's log streams.
+
+    :param job_name: the training job name.
+    :param region: the AWS region of the job.
+    """
+    return (
+        f"https://{console_domain(region)}/cloudwatch/home?region={region}"
+        f"#logStream:group={TRAINING_LOG_GROUP};prefix={job_name};streamFilter=typeLogStreamPrefix"
+    )
