@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.exceptions import ClientError
 
+from airflow_provider_smtrain.hooks.connection import RequireConnectionMixin
 from airflow_provider_smtrain.hooks.credentials import sdk_credentials_scope
 from airflow_provider_smtrain.jobs.kinds import JobKind
 from airflow_provider_smtrain.jobs.retry import error_code
@@ -24,7 +25,7 @@ _SDK_CONFIG: dict[str, Any] = {
 }
 
 
-class SageMakerTrainHook(AwsBaseHook):
+class SageMakerTrainHook(RequireConnectionMixin, AwsBaseHook):
     """
     Interact with SageMaker through the SageMaker Python SDK v3 and boto3, with the connection's credentials.
 
@@ -32,6 +33,11 @@ class SageMakerTrainHook(AwsBaseHook):
     ``aws`` connection (region, role, verify, botocore config, assume-role and endpoint all come from
     the amazon provider's :class:`~airflow.providers.amazon.aws.hooks.base_aws.AwsBaseHook`). SDK code
     must run inside :meth:`sdk_scope`, which pins every client the SDK creates to that session.
+
+    A named connection that does not exist raises
+    :class:`~airflow.sdk.exceptions.AirflowNotFoundException` before any AWS call (the amazon hook
+    would fall back to the process's ambient credentials); ``aws_conn_id=None`` asks for the default
+    credential chain.
 
     :param default_bucket: S3 bucket the SDK stages code and drivers in (no STS/ListBuckets lookups).
     :param kwargs: passed to :class:`~airflow.providers.amazon.aws.hooks.base_aws.AwsBaseHook`

@@ -157,9 +157,9 @@ class SageMakerClientPool:
         verify: bool | str | None,
         botocore_config: dict[str, Any] | None,
     ) -> None:
-        from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+        from airflow_provider_smtrain.hooks.connection import StrictAwsBaseHook
 
-        hook = AwsBaseHook(
+        hook = StrictAwsBaseHook(
             aws_conn_id=aws_conn_id,
             region_name=region_name,
             verify=verify,
