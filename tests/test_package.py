@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import json
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
-from typing import Any
+
+from airflow.sdk.module_loading import import_string
 
 from airflow_provider_smtrain.get_provider_info import get_provider_info
 
@@ -50,7 +52,8 @@ def test_importing_operators_sensors_triggers_and_example_dags_is_pure() -> None
     assert "airflow_provider_smtrain.operators.model_trainer" in report["modules"]
     assert "airflow_provider_smtrain.operators.tuner" in report["modules"]
     assert "airflow_provider_smtrain.sensors.jobs" in report["modules"]
-    assert "airflow_provider_smtrain.triggers.training" in report["modules"]
+    assert "airflow_provider_smtrain.triggers.jobs" in report["modules"]
+    assert "airflow_provider_smtrain.triggers.training" in report["modules"]  # kept for stored triggers
     assert {"smtrain_train_evaluate_deploy", "smtrain_tuning"} <= set(report["dags"])
     assert report["heavy"] == [], f"parse-time imports of heavy modules: {report['heavy']}"
     assert report["opened"] == [], f"sockets opened at import time: {report['opened']}"
@@ -81,8 +84,16 @@ def test_airflow_lists_the_provider() -> None:
     assert "airflow-provider-smtrain" in names
 
 
-def import_string(dotted_path: str) -> Any:
-    """Import ``package.module.Name``."""
-    module, _, name = dotted_path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+def test_testing_extra_declares_what_the_testing_package_imports() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = {
+        re.split(r"[\[<>=!~ ;]", requirement, maxsplit=1)[0].lower()
+        for requirement in [*project["dependencies"], *project["optional-dependencies"]["testing"]]
+    }
+    testing = REPO / "airflow_provider_smtrain" / "testing"
+    imports_pytest = [
+        path.name for path in testing.rglob("*.py") if re.search(r"^(import|from) pytest\b", path.read_text(), re.M)
+    ]
+    assert "moto" in declared
+    assert not imports_pytest or "pytest" in declared, f"{imports_pytest} import pytest"
 

@@ -6,15 +6,14 @@ through :func:`job_result`, the provider metadata (``get_provider_info``) reads 
 extra links from :data:`CATALOG`, and a contract test (``tests/contracts``) checks every entry against
 the classes it names and against ``docs/outputs.md``.
 
-Pure and cheap to import (no AWS, no SDK, no Airflow): triggers, sensors and links are named by dotted
-path and imported only when asked for, so this module sits below every layer that uses it.
+Pure and cheap to import (no AWS, no SDK, no Airflow at import time): triggers, sensors and links are
+named by dotted path and imported only when asked for, so this module sits below every layer that uses it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib import import_module
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -113,12 +112,13 @@ def job_result(kind: JobKind | str, describe: dict[str, Any], region: str) -> di
 
 def import_path(dotted_path: str) -> Any:
     """
-    The object a ``package.module.Name`` path names, imported on first use.
+    The object a ``package.module.Name`` path names, imported on first use (Airflow's ``import_string``).
 
     :param dotted_path: the dotted path.
     """
-    module, _, name = dotted_path.rpartition(".")
-    return getattr(import_module(module), name)
+    from airflow.sdk.module_loading import import_string
+
+    return import_string(dotted_path)
 
 
 def trigger_class(kind: JobKind | str) -> type[SageMakerJobTrigger]:
