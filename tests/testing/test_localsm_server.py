@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from airflow_provider_smtrain.testing import LocalSageMaker, LocalSageMakerError
 from airflow_provider_smtrain.testing.config import ensure_loopback
-from airflow_provider_smtrain.testing.requests_log import identify_request
+from airflow_provider_smtrain.testing.server.requests_log import identify_request
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])

@@ -8,10 +8,13 @@ All bodies are JSON. Endpoints:
   ``run_scripts``, ``script_timeout_seconds``; returns the config
 * ``GET|POST|DELETE /_local/rules`` -> list / add (OutcomeRule fields) / clear outcome rules
 * ``GET|POST|DELETE /_local/faults`` -> show / set (FaultSettings fields) / clear random faults
-* ``POST /_local/fail_next`` -> ``{"operation", "code", "status", "count", "message"}``
+* ``POST /_local/fail_next`` -> ``{"operation", "kind", "code", "status", "count", "message", "mode", "seconds"}``
 * ``GET|DELETE /_local/requests`` -> request log (query ``operation=``, ``service=``) / clear it
-* ``GET  /_local/jobs`` -> simulated jobs
-* ``POST /_local/reset`` -> reset moto (all services), rules, faults, request log, config defaults
+* ``GET  /_local/jobs`` -> simulated jobs, brought up to date
+* ``POST /_local/jobs/force`` -> ``{"kind", "name", "status", "failure_reason", "secondary_status", "region"}``
+* ``GET|POST /_local/clock`` -> clock state / ``{"action": "freeze"|"advance"|"resume", "seconds"}``
+* ``GET  /_local/stats`` -> work counters (job applications per service)
+* ``POST /_local/reset`` -> reset moto (all services), jobs, clock, rules, faults, request log, config
 * ``POST /_local/shutdown`` -> stop the server process
 """
 
@@ -25,9 +28,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from airflow_provider_smtrain.testing.config import CONTROL_PREFIX, ServerConfig
-from airflow_provider_smtrain.testing.faults import FaultInjector
-from airflow_provider_smtrain.testing.requests_log import RequestLog
-from airflow_provider_smtrain.testing.rules import RuleBook
+from airflow_provider_smtrain.testing.engine.simulator import Simulator
+from airflow_provider_smtrain.testing.server.faults import FaultInjector
+from airflow_provider_smtrain.testing.server.requests_log import RequestLog
 
 StartResponse = Callable[..., Any]
 
@@ -46,11 +49,10 @@ class ControlAPI:
 
     :param config: Live config (mutated in place).
     :param defaults: Config restored by ``reset``.
-    :param rules: Outcome rules.
+    :param simulator: The simulator (clock, rules, jobs); its lock is taken for routes that touch jobs.
     :param faults: Fault injector.
     :param request_log: Request log.
     :param reset_moto: Callable that resets moto and the simulator (called under the simulator lock).
-    :param jobs: Callable returning the simulated jobs snapshot.
     :param shutdown: Callable that stops the server (may be None).
     """
 
@@ -59,20 +61,19 @@ class ControlAPI:
         *,
         config: ServerConfig,
         defaults: ServerConfig,
-        rules: RuleBook,
+        simulator: Simulator,
         faults: FaultInjector,
         request_log: RequestLog,
         reset_moto: Callable[[], None],
-        jobs: Callable[[], dict[str, Any]],
         shutdown: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.defaults = defaults
-        self.rules = rules
+        self.simulator = simulator
+        self.rules = simulator.rules
         self.faults = faults
         self.request_log = request_log
         self.reset_moto = reset_moto
-        self.jobs = jobs
         self.shutdown = shutdown
         self.started = time.time()
 
@@ -91,6 +92,8 @@ class ControlAPI:
             status, result = self.handle(method, route, payload, query)
         except ControlError as err:
             status, result = err.status, {"error": str(err)}
+        except LookupError as err:
+            status, result = 404, {"error": str(err).strip("'\"")}
         except (TypeError, ValueError) as err:
             status, result = 400, {"error": str(err)}
         body = json.dumps(result, default=str).encode()
@@ -145,19 +148,37 @@ class ControlAPI:
                 self.faults.clear()
             return 200, self.faults.snapshot()
         if route == "fail_next" and method == "POST":
-            if "operation" not in payload or "code" not in payload:
-                raise ControlError("fail_next needs 'operation' and 'code'")
+            if "operation" not in payload:
+                raise ControlError("fail_next needs 'operation'")
             self.faults.fail_next(**payload)
             return 200, self.faults.snapshot()
+        if route == "clock":
+            return 200, self._clock(method, payload)
+        if route == "stats":
+            return 200, self.simulator.stats()
         if route == "requests":
             if method == "DELETE":
                 self.request_log.clear()
                 return 200, []
             return 200, self.request_log.query(operation=query.get("operation"), service=query.get("service"))
         if route == "jobs":
-            return 200, self.jobs()
+            with self.simulator.lock:
+                return 200, self.simulator.snapshot()
+        if route == "jobs/force" and method == "POST":
+            with self.simulator.lock:
+                self.simulator.force(
+                    str(payload.get("kind", "training")),
+                    str(payload["name"]),
+                    str(payload["status"]),
+                    failure_reason=payload.get("failure_reason"),
+                    secondary_status=payload.get("secondary_status"),
+                    account_id=payload.get("account_id"),
+                    region=payload.get("region"),
+                )
+                return 200, self.simulator.snapshot()
         if route == "reset" and method == "POST":
-            self.reset_moto()
+            with self.simulator.lock:
+                self.reset_moto()
             self.rules.clear()
             self.faults.clear()
             self.request_log.clear()
@@ -167,3 +188,23 @@ class ControlAPI:
             self.shutdown()
             return 200, {"status": "shutting down"}
         raise ControlError(f"no control endpoint {method} {CONTROL_PREFIX}{route}", status=404)
+
+    def _clock(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """
+        ``/_local/clock``: show the clock, or freeze / advance / resume it.
+
+        :param method: HTTP method.
+        :param payload: ``{"action": "freeze"|"advance"|"resume", "seconds": float}``.
+        """
+        clock = self.simulator.clock
+        if method == "POST":
+            action = payload.get("action")
+            if action == "freeze":
+                clock.freeze()
+            elif action == "advance":
+                clock.advance(float(payload.get("seconds", 0)))
+            elif action == "resume":
+                clock.resume()
+            else:
+                raise ControlError(f"clock action must be freeze, advance or resume; got {action!r}")
+        return clock.as_dict()

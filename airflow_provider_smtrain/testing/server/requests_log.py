@@ -117,7 +117,7 @@ class RequestRecord:
     :param region: See :class:`RequestIdentity`.
     :param method: HTTP method.
     :param path: URL path.
-    :param status_code: HTTP status of the response.
+    :param status_code: HTTP status of the response moto produced (``None`` if the request never reached moto).
     :param fault: ``None`` or the injected fault kind (``throttle``, ``5xx``, ``fail_next``).
     :param duration_ms: Server-side handling time (includes injected latency).
     """
@@ -130,7 +130,7 @@ class RequestRecord:
     region: str | None
     method: str
     path: str
-    status_code: int
+    status_code: int | None
     fault: str | None
     duration_ms: float
 
@@ -149,7 +149,7 @@ class RequestLog:
         *,
         method: str,
         path: str,
-        status_code: int,
+        status_code: int | None,
         fault: str | None,
         started: float,
     ) -> RequestRecord:
@@ -159,7 +159,7 @@ class RequestLog:
         :param identity: What the request was.
         :param method: HTTP method.
         :param path: URL path.
-        :param status_code: Response status.
+        :param status_code: Response status (``None`` if the request never reached moto).
         :param fault: Injected fault kind or None.
         :param started: ``time.time()`` when the request arrived.
         """

@@ -45,38 +45,48 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     """
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from airflow_provider_smtrain.testing import moto_access, moto_patches, script_runner
-    from airflow_provider_smtrain.testing.control import ControlAPI
-    from airflow_provider_smtrain.testing.faults import FaultInjector
-    from airflow_provider_smtrain.testing.middleware import LocalSageMakerMiddleware
-    from airflow_provider_smtrain.testing.requests_log import RequestLog
-    from airflow_provider_smtrain.testing.rules import RuleBook
-    from airflow_provider_smtrain.testing.simulation import Simulator
+    from airflow_provider_smtrain.testing import moto_support
+    from airflow_provider_smtrain.testing.engine.rules import RuleBook
+    from airflow_provider_smtrain.testing.engine.simulator import Simulator, activate
+    from airflow_provider_smtrain.testing.server.control_api import ControlAPI
+    from airflow_provider_smtrain.testing.server.faults import FaultInjector
+    from airflow_provider_smtrain.testing.server.requests_log import RequestLog
+    from airflow_provider_smtrain.testing.server.router import Router
+    from airflow_provider_smtrain.testing.services import iam
+    from airflow_provider_smtrain.testing.services.training import patches as training_patches
+    from airflow_provider_smtrain.testing.services.training import script_runner
+    from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
+    from airflow_provider_smtrain.testing.services.tuning import patches as tuning_patches
+    from airflow_provider_smtrain.testing.services.tuning.lifecycle import TuningService
 
     live = config.copy()
-    rules = RuleBook()
     faults = FaultInjector()
     request_log = RequestLog()
-    simulator = Simulator(live, rules)
-    moto_patches.apply_patches(simulator)
-    script_runner.install(simulator)
+    simulator = Simulator(live, RuleBook())
+    training = TrainingService(simulator)
+    simulator.register(training)
+    simulator.register(TuningService(simulator, training))
+    activate(simulator)
+    training_patches.install()
+    tuning_patches.install()
+    iam.install()
+    script_runner.install(training)
 
     def reset_moto() -> None:
         simulator.clear()
-        moto_access.reset_all_backends()
+        moto_support.reset_all_backends()
 
     control = ControlAPI(
         config=live,
         defaults=config.copy(),
-        rules=rules,
+        simulator=simulator,
         faults=faults,
         request_log=request_log,
         reset_moto=reset_moto,
-        jobs=simulator.snapshot,
         shutdown=shutdown,
     )
     moto_app = DomainDispatcherApplication(create_backend_app)
-    app = LocalSageMakerMiddleware(moto_app, control, simulator, faults, request_log)
+    app = Router(moto_app, control, simulator, faults, request_log)
     return ServerParts(app=app, simulator=simulator, config=live)
 
 

@@ -33,27 +33,28 @@ import sys
 import tarfile
 import tempfile
 import threading
-import time
 from collections import deque
 from pathlib import Path
 from typing import IO, Any
 
-from airflow_provider_smtrain.testing import moto_access
-from airflow_provider_smtrain.testing.simulation import Simulator, TrainingSim
+from airflow_provider_smtrain.testing import moto_support
+from airflow_provider_smtrain.testing.engine.timeline import event
+from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
+from airflow_provider_smtrain.testing.services.training.model import TrainingSim
 
 log = logging.getLogger(__name__)
 
 MAX_FAILURE_REASON = 1024
 
 
-def install(simulator: Simulator) -> None:
+def install(training: TrainingService) -> None:
     """
-    Register the script launcher on the simulator.
+    Register the script launcher on the training service.
 
-    :param simulator: The simulator.
+    :param training: The training service.
     """
-    runner = ScriptRunner(simulator)
-    simulator.script_launcher = runner.launch
+    runner = ScriptRunner(training)
+    training.script_launcher = runner.launch
 
 
 def tar_directory(directory: Path) -> bytes:
@@ -73,11 +74,12 @@ class ScriptRunner:
     """
     Runs one background thread per script-mode training job.
 
-    :param simulator: The simulator whose lock guards moto and job state.
+    :param training: The training service (its simulator's lock guards moto and job state).
     """
 
-    def __init__(self, simulator: Simulator) -> None:
-        self.simulator = simulator
+    def __init__(self, training: TrainingService) -> None:
+        self.training = training
+        self.simulator = training.simulator
 
     def launch(self, sim: TrainingSim) -> None:
         """
@@ -95,27 +97,28 @@ class ScriptRunner:
         with self.simulator.lock:
             if sim.stop_requested:
                 return False
-            sim.events.append((time.time(), status))
-            self.simulator.tick()
+            now = self.simulator.clock.now()
+            sim.events.append(event(now, status))
+            self.training.apply(sim, now)
             return True
 
     def _log(self, sim: TrainingSim, line: str) -> None:
         with self.simulator.lock:
-            sim.pending_log.append((time.time(), line))
+            sim.pending_log.append((self.simulator.clock.now(), line))
 
     def _finish(self, sim: TrainingSim, failure_reason: str | None) -> None:
         with self.simulator.lock:
             if sim.stop_requested:
                 return
-            now = time.time()
+            now = self.simulator.clock.now()
             # A job lasts at least training_seconds, as a timed job does, even when its script is quick.
             end = max(now, sim.created + self.simulator.config.training_seconds)
             if failure_reason is not None:
                 sim.failure_reason = failure_reason[-MAX_FAILURE_REASON:]
-                sim.events.append((end, "Failed"))
+                sim.events.append(event(end, "Failed"))
             else:
-                sim.events.append((end, "Completed"))
-            self.simulator.tick(now)
+                sim.events.append(event(end, "Completed"))
+            self.training.apply(sim, now)
 
     # ------------------------------------------------------------------------------------ the run
 
@@ -208,7 +211,7 @@ class ScriptRunner:
             output_uri = job.model_artifacts["S3ModelArtifacts"].rsplit("/", 1)[0] + "/output.tar.gz"
             with self.simulator.lock:
                 try:
-                    moto_access.s3_put(output_uri, tar_directory(output_dir / "data"))
+                    moto_support.s3_put(output_uri, tar_directory(output_dir / "data"))
                 except Exception:
                     log.exception("could not store %s", output_uri)
         with self.simulator.lock:
@@ -251,8 +254,8 @@ class ScriptRunner:
             if not uri:
                 continue
             with self.simulator.lock:
-                objects = moto_access.s3_list(uri)
-            _, prefix = moto_access.split_s3_uri(uri)
+                objects = moto_support.s3_list(uri)
+            _, prefix = moto_support.split_s3_uri(uri)
             for key, body in objects:
                 relative = key[len(prefix) :].lstrip("/") or os.path.basename(key)
                 path = (target / relative).resolve()

@@ -1,5 +1,5 @@
 """
-Direct access to moto's in-process backends (server process only).
+Direct access to moto's in-process backends, and the idempotent patch helper (server process only).
 
 Everything here must be called with the simulator lock held: moto's models are not thread-safe.
 """
@@ -7,6 +7,7 @@ Everything here must be called with the simulator lock held: moto's models are n
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from moto.logs.models import logs_backends
@@ -115,3 +116,22 @@ def reset_all_backends() -> None:
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
+
+
+_PATCHED = "__local_sagemaker_patched__"
+
+
+def patch_once(owner: Any, attr: str, make: Callable[[Any], Any]) -> None:
+    """
+    Replace ``owner.attr`` by ``make(original)`` unless this helper already did (idempotent patching).
+
+    :param owner: Class or module to patch.
+    :param attr: Attribute name; the original may be missing (``None`` is passed then).
+    :param make: Builds the replacement from the original.
+    """
+    original = getattr(owner, attr, None)
+    if getattr(original, _PATCHED, False):
+        return
+    replacement = make(original)
+    setattr(replacement, _PATCHED, True)
+    setattr(owner, attr, replacement)

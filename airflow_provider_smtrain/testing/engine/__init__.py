@@ -1,0 +1,1 @@
+"""What every emulated service shares: the simulation clock, timelines, outcome rules, the simulator."""

@@ -1,0 +1,1 @@
+"""Training jobs: timed lifecycles, stops, logs, model artifacts, name rules, ListTrainingJobs."""

@@ -1,0 +1,1 @@
+"""Hyperparameter tuning jobs: children spawned over time, counters, best job, stops."""
