@@ -160,8 +160,9 @@ class MetricDefinitionSpec(SpecModel):
     """
     How to extract one metric from the training logs (``MetricDefinition`` in the SDK).
 
-    :param name: metric name, e.g. ``validation:accuracy``.
-    :param regex: regular expression whose first capture group is the numeric value.
+    :param name: metric name, 1..255 characters, e.g. ``validation:accuracy`` (``Name`` also accepted).
+    :param regex: regular expression, 1..500 characters, that compiles and whose first capture group is
+        the numeric value (``Regex`` also accepted).
     """
 
     name: Annotated[str, Field(min_length=1, max_length=255)]

@@ -66,12 +66,13 @@ class ComputeSpec(SpecModel):
     """
     Compute resources of the training job (SDK ``Compute``).
 
-    :param instance_type: ML instance type, e.g. ``ml.g5.2xlarge``.
-    :param instance_count: number of instances (>= 1).
-    :param volume_size_in_gb: EBS volume size per instance (>= 1).
-    :param volume_kms_key_id: KMS key used to encrypt the volume.
+    :param instance_type: ``ml.<family>.<size>``, e.g. ``ml.g5.2xlarge``.
+    :param instance_count: number of instances, >= 1.
+    :param volume_size_in_gb: EBS volume size per instance in GB, >= 1.
+    :param volume_kms_key_id: non-empty KMS key id or ARN that encrypts the volume.
     :param keep_alive_period_in_seconds: warm pool retention, 0..3600.
-    :param enable_managed_spot_training: run on spot capacity (needs ``stopping_condition.max_wait_time_in_seconds``).
+    :param enable_managed_spot_training: run on spot capacity; requires
+        ``stopping_condition.max_wait_time_in_seconds``.
     """
 
     instance_type: Annotated[
@@ -88,12 +89,16 @@ class SourceCodeSpec(SpecModel):
     """
     Training code to upload and run (SDK ``SourceCode``).
 
-    :param source_dir: local directory (or ``.tar.gz``) or ``s3://`` URI holding the code.
-    :param entry_script: script inside ``source_dir`` to run; exactly one of this and ``command``.
-    :param command: shell command to run instead of ``entry_script``.
-    :param args: extra arguments appended to ``command``.
-    :param requirements: ``requirements.txt`` path inside ``source_dir``.
-    :param ignore_patterns: glob patterns not uploaded from a local ``source_dir``.
+    :param source_dir: local directory or ``.tar.gz`` path, or an S3 URI (no other URL scheme); the
+        operators resolve a relative path against the DAG file's folder; the SDK checks that it exists
+        at run time.
+    :param entry_script: script path inside ``source_dir``; needs ``source_dir``. When ``source_dir``
+        is set, exactly one of ``entry_script`` and ``command`` is required.
+    :param command: shell command run instead of ``entry_script``.
+    :param args: strings or numbers appended to ``command``; only with ``command``.
+    :param requirements: ``requirements.txt`` path inside ``source_dir``; needs ``source_dir``.
+    :param ignore_patterns: glob patterns not uploaded from a local ``source_dir`` (the SDK's default
+        when ``null``).
     """
 
     source_dir: LocalOrS3Path | None = None
@@ -144,9 +149,11 @@ class InputChannelSpec(SpecModel):
     """
     One input data channel (SDK ``InputData``), mounted at ``/opt/ml/input/data/<channel_name>``.
 
-    :param channel_name: e.g. ``train``; letters, digits, ``.``, ``-``, ``_``; ``code``/``sm_drivers`` reserved.
-    :param data_source: ``s3://`` URI or local path (uploaded by the SDK).
-    :param content_type: MIME type passed to the algorithm, e.g. ``text/csv``.
+    :param channel_name: e.g. ``train``: 1..64 letters, digits, ``.``, ``-`` or ``_``; ``code`` and
+        ``sm_drivers`` are reserved by the SDK.
+    :param data_source: S3 URI or local path (uploaded by the SDK).
+    :param content_type: MIME type passed to the algorithm, 1..256 characters, e.g. ``text/csv`` or
+        ``text/csv;label_size=0``.
     """
 
     channel_name: ChannelName
@@ -183,8 +190,9 @@ class StoppingConditionSpec(SpecModel):
     """
     Time limits of the job (SDK ``StoppingCondition``).
 
-    :param max_runtime_in_seconds: 1..2419200 (28 days); default 86400.
-    :param max_wait_time_in_seconds: spot only; runtime plus time waiting for spot capacity, >= max runtime.
+    :param max_runtime_in_seconds: 1..2419200 (28 days).
+    :param max_wait_time_in_seconds: runtime plus time waiting for spot capacity, >=
+        ``max_runtime_in_seconds``; spot only, and required with spot.
     :param max_pending_time_in_seconds: 7200..2419200; how long the job may wait for capacity.
     """
 
@@ -211,8 +219,8 @@ class CheckpointSpec(SpecModel):
     """
     Checkpoint sync between the container and S3 (SDK ``CheckpointConfig``).
 
-    :param s3_uri: ``s3://`` location of the checkpoints.
-    :param local_path: container directory synced with ``s3_uri``; default ``/opt/ml/checkpoints``.
+    :param s3_uri: S3 URI of the checkpoints.
+    :param local_path: absolute container path synced with ``s3_uri``.
     """
 
     s3_uri: S3Uri
@@ -223,8 +231,8 @@ class NetworkingSpec(SpecModel):
     """
     VPC and isolation settings (SDK ``Networking``).
 
-    :param subnets: subnet ids (``subnet-...``), 1..16; set together with ``security_group_ids``.
-    :param security_group_ids: security group ids (``sg-...``), 1..5; set together with ``subnets``.
+    :param subnets: 1..16 subnet ids like ``subnet-0abc1234``; given together with ``security_group_ids``.
+    :param security_group_ids: 1..5 security group ids like ``sg-0abc1234``; given together with ``subnets``.
     :param enable_network_isolation: block all network access from the container.
     :param enable_inter_container_traffic_encryption: encrypt traffic between instances.
     """
@@ -288,9 +296,9 @@ class TorchrunSpec(SpecModel):
     """
     Launch with ``torchrun`` (SDK ``Torchrun``).
 
-    :param type: ``"torchrun"``.
-    :param process_count_per_node: processes per instance; default: GPUs per instance.
-    :param smp: SageMaker Model Parallelism v2 parameters.
+    :param type: ``torchrun`` (any casing); selects this variant of ``distributed``.
+    :param process_count_per_node: processes per instance, >= 1; the SDK's default is one per GPU.
+    :param smp: SageMaker Model Parallelism v2 parameters (``SmpSpec``).
     """
 
     type: Literal["torchrun"] = "torchrun"
@@ -302,8 +310,8 @@ class MpiSpec(SpecModel):
     """
     Launch with ``mpirun`` (SDK ``MPI``).
 
-    :param type: ``"mpi"``.
-    :param process_count_per_node: processes per instance; default: GPUs per instance.
+    :param type: ``mpi`` (any casing); selects this variant of ``distributed``.
+    :param process_count_per_node: processes per instance, >= 1; the SDK's default is one per GPU.
     :param mpi_additional_options: extra ``mpirun`` options, e.g. ``["-x", "NCCL_DEBUG=INFO"]``.
     """
 
@@ -330,24 +338,35 @@ class ModelTrainerSpec(SpecModel):
     """
     Everything needed to build a ``ModelTrainer`` and start one training job.
 
-    :param training_image: training container image URI; exactly one of this and ``algorithm_name``.
-    :param algorithm_name: SageMaker algorithm name or ARN; exactly one of this and ``training_image``.
-    :param role: IAM role ARN the job runs as.
-    :param compute: instances to train on.
-    :param output_path: ``s3://`` prefix for model artifacts.
-    :param source_code: code to upload and run.
-    :param input_data: channels, as ``{channel: uri}`` or a list of ``{channel_name, data_source, content_type}``.
-    :param hyperparameters: up to 100 JSON values passed to the job.
-    :param environment: up to 48 environment variables (values are never shown in errors).
-    :param stopping_condition: time limits.
-    :param checkpoint: checkpoint sync settings.
-    :param networking: VPC and isolation settings.
-    :param distributed: ``{"type": "torchrun", ...}`` or ``{"type": "mpi", ...}``.
-    :param tags: resource tags, as a mapping or a list of ``{key, value}``.
-    :param base_job_name: job name prefix.
-    :param training_input_mode: ``File``, ``Pipe`` or ``FastFile``.
-    :param tensorboard_output_path: ``s3://`` location for TensorBoard output.
-    :param metric_definitions: metrics to extract from the logs.
+    :param training_image: container image URI without whitespace; exactly one of this and
+        ``algorithm_name``.
+    :param algorithm_name: SageMaker algorithm name or ARN, 1..170 characters without whitespace;
+        exactly one of this and ``training_image``.
+    :param role: IAM role ARN the job runs as, ``arn:aws[a-z-]*:iam::<12 digits>:role/<path/name>``.
+    :param compute: instances to train on (``ComputeSpec``).
+    :param output_path: S3 URI ``s3://bucket[/prefix]`` for the model artifacts.
+    :param source_code: code to upload and run (``SourceCodeSpec``).
+    :param input_data: channels: ``{channel: "s3://..."}``, ``{channel: {"data_source": ...,
+        "content_type": ...}}`` or ``[{channel_name, data_source, content_type}]``; always stored as a
+        list of ``InputChannelSpec``; at most 20; names unique.
+    :param hyperparameters: at most 100 entries, names 1..256 characters; values are any JSON (the SDK
+        stringifies them). Values are never shown in errors.
+    :param environment: at most 48 entries; names ``[a-zA-Z_][a-zA-Z0-9_]*``; values at most 512
+        characters (numbers are converted to strings). Values are never shown in errors.
+    :param stopping_condition: time limits (``StoppingConditionSpec``).
+    :param checkpoint: checkpoint sync with S3 (``CheckpointSpec``).
+    :param networking: VPC and isolation settings (``NetworkingSpec``).
+    :param distributed: ``{"type": "torchrun", ...}`` (``TorchrunSpec``) or ``{"type": "mpi", ...}``
+        (``MpiSpec``); requires ``source_code.entry_script``.
+    :param tags: a mapping, or a list of ``{key, value}`` / ``{Key, Value}``; at most 50; keys 1..128
+        and values at most 256 letters, digits, spaces or ``_ . : / = + - @``; keys must not start
+        with ``aws:``.
+    :param base_job_name: SDK base job name, also the default job name prefix:
+        ``^[a-zA-Z0-9](-*[a-zA-Z0-9])*$``, at most 63 characters.
+    :param training_input_mode: ``File``, ``Pipe`` or ``FastFile`` (any casing).
+    :param tensorboard_output_path: S3 URI for TensorBoard output.
+    :param metric_definitions: metrics scraped from the logs (``MetricDefinitionSpec``); at most 40,
+        names unique.
     """
 
     training_image: Annotated[str, matches(r"\S+", "a container image URI without whitespace")] | None = None

@@ -78,10 +78,11 @@ class ContinuousRangeSpec(_BoundedRange):
     """
     A float range (SDK ``ContinuousParameter``).
 
-    :param type: ``"continuous"``.
-    :param min_value: lower bound (inclusive).
-    :param max_value: upper bound (inclusive), > ``min_value``.
-    :param scaling_type: ``Auto``, ``Linear``, ``Logarithmic`` (min > 0) or ``ReverseLogarithmic`` (0 <= min < max < 1).
+    :param type: ``continuous`` (any casing); selects this kind of range.
+    :param min_value: lower bound (inclusive), a finite number.
+    :param max_value: upper bound (inclusive), a finite number > ``min_value``.
+    :param scaling_type: ``Auto``, ``Linear``, ``Logarithmic`` (needs ``min_value`` > 0) or
+        ``ReverseLogarithmic`` (needs 0 <= ``min_value`` < ``max_value`` < 1).
     """
 
     type: Literal["continuous"] = "continuous"
@@ -96,10 +97,10 @@ class IntegerRangeSpec(_BoundedRange):
     """
     An integer range (SDK ``IntegerParameter``).
 
-    :param type: ``"integer"``.
+    :param type: ``integer`` (any casing); selects this kind of range.
     :param min_value: lower bound (inclusive).
     :param max_value: upper bound (inclusive), > ``min_value``.
-    :param scaling_type: ``Auto``, ``Linear`` or ``Logarithmic`` (min > 0).
+    :param scaling_type: ``Auto``, ``Linear`` or ``Logarithmic`` (needs ``min_value`` > 0).
     """
 
     type: Literal["integer"] = "integer"
@@ -112,7 +113,7 @@ class CategoricalRangeSpec(SpecModel):
     """
     A set of discrete values (SDK ``CategoricalParameter``).
 
-    :param type: ``"categorical"``.
+    :param type: ``categorical`` (any casing); selects this kind of range.
     :param values: 1..30 distinct strings or numbers.
     """
 
@@ -136,8 +137,9 @@ class WarmStartSpec(SpecModel):
     """
     Start from earlier tuning jobs (SDK ``HyperParameterTuningJobWarmStartConfig``).
 
-    :param type: ``IdenticalDataAndAlgorithm`` or ``TransferLearning``.
-    :param parents: 1..5 parent tuning job names.
+    :param type: ``IdenticalDataAndAlgorithm`` or ``TransferLearning`` (any casing).
+    :param parents: 1..5 distinct parent tuning job names (``^[a-zA-Z0-9](-*[a-zA-Z0-9])*$``, at most
+        32 characters).
     """
 
     type: Annotated[Literal["IdenticalDataAndAlgorithm", "TransferLearning"], one_of(WARM_START_TYPES)]
@@ -202,8 +204,8 @@ class HyperbandStrategySpec(SpecModel):
     """
     Hyperband resource bounds (SDK ``HyperbandStrategyConfig``); only with ``strategy="Hyperband"``.
 
-    :param min_resource: minimum epochs (or other resource) before a job may be stopped (>= 1).
-    :param max_resource: maximum epochs (1..20000), >= ``min_resource``.
+    :param min_resource: minimum epochs (or other resource) before a job may be stopped, >= 1.
+    :param max_resource: maximum epochs (or other resource), 1..20000, >= ``min_resource``.
     """
 
     min_resource: PositiveInt | None = None
@@ -228,22 +230,29 @@ class HyperparameterTunerSpec(SpecModel):
     """
     Everything needed to build a ``HyperparameterTuner`` around a ``ModelTrainer`` and start one tuning job.
 
-    :param trainer: the training job template.
-    :param objective_metric_name: metric to optimise; must be one of ``metric_definitions``.
+    :param trainer: the training job template (``ModelTrainerSpec``); errors are reported as
+        ``trainer.<path>``.
+    :param objective_metric_name: metric to optimise, 1..255 characters; must be one of
+        ``metric_definitions[*].name`` when those are given.
     :param objective_type: ``Maximize`` or ``Minimize`` (any casing).
-    :param metric_definitions: metrics to extract; required unless ``trainer.algorithm_name`` is set.
-    :param hyperparameter_ranges: 1..30 ranges, ``{name: {"type": "continuous"|"integer"|"categorical", ...}}``.
-    :param strategy: ``Bayesian``, ``Random``, ``Hyperband`` or ``Grid``.
-    :param max_jobs: total training jobs (>= 1); default 1; must be omitted with ``Grid``.
+    :param metric_definitions: as for the trainer; required unless ``trainer.algorithm_name`` is set.
+    :param hyperparameter_ranges: 1..30 ranges, ``{name: {"type": "continuous" | "integer" |
+        "categorical", ...}}`` (``ContinuousRangeSpec``, ``IntegerRangeSpec``, ``CategoricalRangeSpec``).
+    :param strategy: ``Bayesian``, ``Random``, ``Hyperband`` or ``Grid`` (any casing). ``Grid``:
+        categorical ranges only and no ``max_jobs``. ``Hyperband``: ``early_stopping_type`` must be ``Off``.
+    :param max_jobs: total training jobs, >= 1; 1 when not given, except with ``Grid``, where it must
+        be omitted (the grid size decides).
     :param max_parallel_jobs: concurrent training jobs, 1..``max_jobs``.
     :param early_stopping_type: ``Off`` or ``Auto``; must be ``Off`` with ``Hyperband``.
-    :param warm_start: start from earlier tuning jobs.
-    :param completion_criteria: stop tuning early.
-    :param hyperband_strategy_config: Hyperband resource bounds.
+    :param warm_start: start from earlier tuning jobs (``WarmStartSpec``).
+    :param completion_criteria: stop tuning early (``CompletionCriteriaSpec``).
+    :param hyperband_strategy_config: Hyperband resource bounds (``HyperbandStrategySpec``); only with
+        ``Hyperband``.
     :param random_seed: 0..2147483647.
     :param max_runtime_in_seconds: limit for the whole tuning job, 120..15768000.
-    :param tags: tuning job tags, as a mapping or a list of ``{key, value}``.
-    :param base_tuning_job_name: tuning job name prefix (at most 32 characters).
+    :param tags: tuning job tags, as for the trainer.
+    :param base_tuning_job_name: tuning job name prefix, the operator's default one:
+        ``^[a-zA-Z0-9](-*[a-zA-Z0-9])*$``, at most 32 characters.
     """
 
     trainer: ModelTrainerSpec
