@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from airflow_provider_smtrain.testing import LocalSageMaker
-from airflow_provider_smtrain.testing.airflow_stack import AirflowStack
+from airflow_provider_smtrain.testing.airflow import AirflowStack
 
 REPO = Path(__file__).resolve().parents[1]
 DAG_ID = "smtrain_train_evaluate_deploy"

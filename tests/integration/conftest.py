@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from airflow_provider_smtrain.testing.airflow_stack import AirflowStack, AirflowStackPool
+from airflow_provider_smtrain.testing.airflow import AirflowStack, AirflowStackPool
 
 
 @pytest.fixture(scope="session")

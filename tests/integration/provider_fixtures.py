@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_smtrain.testing.airflow_stack import AirflowStack
+from airflow_provider_smtrain.testing.airflow import AirflowStack
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

@@ -1,5 +1,5 @@
 """
-Integration tests of the real-Airflow harness (:mod:`airflow_provider_smtrain.testing.airflow_stack`).
+Integration tests of the real-Airflow harness (:mod:`airflow_provider_smtrain.testing.airflow`).
 
 These run DAGs from ``dags_stack/`` through a real Airflow 3 deployment: metadata DB, scheduler with
 the LocalExecutor, dag-processor, triggerer and API server (Task Execution API) as separate processes.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_smtrain.testing.airflow_stack import AirflowStack
+from airflow_provider_smtrain.testing.airflow import AirflowStack
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,97 @@
+"""Command line of the trigger-scale benchmark: the driver by default, a worker with ``--worker``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+import benchmarks.trigger_scale as package
+from benchmarks.trigger_scale.common import (
+    DEFAULT_RESULTS_DIR,
+    PROVIDERS,
+    BenchConfig,
+)
+from benchmarks.trigger_scale.driver import run_benchmark
+from benchmarks.trigger_scale.worker import WorkerConfig, worker_main
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """
+    Command line.
+
+    :param argv: arguments (default: ``sys.argv[1:]``).
+    """
+    parser = argparse.ArgumentParser(
+        description=package.__doc__.split("\n\n")[0] if package.__doc__ else None
+    )
+    parser.add_argument("--n", type=int, nargs="+", default=[1, 100, 500], help="trigger counts")
+    parser.add_argument("--window", type=float, default=30.0, help="seconds the jobs stay InProgress")
+    parser.add_argument("--poll", type=float, default=5.0, help="poll interval of both providers, seconds")
+    parser.add_argument(
+        "--startup-allowance",
+        type=float,
+        default=0.06,
+        help="seconds per trigger added to the window so that start-up does not eat the steady state",
+    )
+    parser.add_argument("--providers", nargs="+", choices=PROVIDERS, default=list(PROVIDERS))
+    parser.add_argument(
+        "--startup-timeout",
+        type=float,
+        default=60.0,
+        help="seconds after launch the triggers get to start when that is later than the jobs' end",
+    )
+    parser.add_argument(
+        "--grace", type=float, default=None, help="seconds to wait for events after the jobs end"
+    )
+    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR)
+    # worker-only
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--provider", choices=PROVIDERS, help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--region", default="us-east-1", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.window <= 0 or args.poll <= 0 or args.startup_allowance < 0 or any(n < 1 for n in args.n):
+        parser.error("--window and --poll must be > 0, --startup-allowance >= 0 and every --n >= 1")
+    if args.grace is None:
+        args.grace = max(3 * args.poll, 10.0)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """
+    Entry point: the driver by default, a worker with ``--worker``.
+
+    :param argv: arguments (default: ``sys.argv[1:]``).
+    """
+    args = _parse(argv)
+    if args.worker:
+        worker_main(
+            WorkerConfig(
+                provider=args.provider,
+                n=args.n[0],
+                window=args.window,
+                poll=args.poll,
+                startup_allowance=args.startup_allowance,
+                endpoint=args.endpoint,
+                region=args.region,
+                startup_timeout=args.startup_timeout,
+                grace=args.grace,
+                out=args.out,
+            )
+        )
+        return 0
+    bench = BenchConfig(
+        ns=list(args.n),
+        window=args.window,
+        poll=args.poll,
+        startup_allowance=args.startup_allowance,
+        providers=list(args.providers),
+        startup_timeout=args.startup_timeout,
+        grace=args.grace,
+        results_dir=args.results_dir,
+    )
+    rows, markdown = run_benchmark(bench)
+    print(markdown)
+    return 0 if all("failed" not in row for row in rows) else 1

@@ -1,0 +1,191 @@
+"""
+The triggers in one asyncio loop, started the way Airflow's triggerer starts them, and what the loop saw.
+
+A 50 ms ticker measures its own lateness (loop stalls), CPU time and RSS; every garbage collection is
+timed; each job's first ``DescribeTrainingJob`` call and answer are noted, whichever client made them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks.trigger_scale.common import TICK_SECONDS, rss_bytes
+
+
+@dataclass
+class Tick:
+    """
+    One wake-up of the lateness ticker.
+
+    :param t: wall-clock time (epoch seconds) of the wake-up.
+    :param late: seconds later than asked.
+    :param cpu: process CPU time (user + system, all threads) at the wake-up.
+    :param rss: resident set size in bytes at the wake-up.
+    """
+
+    t: float
+    late: float
+    cpu: float
+    rss: int
+
+
+@dataclass
+class LoopRecord:
+    """
+    What happened in the worker's event loop.
+
+    :param launch: epoch seconds the first trigger was created.
+    :param launch_cpu: process CPU time at ``launch``.
+    :param launched: epoch seconds the last trigger task was created.
+    :param ticks: the ticker's samples.
+    :param first_call: job name -> epoch seconds its first ``DescribeTrainingJob`` was issued.
+    :param first_read: job name -> epoch seconds its first ``DescribeTrainingJob`` answered.
+    :param events: job name -> (epoch seconds, payload) of the trigger's event.
+    :param errors: job name -> exception text of a trigger task that raised.
+    :param timed_out: trigger tasks still running at the deadline (then cancelled).
+    :param gc_pauses: ``(epoch seconds, generation, seconds)`` of every garbage collection in the loop.
+    """
+
+    launch: float = 0.0
+    launch_cpu: float = 0.0
+    launched: float = 0.0
+    ticks: list[Tick] = field(default_factory=list)
+    first_call: dict[str, float] = field(default_factory=dict)
+    first_read: dict[str, float] = field(default_factory=dict)
+    events: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    timed_out: int = 0
+    gc_pauses: list[tuple[float, int, float]] = field(default_factory=list)
+
+
+def _record_first_reads(first_call: dict[str, float], first_read: dict[str, float]) -> None:
+    """
+    Note when each job's first ``DescribeTrainingJob`` was issued and answered, whatever client made it.
+
+    Wraps ``AioBaseClient._make_api_call`` (two dict lookups per call) so that start-up is measured
+    the same way for both providers: a trigger has started once it has asked for its job's status.
+
+    :param first_call: filled with job name -> epoch seconds the first call was made.
+    :param first_read: filled with job name -> epoch seconds the first call returned.
+    """
+    from aiobotocore.client import AioBaseClient
+
+    original = AioBaseClient._make_api_call
+
+    async def _make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if operation_name != "DescribeTrainingJob":
+            return await original(self, operation_name, api_params)
+        name = api_params.get("TrainingJobName")
+        if name is not None and name not in first_call:
+            first_call[name] = time.time()
+        result = await original(self, operation_name, api_params)
+        if name is not None and name not in first_read:
+            first_read[name] = time.time()
+        return result
+
+    AioBaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+
+
+async def run_triggers(
+    workloads: list[tuple[str, dict[str, Any]]],
+    names: list[str],
+    launch_at: float,
+    deadline_of: Callable[[float], float],
+) -> LoopRecord:
+    """
+    Start one task per trigger like the triggerer's ``create_triggers``/``run_trigger`` and wait for them.
+
+    :param workloads: ``(classpath, kwargs)`` of each trigger.
+    :param names: the job name of each trigger.
+    :param launch_at: epoch seconds at which to start the first trigger (the ticker runs before).
+    :param deadline_of: epoch seconds after which unfinished triggers are cancelled, given the launch time.
+    """
+    ensure_portal: Callable[[], Any] | None = None
+    if os.environ.get("AIRFLOW_DISABLE_GREENBACK_PORTAL", "").lower() != "true":
+        try:
+            import greenback
+
+            ensure_portal = greenback.ensure_portal
+        except ImportError:  # pragma: no cover - greenback ships with Airflow 3
+            pass
+
+    record = LoopRecord()
+    _record_first_reads(record.first_call, record.first_read)
+    gc_started: list[float] = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            record.gc_pauses.append((time.time(), info["generation"], time.perf_counter() - gc_started[0]))
+
+    gc.callbacks.append(on_gc)
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        process_time = time.process_time
+        record.ticks.append(Tick(time.time(), 0.0, process_time(), rss_bytes()))
+        while not stop.is_set():
+            started = time.monotonic()
+            await asyncio.sleep(TICK_SECONDS)
+            late = time.monotonic() - started - TICK_SECONDS
+            record.ticks.append(Tick(time.time(), late, process_time(), rss_bytes()))
+
+    async def run_one(name: str, trigger: Any) -> None:
+        if ensure_portal is not None:
+            await ensure_portal()
+        try:
+            async for event in trigger.run():
+                record.events[name] = (time.time(), dict(event.payload))
+        finally:
+            try:
+                await trigger.cleanup()
+            except Exception:
+                pass
+
+    classes: dict[str, type] = {}
+    tick_task = asyncio.create_task(ticker(), name="lateness-ticker")
+    while len(record.ticks) < 2 or time.time() < launch_at:  # the ticker runs before anything starts
+        await asyncio.sleep(min(TICK_SECONDS, max(0.001, launch_at - time.time())))
+    record.launch = time.time()
+    record.launch_cpu = time.process_time()
+    tasks: dict[asyncio.Task[None], str] = {}
+    for trigger_id, ((classpath, kwargs), name) in enumerate(zip(workloads, names, strict=True)):
+        await asyncio.sleep(0)
+        cls = classes.get(classpath)
+        if cls is None:
+            module, _, attr = classpath.rpartition(".")
+            cls = classes[classpath] = getattr(importlib.import_module(module), attr)
+        await asyncio.sleep(0)
+        trigger = cls(**kwargs)
+        trigger.trigger_id = trigger_id
+        trigger.triggerer_job_id = 1
+        trigger.timeout_after = None
+        tasks[asyncio.create_task(run_one(name, trigger), name=f"ID {trigger_id}")] = name
+    record.launched = time.time()
+
+    pending: set[asyncio.Task[None]] = set(tasks)
+    while pending:
+        remaining = deadline_of(record.launch) - time.time()
+        if remaining <= 0:
+            break
+        done, pending = await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                record.errors[tasks[task]] = repr(task.exception())
+    record.timed_out = len(pending)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+    stop.set()
+    await tick_task
+    gc.callbacks.remove(on_gc)
+    return record

@@ -1,0 +1,355 @@
+"""
+One worker process: one provider at one N, measured, written as JSON.
+
+Creates the N jobs on the LocalSageMaker, builds the triggers as an operator would, runs them
+(:func:`~.loop.run_triggers`) and derives the numbers from the loop's record and the server's request
+log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import time
+import warnings
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.trigger_scale.common import (
+    AIRFLOW_BLOCK_WARNING_SECONDS,
+    CONN_ID,
+    CREATE_CHUNK,
+    MIB,
+    PROVIDER_LABELS,
+    SETUP_ACCESS_KEY,
+    SUCCESS_STATUS,
+    TRIGGER_ACCESS_KEY,
+    loopback_guard,
+    peak_rss_bytes,
+    percentile,
+    rss_bytes,
+    training_job_request,
+)
+from benchmarks.trigger_scale.loop import Tick, run_triggers
+
+
+@dataclass
+class WorkerConfig:
+    """
+    What one worker process measures.
+
+    :param provider: ``ours`` or ``amazon``.
+    :param n: number of jobs and triggers.
+    :param window: seconds of steady state wanted: the jobs end ``window + startup_allowance * n + poll / 2``
+        seconds after the triggers are launched.
+    :param poll: seconds between two status reads of one trigger.
+    :param startup_allowance: seconds per trigger added to the window for start-up (same for both providers).
+    :param endpoint: LocalSageMaker URL (loopback).
+    :param region: AWS region of the connection.
+    :param startup_timeout: seconds after launch the triggers get to start, when that is after the jobs end.
+    :param grace: seconds, after the jobs end (or the start-up timeout), to wait for the last event.
+    :param out: where to write the JSON result.
+    """
+
+    provider: str
+    n: int
+    window: float
+    poll: float
+    startup_allowance: float
+    endpoint: str
+    region: str
+    startup_timeout: float
+    grace: float
+    out: str
+
+
+def _operator_side_triggers(cfg: WorkerConfig, names: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """
+    Build each trigger as an operator would when deferring and return its ``serialize()`` output.
+
+    :param cfg: the worker configuration.
+    :param names: job names, one trigger each.
+    """
+    if cfg.provider == "ours":
+        from airflow_provider_smtrain.triggers import TrainingJobTrigger
+
+        return [
+            TrainingJobTrigger(
+                job_name=name, aws_conn_id=CONN_ID, region_name=cfg.region, poll_interval=cfg.poll
+            ).serialize()
+            for name in names
+        ]
+    from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
+
+    # More attempts than the run could ever use: the amazon trigger must not give up first.
+    max_attempts = int((_lead(cfg) + cfg.startup_timeout + cfg.grace) / cfg.poll) * 10 + 100
+    poke: Any = int(cfg.poll) if float(cfg.poll).is_integer() else cfg.poll
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # poke_interval / max_attempts are deprecated aliases
+        return [
+            SageMakerTrigger(
+                job_name=name,
+                job_type="Training",
+                poke_interval=poke,
+                max_attempts=max_attempts,
+                aws_conn_id=CONN_ID,
+                region_name=cfg.region,
+            ).serialize()
+            for name in names
+        ]
+
+
+def _interpolate(ticks: list[Tick], t: float, attr: str) -> float | None:
+    """
+    A ticker quantity (``cpu`` or ``rss``) at time ``t``, linearly interpolated; None outside the samples.
+
+    :param ticks: the ticker's samples, in time order.
+    :param t: epoch seconds.
+    :param attr: ``cpu`` or ``rss``.
+    """
+    if not ticks or t < ticks[0].t or t > ticks[-1].t:
+        return None
+    for before, after in zip(ticks, ticks[1:], strict=False):
+        if before.t <= t <= after.t:
+            span = after.t - before.t
+            a, b = float(getattr(before, attr)), float(getattr(after, attr))
+            return a if span <= 0 else a + (b - a) * (t - before.t) / span
+    return float(getattr(ticks[-1], attr))
+
+
+def _stall_summary(
+    ticks: list[Tick], start: float, end: float, launch: float, gc_pauses: list[tuple[float, int, float]]
+) -> dict[str, Any]:
+    """
+    Loop lateness of the ticks that woke up in ``[start, end]``, with the worst five and the GC pauses in them.
+
+    :param ticks: the ticker's samples.
+    :param start: epoch seconds.
+    :param end: epoch seconds.
+    :param launch: epoch seconds of the launch (times in the summary are relative to it).
+    :param gc_pauses: ``(epoch seconds, generation, seconds)`` of the collections.
+    """
+    inside = [tick for tick in ticks if start <= tick.t <= end]
+    lates = [tick.late for tick in inside]
+    if not lates:
+        return {"ticks": 0, "worst_s": None, "p99_s": None, "blocked_over_0_2_s": None}
+    worst = sorted(inside, key=lambda tick: tick.late, reverse=True)[:5]
+    pauses = [(at, gen, took) for at, gen, took in gc_pauses if start <= at <= end]
+    return {
+        "ticks": len(lates),
+        "worst_s": round(max(lates), 4),
+        "p99_s": round(percentile(lates, 0.99) or 0.0, 4),
+        # time spent in ticks later than Airflow's warning threshold (a lower bound on blocked time)
+        "blocked_over_0_2_s": round(sum(late for late in lates if late > AIRFLOW_BLOCK_WARNING_SECONDS), 3),
+        "worst_ticks": [{"at_s": round(tick.t - launch, 2), "late_s": round(tick.late, 4)} for tick in worst],
+        "gc_collections": len(pauses),
+        "gc_worst_s": round(max((took for _a, _g, took in pauses), default=0.0), 4),
+        "gc_worst": [
+            {"at_s": round(at - launch, 2), "generation": gen, "took_s": round(took, 4)}
+            for at, gen, took in sorted(pauses, key=lambda p: p[2], reverse=True)[:3]
+        ],
+    }
+
+
+def _lead(cfg: WorkerConfig) -> float:
+    """
+    Seconds from launching the triggers until the jobs end.
+
+    The window, plus a start-up allowance proportional to N (the same for both providers, so that
+    a slow start does not eat the steady state), plus half a poll interval so that the end does
+    not fall on the launch-aligned poll grid (which would make N=1 detection latency phase luck).
+
+    :param cfg: the worker configuration.
+    """
+    return cfg.window + cfg.startup_allowance * cfg.n + cfg.poll / 2
+
+
+def worker_main(cfg: WorkerConfig) -> None:
+    """
+    Run one provider at one N and write the measurements as JSON to ``cfg.out``.
+
+    :param cfg: what to measure.
+    """
+    loopback_guard()
+    load_start = os.getloadavg()
+    t_process = time.time()
+    wall_start = time.monotonic()
+    # Everything the triggers need is imported before the baseline, as in a warm triggerer.
+    import airflow  # noqa: F401
+    import airflow.providers.amazon.aws.triggers.sagemaker  # noqa: F401
+
+    import airflow_provider_smtrain.triggers  # noqa: F401
+    from airflow_provider_smtrain.testing import LocalSageMaker
+
+    imported = time.monotonic() - wall_start
+    sm = LocalSageMaker.attach(cfg.endpoint, region=cfg.region)
+    prefix = f"bench-{cfg.provider}-{os.getpid()}"
+    names = [f"{prefix}-{i:05d}" for i in range(cfg.n)]
+
+    # Jobs end together at `end_at`; the triggers are launched `lead` seconds before that.
+    lead = _lead(cfg)
+    create_start = time.time()
+    # boto3 set-up, then ~5 ms per job (more as the server holds more jobs), then the trigger objects
+    estimate = 1.5 + cfg.n * (0.005 + cfg.n * 0.6e-5)
+    end_at = create_start + estimate + lead
+    client = sm.boto3_client("sagemaker", access_key_id=SETUP_ACCESS_KEY, secret_access_key="bench")
+    for index, name in enumerate(names):
+        if index % CREATE_CHUNK == 0:
+            sm.configure(training_seconds=max(0.1, end_at - time.time()))
+        client.create_training_job(**training_job_request(name))
+    created = time.time()
+    del client
+
+    workloads = _operator_side_triggers(cfg, names)
+    import aiobotocore.client  # noqa: F401  (patched by loop._record_first_reads)
+    import greenback  # noqa: F401  (the triggerer's portal)
+
+    gc.collect()
+    rss_before = rss_bytes()
+    cpu_before = time.process_time()
+
+    def deadline_of(launch: float) -> float:
+        return max(end_at, launch + cfg.startup_timeout) + cfg.grace
+
+    record = asyncio.run(run_triggers(workloads, names, end_at - lead, deadline_of))
+    cpu_after = time.process_time()
+
+    # ------------------------------------------------------------------ server side
+    wanted = set(names)
+    planned = {
+        job["name"]: float(job["planned_end"]) for job in sm.jobs()["training"] if job["name"] in wanted
+    }
+    describes = [
+        r for r in sm.requests(operation="DescribeTrainingJob") if r["access_key_id"] == TRIGGER_ACCESS_KEY
+    ]
+    foreign = [
+        r
+        for r in sm.requests(service="sagemaker")
+        if r["access_key_id"] not in (TRIGGER_ACCESS_KEY, SETUP_ACCESS_KEY)
+    ]
+    trigger_ops = Counter(
+        r["operation"] for r in sm.requests(service="sagemaker") if r["access_key_id"] == TRIGGER_ACCESS_KEY
+    )
+
+    # ------------------------------------------------------------------ derived numbers
+    ticks = record.ticks
+    end_first = min(planned.values()) if planned else end_at
+    end_last = max(planned.values()) if planned else end_at
+    all_called = all(name in record.first_call for name in names)
+    all_read = all(name in record.first_read for name in names)
+    # start-up: until every trigger has asked for its job's status (the trigger's own cost)
+    startup_s = (max(record.first_call.values()) - record.launch) if all_called else None
+    # the steady state starts once every first answer is in (the first burst of polls is over)
+    ready = max(record.first_read.values()) if all_read else None
+    steady_start = ready
+    steady_s = (end_first - steady_start) if steady_start is not None else None
+    # Requests and CPU are counted over whole poll periods starting half a period after the first
+    # burst: polls that stay in phase (the amazon trigger has no jitter) would otherwise be counted
+    # once too often or too rarely depending on where the window edges fall.
+    measure_start = (steady_start + cfg.poll / 2) if steady_start is not None else None
+    periods = max(0, math.floor((end_first - measure_start) / cfg.poll)) if measure_start is not None else 0
+    measure_end = (measure_start + periods * cfg.poll) if measure_start is not None else None
+    steady_ok = periods >= 1
+
+    cpu_launch = record.launch_cpu
+    cpu_end = _interpolate(ticks, end_first, "cpu")
+    window_cpu = (cpu_end - cpu_launch) if cpu_end is not None else None
+    steady_cpu_per_60 = None
+    cpu_ms_per_request = None
+    req_per_job_per_poll = None
+    server_ms: list[float] = []
+    if steady_ok and measure_start is not None and measure_end is not None:
+        cpu_from = _interpolate(ticks, measure_start, "cpu")
+        cpu_to = _interpolate(ticks, measure_end, "cpu")
+        if cpu_from is not None and cpu_to is not None:
+            steady_cpu_per_60 = (cpu_to - cpu_from) / (measure_end - measure_start) * 60.0
+        in_steady = [r for r in describes if measure_start <= r["time"] < measure_end]
+        req_per_job_per_poll = len(in_steady) / (cfg.n * periods)
+        if cpu_from is not None and cpu_to is not None and in_steady:
+            cpu_ms_per_request = (cpu_to - cpu_from) / len(in_steady) * 1000.0
+        server_ms = [float(r["duration_ms"]) for r in in_steady]
+    window_requests = [r for r in describes if record.launch <= r["time"] < end_first]
+    loaded = [tick.rss for tick in ticks if record.launch <= tick.t <= end_first]
+    rss_loaded = max(loaded) if loaded else None
+
+    event_times = {name: at for name, (at, _payload) in record.events.items()}
+    latencies = [
+        event_times[name] - planned[name] for name in names if name in event_times and name in planned
+    ]
+    statuses = Counter(str(payload.get("status")) for _at, payload in record.events.values())
+    last_event = max(event_times.values()) if event_times else None
+
+    result: dict[str, Any] = {
+        "provider": cfg.provider,
+        "label": PROVIDER_LABELS[cfg.provider],
+        "n": cfg.n,
+        "config": asdict(cfg),
+        "python": platform.python_version(),
+        "import_s": round(imported, 3),
+        "create_jobs_s": round(created - create_start, 3),
+        "window_s": round(end_first - record.launch, 3),
+        "job_end_spread_s": round(end_last - end_first, 3),
+        "launch_s": round(record.launched - record.launch, 3),
+        "launch_late_s": round(record.launch - (end_at - lead), 3),
+        "startup_s": round(startup_s, 3) if startup_s is not None else None,
+        "startup_answered_s": round(ready - record.launch, 3) if ready is not None else None,
+        "started_triggers": len(record.first_call),
+        "answered_triggers": len(record.first_read),
+        "steady_s": round(steady_s, 3) if steady_s is not None else None,
+        "steady_periods": periods,
+        "peak_rss_mib": round(peak_rss_bytes() / MIB, 1),
+        "rss_before_mib": round(rss_before / MIB, 1),
+        "rss_loaded_mib": round(rss_loaded / MIB, 1) if rss_loaded is not None else None,
+        "rss_delta_mib": round((rss_loaded - rss_before) / MIB, 2) if rss_loaded is not None else None,
+        "rss_per_trigger_mib": round((rss_loaded - rss_before) / MIB / cfg.n, 4)
+        if rss_loaded is not None
+        else None,
+        "cpu_window_s": round(window_cpu, 3) if window_cpu is not None else None,
+        "cpu_steady_per_60s": round(steady_cpu_per_60, 3) if steady_cpu_per_60 is not None else None,
+        "cpu_ms_per_request_steady": round(cpu_ms_per_request, 3) if cpu_ms_per_request is not None else None,
+        "cpu_total_loop_s": round(cpu_after - cpu_before, 3),
+        "requests_per_job_per_poll": round(req_per_job_per_poll, 3)
+        if req_per_job_per_poll is not None
+        else None,
+        "requests_in_window": len(window_requests),
+        "requests_total": len(describes),
+        "trigger_operations": dict(trigger_ops),
+        "foreign_requests": len(foreign),
+        "server_describe_ms_mean": round(statistics.fmean(server_ms), 2) if server_ms else None,
+        "server_describe_ms_p95": round(percentile(server_ms, 0.95) or 0.0, 2) if server_ms else None,
+        "stall_startup": _stall_summary(
+            ticks,
+            record.launch,
+            min(measure_start, end_first) if measure_start is not None else end_first,
+            record.launch,
+            record.gc_pauses,
+        ),
+        # from half a poll after the first answers, like CPU and requests (a pause that began during
+        # start-up must not count as a steady-state stall)
+        "stall_steady": _stall_summary(ticks, measure_start, end_first, record.launch, record.gc_pauses)
+        if measure_start is not None and measure_start < end_first
+        else None,
+        "stall_whole": _stall_summary(
+            ticks, record.launch, last_event or time.time(), record.launch, record.gc_pauses
+        ),
+        "load_average_at_start": [round(x, 2) for x in load_start],
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "events": len(record.events),
+        "event_statuses": dict(statuses),
+        "all_succeeded": statuses.get(SUCCESS_STATUS[cfg.provider], 0) == cfg.n,
+        "last_event_after_end_s": round(last_event - end_last, 3) if last_event is not None else None,
+        "latency_p50_s": round(percentile(latencies, 0.5) or 0.0, 3) if latencies else None,
+        "latency_max_s": round(max(latencies), 3) if latencies else None,
+        "timed_out": record.timed_out,
+        "errors": dict(list(record.errors.items())[:5]),
+        "error_count": len(record.errors),
+        "process_s": round(time.time() - t_process, 3),
+    }
+    Path(cfg.out).write_text(json.dumps(result, indent=2))
