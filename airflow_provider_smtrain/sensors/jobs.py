@@ -89,17 +89,15 @@ class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
         result = self._judge(self.hook.describe_job(self.job_kind, self.job_name))
         if result is not None:
             return result
-        from airflow_provider_smtrain.triggers import trigger_for
+        from airflow_provider_smtrain.triggers import trigger_for_task
 
         deadline = time.time() + float(self.timeout) if self.timeout else None
         self.defer(
-            trigger=trigger_for(
+            trigger=trigger_for_task(
+                self,
                 self.job_kind,
                 job_name=self.job_name,
-                aws_conn_id=self.aws_conn_id,
                 region_name=self._region,
-                verify=self.verify,
-                botocore_config=self.botocore_config,
                 poll_interval=float(self.poke_interval),
                 deadline=deadline,
                 stop_on_deadline=False,
