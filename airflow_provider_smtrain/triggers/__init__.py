@@ -15,9 +15,17 @@ __all__ = ["SageMakerJobTrigger", "TrainingJobTrigger", "TuningJobTrigger", "tri
 class AwsTask(Protocol):
     """What a trigger takes from the operator or sensor that defers to it: its connection settings."""
 
-    aws_conn_id: str | None
-    verify: bool | str | None
-    botocore_config: dict[str, Any] | None
+    @property
+    def aws_conn_id(self) -> str | None:
+        """The Airflow ``aws`` connection id (None: the default credential chain)."""
+
+    @property
+    def verify(self) -> bool | str | None:
+        """SSL verification flag or CA bundle path."""
+
+    @property
+    def botocore_config(self) -> dict[str, Any] | None:
+        """botocore client configuration."""
 
 
 def trigger_for(kind: JobKind, **kwargs: Any) -> SageMakerJobTrigger:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -20,9 +21,9 @@ from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 
 
 class FakeTask:
-    aws_conn_id = "task_conn"
-    verify = "/ca.pem"
-    botocore_config = {"retries": {"max_attempts": 1}}
+    aws_conn_id: str | None = "task_conn"
+    verify: bool | str | None = "/ca.pem"
+    botocore_config: dict[str, Any] | None = {"retries": {"max_attempts": 1}}
 
 
 def test_failure_message_is_one_sentence_with_or_without_a_reason() -> None:
