@@ -5,43 +5,37 @@ fresh ``boto3.Session()`` objects, clients created in class bodies at import tim
 endpoint, a telemetry thread; see ``research/SDK_MAP.md`` §2). :func:`sdk_credentials_scope` closes
 all of those holes at once and restores the process afterwards:
 
-* ``boto3.DEFAULT_SESSION`` becomes the hook's session (``boto3.client(...)`` paths);
-* the hook's frozen credentials, region and endpoints are exported to ``os.environ`` (fresh
-  ``boto3.Session()`` paths and clients built without an endpoint);
+* ``boto3.DEFAULT_SESSION`` and ``boto3.client(...)``'s default session are the hook's session;
+* the hook's frozen credentials, region, endpoints and CA bundle are the AWS variables of
+  ``os.environ`` (fresh ``boto3.Session()`` paths and clients built without an endpoint);
+* clients created without ``verify`` get the connection's ``verify`` (``False`` or a CA bundle);
 * the SDK's cached ``SageMakerClient`` instances are dropped on entry and exit;
 * class-level clients of ``AIRHub`` are replaced with clients of the hook's session;
 * the explicit regional STS endpoint follows the connection's endpoint, when it has one;
 * SDK telemetry is switched off.
 
-The scope holds a process-wide re-entrant lock: two threads of one process never see each other's
-credentials. Airflow runs each task in its own process, so the environment change stays inside it.
+Isolation, precisely. The first four apply to the *scope's threads* only: the thread that entered
+the scope and the threads it starts inside it (:mod:`~airflow_provider_smtrain.hooks.thread_scope`).
+Every other thread of the process keeps seeing its own environment variables, default session and
+``verify`` while a scope is active, and its writes to ``os.environ`` are kept. The last four are
+process-wide patches of SageMaker SDK internals, so SDK code must only run inside a scope. Scopes
+are serialised by a process-wide re-entrant lock: a second thread that enters a scope (even for
+another connection) waits until the first has left. A child process started inside the scope without
+``env=`` inherits the process's real environment, not the scope's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 import sys
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-_LOCK = threading.RLock()
+from airflow_provider_smtrain.hooks import thread_scope
 
-#: Environment variables the scope owns while it is active.
-_MANAGED_ENV = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ENDPOINT_URL",
-    "AWS_CA_BUNDLE",
-)
+_LOCK = threading.RLock()
 
 
 def _service_env_name(service: str) -> str:
@@ -79,24 +73,6 @@ def scope_environment(
     if ca_bundle:
         env["AWS_CA_BUNDLE"] = ca_bundle
     return env
-
-
-@contextlib.contextmanager
-def _patched_env(env: Mapping[str, str]) -> Iterator[None]:
-    managed = set(_MANAGED_ENV) | {key for key in os.environ if key.startswith("AWS_ENDPOINT_URL_")}
-    keys = managed | set(env)
-    saved = {key: os.environ.get(key) for key in keys}
-    try:
-        for key in managed:
-            os.environ.pop(key, None)
-        os.environ.update(env)
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextlib.contextmanager
@@ -173,10 +149,9 @@ def sdk_credentials_scope(
     :param boto_session: the ``boto3.session.Session`` built by the Airflow hook.
     :param endpoint_url: the connection's global endpoint URL (e.g. a local SageMaker), if any.
     :param service_endpoints: per-service endpoint URLs from the connection, if any.
-    :param verify: the connection's ``verify`` (a CA bundle path is exported as ``AWS_CA_BUNDLE``).
+    :param verify: the connection's ``verify``: clients created in the scope without ``verify`` get
+        it (``False`` or a CA bundle path, also exported as ``AWS_CA_BUNDLE``); None keeps botocore's.
     """
-    import boto3
-
     credentials = boto_session.get_credentials()
     if credentials is None:
         raise RuntimeError(
@@ -191,8 +166,8 @@ def sdk_credentials_scope(
     ca_bundle = verify if isinstance(verify, str) else None
     env = scope_environment(frozen, region, endpoint_url, service_endpoints or {}, ca_bundle)
     with _LOCK, contextlib.ExitStack() as stack:
-        stack.enter_context(_patched_env(env))
-        stack.enter_context(_patched_attr(boto3, "DEFAULT_SESSION", boto_session))
+        frame = thread_scope.enter(env, boto_session, verify)
+        stack.callback(thread_scope.leave, frame)
         _reset_sdk_client_cache()
         stack.callback(_reset_sdk_client_cache)
         _sdk_patches(stack, boto_session, endpoint_url)

@@ -75,4 +75,6 @@ def test_no_connection_id_uses_the_default_credential_chain(
     local_sagemaker.clear_requests()
     hook = SageMakerTrainHook(aws_conn_id=None)
     assert hook.find_job(TRAINING, "no-such-job") is None
-    assert [r["access_key_id"] for r in local_sagemaker.requests(operation="DescribeTrainingJob")] == [ENV_KEY]
+    assert [r["access_key_id"] for r in local_sagemaker.requests(operation="DescribeTrainingJob")] == [
+        ENV_KEY
+    ]

@@ -45,6 +45,7 @@ def test_the_process_is_restored_after_the_scope(hook: SageMakerTrainHook, ambie
     before_default = boto3.DEFAULT_SESSION
     with hook.sdk_scope():
         assert boto3.DEFAULT_SESSION is hook.boto_session
+        assert boto3._get_default_session() is hook.boto_session
     assert dict(os.environ) == before_env
     assert os.environ["AWS_ACCESS_KEY_ID"] == ambient_access_key
     assert boto3.DEFAULT_SESSION is before_default
