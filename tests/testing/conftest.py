@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from airflow_provider_smtrain.testing.client import LocalSageMaker
+from tests.testing import shapes
 
 # Dummy credentials / region for anything that reads the environment (the root conftest normally sets
 # them already; never override it). Every client here also gets an explicit endpoint_url pointing at the
@@ -31,6 +32,20 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the LocalSageMaker fixtures unless the root conftest's ``pytest_plugins`` already did."""
     if not config.pluginmanager.has_plugin(PLUGIN):
         config.pluginmanager.import_plugin(PLUGIN)
+
+
+@pytest.fixture(autouse=True)
+def responses_match_botocore_shapes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every awsJson response a ``LocalSageMaker.boto3_client`` client receives matches botocore's output shape."""
+    original = LocalSageMaker.boto3_client
+
+    def checked_client(self: LocalSageMaker, service: str, *args: Any, **kwargs: Any) -> Any:
+        return shapes.install(original(self, service, *args, **kwargs))
+
+    monkeypatch.setattr(LocalSageMaker, "boto3_client", checked_client)
+    before = len(shapes.VIOLATIONS)
+    yield
+    assert shapes.VIOLATIONS[before:] == []
 
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerRole"

@@ -90,7 +90,13 @@ class AwsHelpers(Launcher):
         import boto3
         from botocore.config import Config
 
-        cache_key = (service, self.endpoint_url, access_key_id, secret_access_key, repr(sorted(config.items())))
+        cache_key = (
+            service,
+            self.endpoint_url,
+            access_key_id,
+            secret_access_key,
+            repr(sorted(config.items())),
+        )
         client = self._clients.get(cache_key)
         if client is None:
             if self._boto3_session is None:
@@ -151,6 +157,8 @@ class AwsHelpers(Launcher):
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
         }
-        role = self.boto3_client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy))
+        role = self.boto3_client("iam").create_role(
+            RoleName=name, AssumeRolePolicyDocument=json.dumps(policy)
+        )
         arn: str = role["Role"]["Arn"]
         return arn

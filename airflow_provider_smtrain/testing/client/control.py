@@ -74,7 +74,9 @@ class Control(Launcher):
             "run_scripts": run_scripts,
             "script_timeout_seconds": script_timeout_seconds,
         }
-        result: dict[str, Any] = self._control("POST", "config", {k: v for k, v in payload.items() if v is not None})
+        result: dict[str, Any] = self._control(
+            "POST", "config", {k: v for k, v in payload.items() if v is not None}
+        )
         return result
 
     def add_rule(

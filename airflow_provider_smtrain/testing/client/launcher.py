@@ -162,7 +162,9 @@ class Launcher:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise LocalSageMakerError(f"server exited with {self._process.returncode}:\n{self._log_tail()}")
+                raise LocalSageMakerError(
+                    f"server exited with {self._process.returncode}:\n{self._log_tail()}"
+                )
             if os.path.exists(port_file):
                 with open(port_file) as fh:
                     self.port = int(fh.read().strip())
@@ -246,7 +248,6 @@ class Launcher:
         except urllib.error.HTTPError as err:
             detail = err.read().decode("utf-8", "replace")
             raise LocalSageMakerError(f"{method} /_local/{route} -> {err.code}: {detail}") from None
-
 
     def health(self) -> dict[str, Any]:
         """Return ``{"status": "ok", "pid", "config", ...}``."""

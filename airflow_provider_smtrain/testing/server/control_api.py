@@ -93,7 +93,7 @@ class ControlAPI:
         except ControlError as err:
             status, result = err.status, {"error": str(err)}
         except LookupError as err:
-            status, result = 404, {"error": str(err).strip("'\"")}
+            status, result = 404, {"error": str(err.args[0]) if err.args else repr(err)}
         except (TypeError, ValueError) as err:
             status, result = 400, {"error": str(err)}
         body = json.dumps(result, default=str).encode()
@@ -165,6 +165,8 @@ class ControlAPI:
             with self.simulator.lock:
                 return 200, self.simulator.snapshot()
         if route == "jobs/force" and method == "POST":
+            if "name" not in payload or "status" not in payload:
+                raise ControlError("jobs/force needs 'name' and 'status'")
             with self.simulator.lock:
                 self.simulator.force(
                     str(payload.get("kind", "training")),

@@ -11,7 +11,6 @@ Two families of faults:
   closed (``mode="timeout"``: the client's read timeout usually fires first).
 """
 
-
 from __future__ import annotations
 
 import collections

@@ -108,7 +108,9 @@ class Router:
         """Let moto handle the request under the simulator lock; return its status, headers and body."""
         captured: dict[str, Any] = {}
 
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        def capture(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
             captured["status"], captured["headers"] = int(status.split(" ", 1)[0]), list(headers)
             return lambda _data: None
 

@@ -68,6 +68,7 @@ def _job_init(original: Callable[..., None]) -> Callable[..., None]:
             kwargs["output_data_config"] = {"S3OutputPath": ""}
         metric_definitions = spec.get("MetricDefinitions")
         original(self, *args, **kwargs)
+        self.algorithm_specification.setdefault("TrainingInputMode", "File")  # the API's default; required
         if metric_definitions is None:
             self.algorithm_specification.pop("MetricDefinitions", None)
         else:
@@ -84,7 +85,9 @@ def _create(original: Callable[..., Any]) -> Callable[..., Any]:
         if violation is not None:
             raise AWSValidationException(violation)
         if training_job_name in self.training_jobs:
-            arn = sm_models.FakeTrainingJob.arn_formatter(training_job_name, self.account_id, self.region_name)
+            arn = sm_models.FakeTrainingJob.arn_formatter(
+                training_job_name, self.account_id, self.region_name
+            )
             raise ResourceInUseException(
                 message="Training job names must be unique within an AWS account and region, "
                 f"and a training job with this name already exists ({arn})"
@@ -132,7 +135,9 @@ def _touching_log_readers(original: Callable[[LogsResponse], Any]) -> Callable[[
     def read(self: LogsResponse) -> Any:
         if self._get_param("logGroupName") == moto_support.TRAINING_LOG_GROUP:
             streams = list(self._get_param("logStreamNames") or [])
-            streams += [self._get_param(p) for p in ("logStreamName", "logStreamNamePrefix") if self._get_param(p)]
+            streams += [
+                self._get_param(p) for p in ("logStreamName", "logStreamNamePrefix") if self._get_param(p)
+            ]
             service = training()
             names = {stream.split("/", 1)[0] for stream in streams}
             if not names:  # the whole group: every job of this account and region

@@ -87,7 +87,9 @@ class ScriptRunner:
 
         :param sim: The script-mode training job.
         """
-        thread = threading.Thread(target=self._run_safely, args=(sim,), name=f"script-{sim.name}", daemon=True)
+        thread = threading.Thread(
+            target=self._run_safely, args=(sim,), name=f"script-{sim.name}", daemon=True
+        )
         thread.start()
 
     # ------------------------------------------------------------------------------------ helpers
@@ -176,7 +178,9 @@ class ScriptRunner:
                 process.kill()
             sim.on_stop = process.kill
         readers = [
-            threading.Thread(target=self._pump, args=(sim, process.stdout, regexes, metrics, None), daemon=True),
+            threading.Thread(
+                target=self._pump, args=(sim, process.stdout, regexes, metrics, None), daemon=True
+            ),
             threading.Thread(
                 target=self._pump, args=(sim, process.stderr, regexes, metrics, stderr_tail), daemon=True
             ),

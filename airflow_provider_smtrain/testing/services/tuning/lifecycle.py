@@ -46,7 +46,9 @@ class TuningService:
         """
         now = self.simulator.clock.now()
         name = job.hyper_parameter_tuning_job_name
-        duration, failure_reason = self.simulator.outcome("tuning", name, self.simulator.config.tuning_seconds)
+        duration, failure_reason = self.simulator.outcome(
+            "tuning", name, self.simulator.config.tuning_seconds
+        )
         limits = (job.hyper_parameter_tuning_job_config or {}).get("ResourceLimits") or {}
         count = int(limits.get("MaxNumberOfTrainingJobs") or DEFAULT_TUNING_CHILDREN)
         count = max(1, min(count, MAX_TUNING_CHILDREN))
@@ -195,7 +197,9 @@ class TuningService:
             stopping_condition=definition.get("StoppingCondition"),
             tags=[],
             enable_network_isolation=definition.get("EnableNetworkIsolation", False),
-            enable_inter_container_traffic_encryption=definition.get("EnableInterContainerTrafficEncryption", False),
+            enable_inter_container_traffic_encryption=definition.get(
+                "EnableInterContainerTrafficEncryption", False
+            ),
             enable_managed_spot_training=definition.get("EnableManagedSpotTraining", False),
             checkpoint_config=definition.get("CheckpointConfig"),
             debug_hook_config=None,

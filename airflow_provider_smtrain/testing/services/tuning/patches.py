@@ -56,7 +56,9 @@ def _job_init(original: Callable[..., None]) -> Callable[..., None]:
 
 def _create(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def create_hyper_parameter_tuning_job(self: Any, hyper_parameter_tuning_job_name: str, *args: Any, **kwargs: Any) -> Any:
+    def create_hyper_parameter_tuning_job(
+        self: Any, hyper_parameter_tuning_job_name: str, *args: Any, **kwargs: Any
+    ) -> Any:
         violation = TUNING_JOB_NAME.violation(hyper_parameter_tuning_job_name)
         if violation is not None:
             raise AWSValidationException(violation)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError, ReadTimeoutError
+
+from airflow_provider_smtrain.testing import LocalSageMakerError
 
 
 def test_throttle_rate_is_observed_and_reproducible_with_seed(sm, sagemaker, job_args):
@@ -117,3 +119,69 @@ def test_request_log_records_access_key_of_each_call(sm, job_args):
     assert [r["seq"] for r in everything] == sorted(r["seq"] for r in everything)
     assert all(isinstance(r["time"], float) for r in everything)
     assert {"service", "operation", "access_key_id", "status_code", "fault", "time"} <= set(everything[0])
+
+
+def test_lost_create_response_creates_the_job_and_the_retry_sees_resource_in_use(sm, job_args):
+    """The most dangerous real fault: the create is carried out, its response never arrives."""
+    client = sm.boto3_client("sagemaker", access_key_id="AKIALOSTRESPONSE", retries={"mode": "standard", "max_attempts": 3})
+    sm.fail_next("CreateTrainingJob", kind="lost_response")
+    with pytest.raises(ClientError) as err:
+        client.create_training_job(**job_args("lost-create"))
+    assert err.value.response["Error"]["Code"] == "ResourceInUse"
+    assert client.describe_training_job(TrainingJobName="lost-create")["TrainingJobStatus"] == "InProgress"
+    log = sm.requests(operation="CreateTrainingJob")
+    assert [(r["fault"], r["status_code"]) for r in log] == [("lost_response", 200), (None, 400)]
+    assert len(client.list_training_jobs()["TrainingJobSummaries"]) == 1
+
+
+def test_lost_stop_response_in_timeout_mode_stops_the_job(sm, job_args):
+    sm.configure(training_seconds=600)
+    client = sm.boto3_client(
+        "sagemaker", access_key_id="AKIALOSTSTOP", retries={"total_max_attempts": 1}, read_timeout=0.5
+    )
+    client.create_training_job(**job_args("lost-stop"))
+    sm.fail_next("StopTrainingJob", kind="lost_response", mode="timeout", seconds=2)
+    started = time.monotonic()
+    with pytest.raises(ReadTimeoutError):
+        client.stop_training_job(TrainingJobName="lost-stop")
+    assert time.monotonic() - started < 1.5  # the client's read timeout, not the server's silence
+    assert client.describe_training_job(TrainingJobName="lost-stop")["TrainingJobStatus"] in ("Stopping", "Stopped")
+    [stop] = sm.requests(operation="StopTrainingJob")
+    assert (stop["fault"], stop["status_code"]) == ("lost_response", 200)
+
+
+def test_dropped_request_is_not_carried_out_and_a_retry_succeeds(sm, job_args):
+    client = sm.boto3_client("sagemaker", access_key_id="AKIADROPPED", retries={"mode": "standard", "max_attempts": 3})
+    sm.fail_next("CreateTrainingJob", kind="dropped_request", count=2)
+    assert client.create_training_job(**job_args("dropped-create"))["TrainingJobArn"].endswith("/dropped-create")
+    log = sm.requests(operation="CreateTrainingJob")
+    assert [(r["fault"], r["status_code"]) for r in log] == [
+        ("dropped_request", None),
+        ("dropped_request", None),
+        (None, 200),
+    ]
+
+
+def test_random_lost_responses_reach_any_service(sm):
+    s3 = sm.boto3_client("s3", access_key_id="AKIALOSTS3", retries={"total_max_attempts": 1})
+    sm.set_faults(lost_response_rate=1.0, services=["s3"], operations=["PutObject"], seed=1)
+    assert sm.boto3_client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []  # not selected
+    with pytest.raises(HTTPClientError):
+        s3.put_object(Bucket="local-sm-tests", Key="lost.txt", Body=b"carried out")
+    sm.clear_faults()
+    assert sm.get_object("local-sm-tests", "lost.txt") == b"carried out"
+    [put] = sm.requests(operation="PutObject")
+    assert (put["service"], put["fault"], put["status_code"]) == ("s3", "lost_response", 200)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"kind": "vanish"}, "kind must be one of"),
+        ({"kind": "lost_response", "mode": "sometimes"}, "mode must be one of"),
+        ({"kind": "error", "code": ""}, "needs a 'code'"),
+    ],
+)
+def test_fail_next_rejects_unknown_kinds_and_modes(sm, kwargs, match):
+    with pytest.raises(LocalSageMakerError, match=match):
+        sm.fail_next("CreateTrainingJob", **kwargs)
