@@ -138,7 +138,10 @@ def sensor_class(kind: JobKind | str) -> type[SageMakerJobSensor] | None:
     :param kind: the job kind (or its name).
     """
     path = entry(kind).sensor
-    return None if path is None else import_path(path)  # type: ignore[no-any-return]
+    if path is None:
+        return None
+    cls: type[SageMakerJobSensor] = import_path(path)
+    return cls
 
 
 def link_classes(kind: JobKind | str) -> tuple[type[BaseAwsLink], ...]:
