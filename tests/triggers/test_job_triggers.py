@@ -1,4 +1,4 @@
-"""SageMaker job triggers against a real (in-process) moto server."""
+"""SageMaker job triggers against the project's LocalSageMaker (frozen clock, forced job states, server request log)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import importlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -14,13 +15,13 @@ import pytest
 from airflow_provider_smtrain.jobs.retry import backoff_delay, is_retriable
 from airflow_provider_smtrain.triggers import SageMakerJobTrigger, TrainingJobTrigger, TuningJobTrigger
 from airflow_provider_smtrain.triggers.clients import POOL, client_key
-from tests.triggers.trigger_fakes import (
+from tests.triggers.conftest import (
     ACCESS_KEY,
     CONN_ID,
+    JOB_RESOURCES,
     NO_BOTO_RETRIES,
     REGION,
-    FakeSageMaker,
-    run_trigger,
+    TriggerSageMaker,
 )
 
 EVENT_KEYS = {"status", "job_name", "kind", "job_status", "secondary_status", "failure_reason", "message"}
@@ -37,18 +38,45 @@ def training(job_name: str, **kwargs: Any) -> TrainingJobTrigger:
     return TrainingJobTrigger(job_name=job_name, **{**FAST, **kwargs})
 
 
-def after_polls(sm: FakeSageMaker, job_name: str, polls: int, change: Any) -> Any:
+def after_polls(sm: TriggerSageMaker, job_name: str, polls: int, change: Any) -> Any:
     """A ``during`` coroutine function that applies ``change()`` once the server saw ``polls`` describes."""
 
+    def describes() -> int:
+        return len([c for c in sm.calls(name=job_name) if c["operation"].startswith("Describe")])
+
     async def during() -> None:
-        while (
-            len([c for c in sm.requests if c["name"] == job_name and c["operation"].startswith("Describe")])
-            < polls
-        ):
+        while await asyncio.to_thread(describes) < polls:
             await asyncio.sleep(0.01)
-        change()
+        await asyncio.to_thread(change)
 
     return during
+
+
+def run_trigger(
+    trigger: Any, *, during: Callable[[], Awaitable[Any]] | None = None, timeout: float = 10
+) -> dict[str, Any]:
+    """
+    Run a trigger on a fresh event loop until it returns; assert it fired exactly one JSON-native event.
+
+    :param trigger: The trigger.
+    :param during: Optional coroutine function run concurrently (to change job status over time).
+    :param timeout: Seconds before the test fails.
+    """
+
+    async def main() -> list[Any]:
+        async def collect() -> list[Any]:
+            return [event async for event in trigger.run()]
+
+        task = asyncio.ensure_future(collect())
+        if during is not None:
+            await during()
+        return await asyncio.wait_for(task, timeout)
+
+    events = asyncio.run(main())
+    assert len(events) == 1, events
+    payload: dict[str, Any] = events[0].payload
+    json.dumps(payload)  # JSON-native
+    return payload
 
 
 # ---------------------------------------------------------------------------------- serialization
@@ -128,7 +156,7 @@ def test_bad_arguments_are_rejected(
 # ---------------------------------------------------------------------------------- outcomes
 
 
-def test_completed_job_succeeds(sm: FakeSageMaker, job_name: str) -> None:
+def test_completed_job_succeeds(sm: TriggerSageMaker, job_name: str) -> None:
     sm.create_training_job(job_name, "InProgress", "Training")
     event = run_trigger(
         training(job_name),
@@ -145,10 +173,10 @@ def test_completed_job_succeeds(sm: FakeSageMaker, job_name: str) -> None:
         "message": f"Training job {job_name!r} ended with status Completed.",
     }
     assert len(sm.calls("DescribeTrainingJob", job_name)) >= 2  # it really waited
-    assert {c["access_key"] for c in sm.calls("DescribeTrainingJob", job_name)} == {ACCESS_KEY}
+    assert {c["access_key_id"] for c in sm.calls("DescribeTrainingJob", job_name)} == {ACCESS_KEY}
 
 
-def test_failed_job_fails_with_reason(sm: FakeSageMaker, job_name: str) -> None:
+def test_failed_job_fails_with_reason(sm: TriggerSageMaker, job_name: str) -> None:
     sm.create_training_job(job_name, "InProgress", "Training")
     event = run_trigger(
         training(job_name),
@@ -162,7 +190,7 @@ def test_failed_job_fails_with_reason(sm: FakeSageMaker, job_name: str) -> None:
     assert "AlgorithmError: OOM" in event["message"]
 
 
-def test_stopped_job(sm: FakeSageMaker, job_name: str) -> None:
+def test_stopped_job(sm: TriggerSageMaker, job_name: str) -> None:
     sm.create_training_job(job_name, "Stopping", "Stopping")
     event = run_trigger(
         training(job_name), during=after_polls(sm, job_name, 2, lambda: sm.set_training(job_name, "Stopped"))
@@ -171,7 +199,7 @@ def test_stopped_job(sm: FakeSageMaker, job_name: str) -> None:
 
 
 def test_status_changes_logged_once(
-    sm: FakeSageMaker, job_name: str, caplog: pytest.LogCaptureFixture
+    sm: TriggerSageMaker, job_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     sm.create_training_job(job_name, "InProgress", "Training")
     caplog.set_level("INFO", logger="smtrain.test")
@@ -190,7 +218,7 @@ def test_status_changes_logged_once(
     ]
 
 
-def test_tuning_job_path(sm: FakeSageMaker, job_name: str) -> None:
+def test_tuning_job_path(sm: TriggerSageMaker, job_name: str) -> None:
     name = job_name[-32:]
     sm.create_tuning_job(name, "InProgress")
     trigger = TuningJobTrigger(job_name=name, **FAST)
@@ -203,13 +231,14 @@ def test_tuning_job_path(sm: FakeSageMaker, job_name: str) -> None:
     sm.create_tuning_job(other, "InProgress")
     asyncio.run(TuningJobTrigger(job_name=other, **FAST).on_kill())
     assert [c["name"] for c in sm.calls("StopHyperParameterTuningJob")] == [other]
-    assert sm.backend().hyper_parameter_tuning_jobs[other].hyper_parameter_tuning_job_status == "Stopped"
+    sm.finish_stopping()
+    assert sm.tuning_status(other) == "Stopped"
 
 
 # ---------------------------------------------------------------------------------- deadline and kill
 
 
-def test_deadline_stops_job(sm: FakeSageMaker, job_name: str) -> None:
+def test_deadline_stops_job(sm: TriggerSageMaker, job_name: str) -> None:
     sm.create_training_job(job_name, "InProgress", "Training")
     start = time.monotonic()
     event = run_trigger(training(job_name, deadline=time.time() + 0.3, poll_interval=5))
@@ -218,21 +247,22 @@ def test_deadline_stops_job(sm: FakeSageMaker, job_name: str) -> None:
     assert event["job_status"] == "InProgress"  # last status seen
     assert "A stop was requested" in event["message"]
     stops = sm.calls("StopTrainingJob", job_name)
-    assert [(s["access_key"], s["region"]) for s in stops] == [(ACCESS_KEY, REGION)]
-    assert sm.backend().training_jobs[job_name].training_job_status == "Stopped"
+    assert [(s["access_key_id"], s["region"]) for s in stops] == [(ACCESS_KEY, REGION)]
+    sm.finish_stopping()
+    assert sm.training_status(job_name) == "Stopped"
 
 
-def test_deadline_without_stop(sm: FakeSageMaker, job_name: str) -> None:
+def test_deadline_without_stop(sm: TriggerSageMaker, job_name: str) -> None:
     sm.create_training_job(job_name, "InProgress", "Training")
     event = run_trigger(training(job_name, deadline=time.time() + 0.2, stop_on_deadline=False))
     assert event["status"] == "deadline"
     assert sm.calls("StopTrainingJob") == [] or job_name not in {
         c["name"] for c in sm.calls("StopTrainingJob")
     }
-    assert sm.backend().training_jobs[job_name].training_job_status == "InProgress"
+    assert sm.training_status(job_name) == "InProgress"
 
 
-def test_deadline_in_the_past_still_reports_a_finished_job(sm: FakeSageMaker, job_name: str) -> None:
+def test_deadline_in_the_past_still_reports_a_finished_job(sm: TriggerSageMaker, job_name: str) -> None:
     """After a triggerer restart past the deadline, a job that completed meanwhile is a success."""
     sm.create_training_job(job_name, "Completed", "Completed")
     event = run_trigger(training(job_name, deadline=time.time() - 60))
@@ -240,7 +270,7 @@ def test_deadline_in_the_past_still_reports_a_finished_job(sm: FakeSageMaker, jo
     assert sm.calls("StopTrainingJob", job_name) == []
 
 
-def test_on_kill_stops_job(sm: FakeSageMaker, job_name: str) -> None:
+def test_on_kill_stops_job(sm: TriggerSageMaker, job_name: str) -> None:
     sm.create_training_job(job_name, "InProgress", "Training")
     trigger = training(job_name)
 
@@ -254,11 +284,12 @@ def test_on_kill_stops_job(sm: FakeSageMaker, job_name: str) -> None:
         await trigger.cleanup()
 
     asyncio.run(user_marks_failed())
-    assert [c["access_key"] for c in sm.calls("StopTrainingJob", job_name)] == [ACCESS_KEY]
-    assert sm.backend().training_jobs[job_name].training_job_status == "Stopped"
+    assert [c["access_key_id"] for c in sm.calls("StopTrainingJob", job_name)] == [ACCESS_KEY]
+    sm.finish_stopping()
+    assert sm.training_status(job_name) == "Stopped"
 
 
-def test_triggerer_restart_does_not_stop_job(sm: FakeSageMaker, job_name: str) -> None:
+def test_triggerer_restart_does_not_stop_job(sm: TriggerSageMaker, job_name: str) -> None:
     """Cancellation plus cleanup() (a triggerer restart) leaves the job alone."""
     sm.create_training_job(job_name, "InProgress", "Training")
     trigger = training(job_name)
@@ -274,10 +305,10 @@ def test_triggerer_restart_does_not_stop_job(sm: FakeSageMaker, job_name: str) -
 
     asyncio.run(restart())
     assert sm.calls("StopTrainingJob", job_name) == []
-    assert sm.backend().training_jobs[job_name].training_job_status == "InProgress"
+    assert sm.training_status(job_name) == "InProgress"
 
 
-def test_on_kill_respects_flag_and_terminal_jobs(sm: FakeSageMaker, job_name: str) -> None:
+def test_on_kill_respects_flag_and_terminal_jobs(sm: TriggerSageMaker, job_name: str) -> None:
     sm.create_training_job(job_name, "InProgress")
     asyncio.run(training(job_name, stop_on_kill=False).on_kill())
     assert sm.calls("StopTrainingJob", job_name) == []
@@ -286,7 +317,7 @@ def test_on_kill_respects_flag_and_terminal_jobs(sm: FakeSageMaker, job_name: st
     sm.create_training_job(done, "Completed", "Completed")
     asyncio.run(training(done).on_kill())  # ValidationException from the server: logged, not raised
     assert len(sm.calls("StopTrainingJob", done)) == 1
-    assert sm.backend().training_jobs[done].training_job_status == "Completed"
+    assert sm.training_status(done) == "Completed"
 
 
 async def _drain(trigger: SageMakerJobTrigger) -> list[Any]:
@@ -296,7 +327,7 @@ async def _drain(trigger: SageMakerJobTrigger) -> list[Any]:
 # ---------------------------------------------------------------------------------- errors
 
 
-def test_throttled_describes_still_succeed(sm: FakeSageMaker, job_name: str) -> None:
+def test_throttled_describes_still_succeed(sm: TriggerSageMaker, job_name: str) -> None:
     sm.create_training_job(job_name, "InProgress", "Training")
     sm.fail("DescribeTrainingJob", "ThrottlingException", rate=0.3)
     event = run_trigger(
@@ -306,7 +337,7 @@ def test_throttled_describes_still_succeed(sm: FakeSageMaker, job_name: str) -> 
     assert event["status"] == "succeeded"
     calls = sm.calls("DescribeTrainingJob", job_name)
     assert len(calls) >= 10
-    assert sum(c["fault"] == "ThrottlingException" for c in calls) >= 2
+    assert sum(c["fault"] == "throttle" for c in calls) >= 2
 
 
 @pytest.mark.parametrize(
@@ -321,7 +352,7 @@ def test_throttled_describes_still_succeed(sm: FakeSageMaker, job_name: str) -> 
     ],
 )
 def test_persistent_retriable_errors_give_up(
-    sm: FakeSageMaker, job_name: str, code: str, status: int
+    sm: TriggerSageMaker, job_name: str, code: str, status: int
 ) -> None:
     sm.create_training_job(job_name, "InProgress", "Training")
     sm.fail("DescribeTrainingJob", code, status=status)
@@ -333,7 +364,7 @@ def test_persistent_retriable_errors_give_up(
     assert "4 times in a row" in message and "max_retries=3" in message
 
 
-def test_transient_errors_then_recovery(sm: FakeSageMaker, job_name: str) -> None:
+def test_transient_errors_then_recovery(sm: TriggerSageMaker, job_name: str) -> None:
     sm.create_training_job(job_name, "Completed", "Completed")
     sm.fail("DescribeTrainingJob", "InternalFailure", status=500, count=3)
     event = run_trigger(training(job_name, max_retries=3))
@@ -341,7 +372,7 @@ def test_transient_errors_then_recovery(sm: FakeSageMaker, job_name: str) -> Non
     assert len(sm.calls("DescribeTrainingJob", job_name)) == 4
 
 
-def test_missing_job_is_an_immediate_error(sm: FakeSageMaker, job_name: str) -> None:
+def test_missing_job_is_an_immediate_error(sm: TriggerSageMaker, job_name: str) -> None:
     event = run_trigger(training(job_name))
     assert event["status"] == "error"
     assert len(sm.calls("DescribeTrainingJob", job_name)) == 1
@@ -351,7 +382,7 @@ def test_missing_job_is_an_immediate_error(sm: FakeSageMaker, job_name: str) -> 
     assert event["job_status"] is None
 
 
-def test_access_denied_is_an_immediate_error(sm: FakeSageMaker, job_name: str) -> None:
+def test_access_denied_is_an_immediate_error(sm: TriggerSageMaker, job_name: str) -> None:
     sm.create_training_job(job_name, "InProgress")
     sm.fail("DescribeTrainingJob", "AccessDeniedException", status=400)
     event = run_trigger(training(job_name))
@@ -361,7 +392,7 @@ def test_access_denied_is_an_immediate_error(sm: FakeSageMaker, job_name: str) -
 
 
 def test_unreachable_endpoint_is_retried_then_error(
-    sm: FakeSageMaker, job_name: str, monkeypatch: pytest.MonkeyPatch
+    sm: TriggerSageMaker, job_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import socket
 
@@ -405,7 +436,7 @@ def test_error_classification_and_backoff() -> None:
 # ---------------------------------------------------------------------------------- client pool
 
 
-def test_triggers_share_one_client_per_connection(sm: FakeSageMaker, job_name: str) -> None:
+def test_triggers_share_one_client_per_connection(sm: TriggerSageMaker, job_name: str) -> None:
     names = [f"{job_name}-{i}" for i in range(20)]
     for name in names:
         sm.create_training_job(name, "InProgress")
@@ -416,13 +447,16 @@ def test_triggers_share_one_client_per_connection(sm: FakeSageMaker, job_name: s
         built = POOL.built
         triggers = [training(name) for name in names] + [training(other_region, region_name="eu-west-1")]
         tasks = [asyncio.ensure_future(_drain(t)) for t in triggers]
-        while len({c["name"] for c in sm.requests if c["name"] in {*names, other_region}}) < len(triggers):
+        def polled() -> int:
+            return len({c["name"] for c in sm.calls("DescribeTrainingJob")} & {*names, other_region})
+
+        while await asyncio.to_thread(polled) < len(triggers):
             await asyncio.sleep(0.01)
         size = POOL.size()
         shared_refs = POOL.refs(client_key(CONN_ID, None, None, NO_BOTO_RETRIES))
         for name in names:
-            sm.set_training(name, "Completed")
-        sm.set_training(other_region, "Completed", region="eu-west-1")
+            await asyncio.to_thread(sm.set_training, name, "Completed")
+        await asyncio.to_thread(sm.set_training, other_region, "Completed", region="eu-west-1")
         results = await asyncio.wait_for(asyncio.gather(*tasks), 10)
         return POOL.built - built, size, shared_refs, results
 
@@ -433,7 +467,7 @@ def test_triggers_share_one_client_per_connection(sm: FakeSageMaker, job_name: s
     assert {c["region"] for c in sm.calls("DescribeTrainingJob", other_region)} == {"eu-west-1"}
 
 
-def test_pool_survives_fresh_event_loops(sm: FakeSageMaker, job_name: str) -> None:
+def test_pool_survives_fresh_event_loops(sm: TriggerSageMaker, job_name: str) -> None:
     """Clients are per loop and closed by their last user, so sequential loops each get a working one."""
     sm.create_training_job(job_name, "Completed", "Completed")
     for _ in range(2):
@@ -452,3 +486,38 @@ def test_client_build_failure_is_an_error_event(monkeypatch: pytest.MonkeyPatch,
     event = run_trigger(training(job_name, aws_conn_id="bad_config", botocore_config={"no_such_option": 1}))
     assert event["status"] == "error"
     assert "Could not wait for training job" in event["message"] and "bad_config" in event["message"]
+
+
+# ---------------------------------------------------------------------------------- timed lifecycle
+
+
+def test_job_lifecycle_with_30_percent_throttling(sm: TriggerSageMaker, job_name: str) -> None:
+    """A job that runs its own timeline (not forced) while 30 % of the describes are throttled."""
+    sm.server.configure(training_seconds=1.0)
+    sm.client().create_training_job(TrainingJobName=job_name, **JOB_RESOURCES)
+    sm.fail("DescribeTrainingJob", "ThrottlingException", rate=0.3)
+
+    event = run_trigger(
+        training(job_name, poll_interval=0.01),
+        during=after_polls(sm, job_name, 5, lambda: sm.server.clock.advance(1.0)),
+    )
+
+    assert event["status"] == "succeeded", event
+    assert event["job_status"] == "Completed"
+    describes = sm.calls("DescribeTrainingJob", job_name)
+    assert len(describes) >= 5
+    assert any(r["fault"] == "throttle" for r in describes)
+    assert {r["access_key_id"] for r in describes} == {ACCESS_KEY}  # the connection signs, not ambient creds
+
+
+def test_deadline_stop_reaches_local_sagemaker_and_the_job_stops(sm: TriggerSageMaker, job_name: str) -> None:
+    sm.server.configure(training_seconds=60.0)
+    sm.client().create_training_job(TrainingJobName=job_name, **JOB_RESOURCES)
+
+    event = run_trigger(training(job_name, deadline=time.time() + 0.3))
+
+    assert event["status"] == "deadline"
+    assert [r["access_key_id"] for r in sm.calls("StopTrainingJob")] == [ACCESS_KEY]
+    assert sm.training_status(job_name) == "Stopping"
+    sm.finish_stopping()
+    assert sm.training_status(job_name) == "Stopped"

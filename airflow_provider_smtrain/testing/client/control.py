@@ -218,7 +218,9 @@ class Control(Launcher):
         )
         return result
 
-    def requests(self, operation: str | None = None, service: str | None = None) -> list[dict[str, Any]]:
+    def requests(
+        self, operation: str | None = None, service: str | None = None, name: str | None = None
+    ) -> list[dict[str, Any]]:
         """
         Request log, oldest first; each entry has ``service``, ``operation``, ``access_key_id``,
         ``status_code``, ``fault`` (None, ``throttle``, ``5xx``, ``fail_next``, ``lost_response`` or
@@ -226,9 +228,10 @@ class Control(Launcher):
 
         :param operation: Only this operation (e.g. ``CreateTrainingJob``).
         :param service: Only this signing service (e.g. ``sagemaker``, ``s3``, ``iam``, ``logs``).
+        :param name: Only requests about this job (its ``...JobName`` parameter; ``name`` in each entry).
         """
         result: list[dict[str, Any]] = self._control(
-            "GET", "requests", query={"operation": operation, "service": service}
+            "GET", "requests", query={"operation": operation, "service": service, "name": name}
         )
         return result
 
@@ -248,16 +251,18 @@ class Control(Launcher):
         status: str,
         failure_reason: str | None = None,
         secondary_status: str | None = None,
+        region: str | None = None,
     ) -> dict[str, Any]:
         """
         Put a job into a state now; it stays there (no MaxRuntime either) until forced again or stopped.
 
         :param kind: ``training`` or ``tuning``.
-        :param name: Job name (in :attr:`region`).
+        :param name: Job name.
         :param status: ``InProgress``, ``Completed``, ``Failed``, ``Stopping`` or ``Stopped``.
         :param failure_reason: FailureReason of a ``Failed`` job (a default one otherwise).
         :param secondary_status: SecondaryStatus of a training job (default derived from ``status``:
             ``Training`` for ``InProgress``, else the status itself).
+        :param region: Region of the job (default :attr:`region`).
         """
         payload = {
             "kind": kind,
@@ -265,7 +270,7 @@ class Control(Launcher):
             "status": status,
             "failure_reason": failure_reason,
             "secondary_status": secondary_status,
-            "region": self.region,
+            "region": region or self.region,
         }
         result: dict[str, Any] = self._control("POST", "jobs/force", payload)
         return result

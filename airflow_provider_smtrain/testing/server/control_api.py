@@ -9,7 +9,7 @@ All bodies are JSON. Endpoints:
 * ``GET|POST|DELETE /_local/rules`` -> list / add (OutcomeRule fields) / clear outcome rules
 * ``GET|POST|DELETE /_local/faults`` -> show / set (FaultSettings fields) / clear random faults
 * ``POST /_local/fail_next`` -> ``{"operation", "kind", "code", "status", "count", "message", "mode", "seconds"}``
-* ``GET|DELETE /_local/requests`` -> request log (query ``operation=``, ``service=``) / clear it
+* ``GET|DELETE /_local/requests`` -> request log (query ``operation=``, ``service=``, ``name=``) / clear it
 * ``GET  /_local/jobs`` -> simulated jobs, brought up to date
 * ``POST /_local/jobs/force`` -> ``{"kind", "name", "status", "failure_reason", "secondary_status", "region"}``
 * ``GET|POST /_local/clock`` -> clock state / ``{"action": "freeze"|"advance"|"resume", "seconds"}``
@@ -160,7 +160,9 @@ class ControlAPI:
             if method == "DELETE":
                 self.request_log.clear()
                 return 200, []
-            return 200, self.request_log.query(operation=query.get("operation"), service=query.get("service"))
+            return 200, self.request_log.query(
+                operation=query.get("operation"), service=query.get("service"), name=query.get("name")
+            )
         if route == "jobs":
             with self.simulator.lock:
                 return 200, self.simulator.snapshot()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import json
 import re
 import threading
 import time
@@ -31,13 +32,15 @@ _S3_OPERATIONS = {
 @dataclass
 class RequestIdentity:
     """
-    What an incoming AWS request is, derived from its headers, query and form body.
+    What an incoming AWS request is, derived from its headers, query and body.
 
     :param service: Signing service from the SigV4 credential scope (``sagemaker``, ``s3``, ``iam``, ...).
     :param operation: API operation name (``CreateTrainingJob``, ``PutObject``, ...).
     :param access_key_id: Access key id from the SigV4 ``Credential=`` (header or presigned query).
     :param region: Region from the credential scope.
     :param protocol: ``json`` (X-Amz-Target), ``query`` (Action=), ``rest`` (anything else).
+    :param name: The job (or log stream) the request is about: its ``...JobName`` or ``logStreamName``
+        parameter, for awsJson requests.
     """
 
     service: str | None
@@ -45,9 +48,10 @@ class RequestIdentity:
     access_key_id: str | None
     region: str | None
     protocol: str
+    name: str | None = None
 
 
-def identify_request(environ: dict[str, Any], form_body: bytes | None) -> RequestIdentity:
+def identify_request(environ: dict[str, Any], body: bytes | None) -> RequestIdentity:
     """
     Derive service, operation and signing access key of a WSGI request.
 
@@ -69,11 +73,11 @@ def identify_request(environ: dict[str, Any], form_body: bytes | None) -> Reques
         prefix, _, operation = target.rpartition(".")
         if service is None:
             service = prefix.split("_")[0].lower() or None
-        return RequestIdentity(service, operation, access_key, region, "json")
+        return RequestIdentity(service, operation, access_key, region, "json", _subject(body))
 
     action = query.get("Action", [None])[0]
-    if action is None and form_body:
-        form = parse_qs(form_body.decode("utf-8", "replace"), keep_blank_values=True)
+    if action is None and body:
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         action = form.get("Action", [None])[0]
     if action:
         return RequestIdentity(service, action, access_key, region, "query")
@@ -120,6 +124,7 @@ class RequestRecord:
     :param status_code: HTTP status of the response moto produced (``None`` if the request never reached moto).
     :param fault: ``None`` or the injected fault kind (``throttle``, ``5xx``, ``fail_next``).
     :param duration_ms: Server-side handling time (includes injected latency).
+    :param name: See :class:`RequestIdentity`.
     """
 
     seq: int
@@ -133,6 +138,22 @@ class RequestRecord:
     status_code: int | None
     fault: str | None
     duration_ms: float
+    name: str | None = None
+
+
+def _subject(body: bytes | None) -> str | None:
+    """The ``...JobName`` (else ``logStreamName``) parameter of an awsJson body, if any."""
+    try:
+        params = json.loads(body) if body else None
+    except ValueError:
+        return None
+    if not isinstance(params, dict):
+        return None
+    for key, value in params.items():
+        if key.endswith("JobName") and isinstance(value, str):
+            return value
+    value = params.get("logStreamName")
+    return value if isinstance(value, str) else None
 
 
 class RequestLog:
@@ -175,24 +196,30 @@ class RequestLog:
             status_code=status_code,
             fault=fault,
             duration_ms=round((time.time() - started) * 1000.0, 3),
+            name=identity.name,
         )
         with self._lock:
             self._records.append(rec)
         return rec
 
-    def query(self, operation: str | None = None, service: str | None = None) -> list[dict[str, Any]]:
+    def query(
+        self, operation: str | None = None, service: str | None = None, name: str | None = None
+    ) -> list[dict[str, Any]]:
         """
         Return records (oldest first), optionally filtered.
 
         :param operation: Only this operation name.
         :param service: Only this signing service name.
+        :param name: Only requests about this job (see :attr:`RequestIdentity.name`).
         """
         with self._lock:
             records = list(self._records)
         return [
             asdict(r)
             for r in records
-            if (operation is None or r.operation == operation) and (service is None or r.service == service)
+            if (operation is None or r.operation == operation)
+            and (service is None or r.service == service)
+            and (name is None or r.name == name)
         ]
 
     def clear(self) -> None:

@@ -74,7 +74,7 @@ class Router:
         if path.startswith(CONTROL_PREFIX):
             return list(self.control(environ, start_response))
         started = time.time()
-        identity = identify_request(environ, _read_form_body(environ))
+        identity = identify_request(environ, _read_small_body(environ))
         method = environ.get("REQUEST_METHOD", "GET")
         decision = self.faults.decide(identity)
         if decision.latency > 0:
@@ -183,9 +183,11 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
-def _read_form_body(environ: dict[str, Any]) -> bytes | None:
-    """Read (and put back) a form-encoded body, where query-protocol services keep ``Action=``."""
-    if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+def _read_small_body(environ: dict[str, Any]) -> bytes | None:
+    """Read (and put back) a form-encoded or awsJson body: where ``Action=`` and job names are."""
+    content_type = environ.get("CONTENT_TYPE", "")
+    is_json = bool(environ.get("HTTP_X_AMZ_TARGET")) or content_type.startswith("application/x-amz-json")
+    if not (is_json or content_type.startswith("application/x-www-form-urlencoded")):
         return None
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)

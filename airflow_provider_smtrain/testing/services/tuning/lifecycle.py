@@ -229,6 +229,7 @@ class TuningService:
                 f"The request was rejected because the hyperparameter tuning job is in status {sim.status}."
             )
         now = self.simulator.clock.now()
+        sim.forced_at = None  # a stop ends a forced state, as it ends a planned one
         sim.stop_at = now
         sim.stop_seconds = self.simulator.config.stop_seconds
         self._stop_children(sim, now)
