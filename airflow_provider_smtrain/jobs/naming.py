@@ -11,17 +11,41 @@ _NOT_ALLOWED = re.compile(r"[^a-zA-Z0-9-]+")
 _DASHES = re.compile(r"-+")
 
 
-def task_instance_key(dag_id: str, task_id: str, run_id: str, map_index: int) -> str:
+_DIGEST = re.compile(r"-([0-9a-f]{10})-([1-9][0-9]*)$")
+
+
+def task_instance_key(dag_id: str, task_id: str, run_id: str, map_index: int, token: str = "") -> str:
     """
-    A short stable digest of the task instance identity.
+    A short digest of the task instance identity and its random token.
+
+    The token (drawn once per task instance and kept in ``task_state_store``) makes the digest unique
+    across Airflow deployments that share an AWS account: staging and prod, or a deployment whose
+    metadata DB was reset, produce the same dag_id, task_id and run_id for scheduled runs.
 
     :param dag_id: the DAG id.
     :param task_id: the task id.
     :param run_id: the DAG run id.
     :param map_index: the map index (-1 for unmapped tasks).
+    :param token: the task instance's random token ("" when no ``task_state_store`` is available).
     """
-    raw = "\x1f".join((dag_id, task_id, run_id, str(map_index)))
+    parts = [dag_id, task_id, run_id, str(map_index)]
+    if token:
+        parts.append(token)
+    raw = "\x1f".join(parts)
     return hashlib.sha256(raw.encode()).hexdigest()[:10]
+
+
+def generation_of(name: str, ti_key: str) -> int | None:
+    """
+    The generation of ``name`` if it is a job name of the task instance with digest ``ti_key``, else None.
+
+    :param name: a job name.
+    :param ti_key: the digest from :func:`task_instance_key`.
+    """
+    match = _DIGEST.search(name)
+    if match is None or match.group(1) != ti_key:
+        return None
+    return int(match.group(2))
 
 
 def job_name(kind: JobKind, prefix: str, ti_key: str, generation: int) -> str:

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 import builtins
 import random
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from airflow_provider_smtrain.jobs.clock import clock
+
+T = TypeVar("T")
+
+#: How long one read or stop of the job lifecycle keeps retrying throttling, 5xx and network errors
+#: before it gives up (a task that cannot tell what its job is doing keeps asking).
+CALL_RETRY_SECONDS = 900.0
+#: Backoff scale and cap, in seconds, of those retries.
+RETRY_BASE_DELAY = 1.0
+RETRY_MAX_DELAY = 60.0
 
 #: Error codes that mean "slow down"; always retried with backoff.
 THROTTLING_CODES = frozenset(
@@ -83,3 +96,42 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | No
     """
     upper = min(cap, base * 2 ** max(attempt - 1, 0))
     return (rng or random).uniform(0, upper)
+
+
+def call_with_retries(
+    call: Callable[[], T],
+    *,
+    what: str,
+    log: Any = None,
+    budget_seconds: float = CALL_RETRY_SECONDS,
+    not_after: float | None = None,
+) -> T:
+    """
+    Run one AWS call, retrying retriable errors (:func:`is_retriable`) with capped, jittered backoff.
+
+    Non-retriable errors are raised at once. Retriable ones are retried until ``budget_seconds`` have
+    passed since the first attempt (or ``not_after``, whichever is first); the last error is raised then.
+    Time is read and slept through :func:`~airflow_provider_smtrain.jobs.clock.clock`.
+
+    :param call: the call, without arguments.
+    :param what: what the call does, for the log (``"DescribeTrainingJob of train-1"``).
+    :param log: where retries are logged.
+    :param budget_seconds: how long to keep retrying.
+    :param not_after: absolute epoch seconds after which no retry starts.
+    """
+    started = clock().now()
+    give_up = started + budget_seconds if not_after is None else min(started + budget_seconds, not_after)
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except Exception as err:
+            if not is_retriable(err):
+                raise
+            attempt += 1
+            delay = backoff_delay(attempt, RETRY_BASE_DELAY, RETRY_MAX_DELAY)
+            if clock().now() + delay > give_up:
+                raise
+            if log is not None:
+                log.warning("%s failed (%s); retry %d in %.1fs", what, describe_error(err), attempt, delay)
+            clock().sleep(delay)

@@ -6,12 +6,19 @@ import asyncio
 import copy
 import importlib
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk.exceptions import TaskDeferred
 from airflow.triggers.base import BaseTrigger
+
+from airflow_provider_smtrain.jobs.clock import Clock
+
+
+class WorkerDied(BaseException):
+    """A worker process lost at this point: nothing in the operator may catch it (as with SIGKILL)."""
 
 
 class MemoryStateStore:
@@ -34,8 +41,20 @@ class FakeTI:
     run_id: str = "manual__2026-01-01"
     map_index: int = -1
     try_number: int = 1
+    max_tries: int = 0
     start_date: datetime = field(default_factory=lambda: datetime.now(UTC))
     xcoms: dict[str, Any] = field(default_factory=dict)
+
+    def retry(self) -> FakeTI:
+        """The next try after a failure (or a worker crash): ``max_tries`` stays."""
+        self.try_number += 1
+        return self
+
+    def clear(self, retries: int = 0) -> FakeTI:
+        """The next try after a user cleared the task: Airflow sets ``max_tries = try_number + retries``."""
+        self.max_tries = self.try_number + retries
+        self.try_number += 1
+        return self
 
     def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
         json.dumps(value)  # XCom values must be JSON-native
@@ -81,3 +100,36 @@ def import_string(dotted_path: str) -> Any:
     module, _, name = dotted_path.rpartition(".")
     return getattr(importlib.import_module(module), name)
 
+
+
+class FastClock(Clock):
+    """
+    A virtual clock for retry and backoff tests: sleeping moves it forward at once.
+
+    Real time still passes underneath (a sleep yields for at most ``real_cap`` seconds), so jobs of the
+    local SageMaker, which run on wall time, make progress while minutes of backoff cost nothing.
+
+    :param real_cap: the longest real sleep behind one virtual sleep.
+    """
+
+    def __init__(self, real_cap: float = 0.05) -> None:
+        self.offset = 0.0
+        self.real_cap = real_cap
+        self.slept = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        seconds = max(seconds, 0.0)
+        real = min(seconds, self.real_cap)
+        time.sleep(real)
+        self.offset += seconds - real
+        self.slept += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        seconds = max(seconds, 0.0)
+        real = min(seconds, self.real_cap)
+        await asyncio.sleep(real)
+        self.offset += seconds - real
+        self.slept += seconds

@@ -17,7 +17,7 @@ from airflow_provider_smtrain.operators.base import STATE_KEY
 from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
 from airflow_provider_smtrain.specs import SpecValidationError
 from tests.operators.conftest import CONNECTION_ACCESS_KEY, Env
-from tests.operators.runner import FakeTI, MemoryStateStore, rebuild_trigger, run_operator
+from tests.operators.runner import FakeTI, MemoryStateStore, WorkerDied, rebuild_trigger, run_operator
 
 
 def make_operator(env: Env, *, deferrable: bool = False, **overrides: Any) -> ModelTrainerOperator:
@@ -56,11 +56,14 @@ def test_blocking_run_returns_documented_json_result(env: Env, store: MemoryStat
     assert result["console_url"].endswith(f"#/jobs/{result['job_name']}")
     assert ti.xcoms["job_name"] == result["job_name"]
     assert ti.xcoms["smtrain_training_job"]["job_name"] == result["job_name"]
-    assert store.get(STATE_KEY) == {
+    saved = store.get(STATE_KEY)
+    assert {k: saved[k] for k in ("job_name", "generation", "kind", "epoch")} == {
         "job_name": result["job_name"],
         "generation": 1,
         "kind": "training",
+        "epoch": 1,
     }
+    assert len(saved["token"]) == 32, "a random token per task instance, hashed into the job names"
     assert len(creates(env)) == 1
 
 
@@ -122,7 +125,7 @@ class CrashAfterSubmit(ModelTrainerOperator):
 
     def submit_job(self, spec: Any, name: str, context: Any) -> None:
         super().submit_job(spec, name, context)
-        raise RuntimeError("worker lost right after submitting")
+        raise WorkerDied("worker lost right after submitting")
 
 
 def test_retry_after_a_crash_between_submit_and_wait_reattaches(
@@ -131,7 +134,7 @@ def test_retry_after_a_crash_between_submit_and_wait_reattaches(
     env.sm.configure(training_seconds=2.0)
     with DAG(dag_id="dag", schedule=None, start_date=datetime(2026, 1, 1)):
         crashing = CrashAfterSubmit(task_id="train", aws_conn_id=env.conn_id, deferrable=False, **env.trainer_args())
-    with pytest.raises(RuntimeError, match="worker lost"):
+    with pytest.raises(WorkerDied):
         run_operator(crashing, ti, store)
     assert len(creates(env)) == 1
 

@@ -1,0 +1,113 @@
+"""Who owns a remote job: the identity a task instance persists before it submits anything.
+
+Pure code (no AWS). The identity lives in Airflow's ``task_state_store`` under :data:`STATE_KEY`::
+
+    {"job_name": "train-5f1c2a9e0b-1", "generation": 1, "kind": "training",
+     "token": "<32 hex chars>", "epoch": 1}
+
+* ``token`` is random, drawn once per task instance; it is hashed into every job name, so two Airflow
+  deployments (or one whose metadata DB was reset) on one account never produce the same name, and
+  a job found under a name provably belongs to this task instance.
+* ``generation`` counts the jobs of the task instance: a new one starts only after the previous one
+  ended without success, or after a user cleared the task.
+* ``epoch`` is the first try number since the task instance was last cleared (Airflow sets
+  ``max_tries = try_number + retries`` on a clear, so it is ``max_tries - retries + 1``). A try whose
+  epoch differs from the stored one follows a clear: the user asked to run again.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass
+from typing import Any
+
+#: ``task_state_store`` key holding the job identity of the task instance.
+STATE_KEY = "smtrain_job"
+
+
+@dataclass(frozen=True)
+class JobIdentity:
+    """
+    The persisted identity of a task instance's current job.
+
+    :param job_name: the name of the current generation's job.
+    :param generation: 1 for the first job of the task instance, then 2, 3, ...
+    :param kind: the job kind name.
+    :param token: random per task instance, hashed into the job names ("" without a store).
+    :param epoch: the first try number of the current clear epoch, or None when unknown.
+    """
+
+    job_name: str
+    generation: int
+    kind: str
+    token: str
+    epoch: int | None = None
+
+    def to_state(self) -> dict[str, Any]:
+        """The JSON-native form written to ``task_state_store``."""
+        return asdict(self)
+
+    @classmethod
+    def from_state(cls, value: Any) -> JobIdentity | None:
+        """
+        Read an identity written by :meth:`to_state` (or by an earlier release: no token, no epoch).
+
+        :param value: what ``task_state_store.get(STATE_KEY)`` returned.
+        """
+        if not isinstance(value, dict) or "generation" not in value or not value.get("job_name"):
+            return None
+        epoch = value.get("epoch")
+        return cls(
+            job_name=str(value["job_name"]),
+            generation=int(str(value["generation"])),
+            kind=str(value.get("kind", "")),
+            token=str(value.get("token") or ""),
+            epoch=int(epoch) if epoch is not None else None,
+        )
+
+
+def new_token() -> str:
+    """A fresh random token for a task instance's job names."""
+    return secrets.token_hex(16)
+
+
+def _int_attr(ti: Any, name: str) -> int | None:
+    value = getattr(ti, name, None)
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def clear_epoch(ti: Any, retries: int) -> int | None:
+    """
+    The first try number since the task instance was last cleared, or None when the TI does not say.
+
+    :param ti: the running task instance (``try_number``, ``max_tries``).
+    :param retries: the task's ``retries``.
+    """
+    max_tries = _int_attr(ti, "max_tries")
+    try_number = _int_attr(ti, "try_number")
+    if max_tries is None or try_number is None or max_tries < 0:
+        return None
+    epoch = max_tries - int(retries or 0) + 1
+    return epoch if 1 <= epoch <= try_number else None
+
+
+def is_last_try(ti: Any, retries: int) -> bool:
+    """
+    Whether a failure now fails the task instance for good (no retry will come back for its job).
+
+    Airflow retries while ``try_number <= max_tries``; ``max_tries`` grows on every clear, so
+    ``try_number > retries`` would call the middle tries of a cleared task "last".
+
+    :param ti: the running task instance, or None (then every try is the last).
+    :param retries: the task's ``retries`` (used when the TI carries no ``max_tries``).
+    """
+    if ti is None:
+        return True
+    try_number = _int_attr(ti, "try_number") or 1
+    max_tries = _int_attr(ti, "max_tries")
+    if max_tries is None or max_tries < 0:
+        max_tries = int(retries or 0)
+    return try_number > max_tries
