@@ -96,6 +96,35 @@ def _wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: flo
         time.sleep(interval)
 
 
+def _clock_waiter(sm: LocalSageMaker) -> Callable[..., Any]:
+    """``wait_for`` on simulated time: freeze the clock, then advance it by ``interval`` between polls."""
+    sm.clock.freeze()
+
+    def wait(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:
+        waited = 0.0
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if waited > timeout:
+                raise AssertionError(f"condition not met within {timeout} simulated s (last: {result!r})")
+            sm.clock.advance(interval)
+            waited += interval
+
+    return wait
+
+
+@pytest.fixture
+def clock_wait_for(sm: LocalSageMaker) -> Callable[..., Any]:
+    """
+    ``clock_wait_for(predicate, timeout=10, interval=0.1)``: like ``wait_for``, but in simulated time.
+
+    The clock is frozen and moved ``interval`` seconds between polls, so no test waits real seconds for a
+    simulated job.
+    """
+    return _clock_waiter(sm)
+
+
 @pytest.fixture
 def job_args() -> Callable[..., dict[str, Any]]:
     """``job_args(name, **overrides)`` -> CreateTrainingJob kwargs."""
@@ -104,5 +133,5 @@ def job_args() -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def wait_for() -> Callable[..., Any]:
-    """``wait_for(predicate, timeout=10)`` -> first truthy result of ``predicate``."""
+    """``wait_for(predicate, timeout=10)`` -> first truthy result of ``predicate``, in real time (script runs)."""
     return _wait_for

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -13,9 +12,15 @@ from botocore.exceptions import ClientError
 BUCKET = "local-sm-tests"  # created by the `sm` fixture (conftest.py)
 
 
+@pytest.fixture
+def wait_for(clock_wait_for):
+    """Simulated jobs are waited for in simulated time (see ``clock_wait_for``)."""
+    return clock_wait_for
+
+
 def test_job_is_in_progress_then_completed_after_configured_seconds(sm, sagemaker, job_args, wait_for):
     sm.configure(training_seconds=1.0)
-    created = time.time()
+    created = sm.clock.freeze()
     arn = sagemaker.create_training_job(**job_args("lifecycle-1"))["TrainingJobArn"]
     assert arn.endswith(":training-job/lifecycle-1")
 
@@ -35,8 +40,8 @@ def test_job_is_in_progress_then_completed_after_configured_seconds(sm, sagemake
         return desc if desc["TrainingJobStatus"] == "Completed" else None
 
     done = wait_for(completed, timeout=5, interval=0.05)
-    elapsed = time.time() - created
-    assert 0.9 <= elapsed < 3.0
+    elapsed = sm.clock.now() - created
+    assert 1.0 <= elapsed < 1.1
     assert {"Training", "Completed"} <= seen
     assert done["SecondaryStatus"] == "Completed"
     assert [t["Status"] for t in done["SecondaryStatusTransitions"]] == [

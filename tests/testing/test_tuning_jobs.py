@@ -11,6 +11,12 @@ BUCKET = "local-sm-tests"  # created by the `sm` fixture (conftest.py)
 ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerRole"
 
 
+@pytest.fixture
+def wait_for(clock_wait_for):
+    """Simulated jobs are waited for in simulated time (see ``clock_wait_for``)."""
+    return clock_wait_for
+
+
 def tuning_args(name: str, objective_type: str = "Minimize", count: int = 5, parallel: int = 2) -> dict:
     return {
         "HyperParameterTuningJobName": name,
