@@ -1,6 +1,9 @@
 """
-Local SageMaker test server for this provider: moto in server mode, extended with job lifecycles,
-Stop*/tuning-children APIs, IAM policy simulation, CloudWatch logs, fault injection and a request log.
+Local SageMaker test server for this provider: moto in server mode, extended with job lifecycles on a
+controllable simulation clock, forced job states, Stop*/tuning-children APIs, SageMaker's name rules and
+StoppingCondition, IAM policy simulation, CloudWatch logs, fault injection (error responses, lost
+responses, dropped requests) and a request log. Organised by emulated service: ``client/`` (what you
+import), ``server/``, ``engine/`` (clock, timelines, simulator), ``services/<service>/``.
 
 Importing this package is cheap (no moto, no boto3). Typical use::
 
