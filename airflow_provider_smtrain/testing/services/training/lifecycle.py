@@ -249,7 +249,7 @@ class TrainingService:
         sim.finalized = False
         if status == "Failed":
             sim.failure_reason = failure_reason or sim.failure_reason or DEFAULT_FORCED_FAILURE
-        if status in ("Stopping", "Stopped") or status in TERMINAL:
+        if status != "InProgress":  # no script run may overwrite the forced outcome
             sim.stop_requested = True
             if sim.on_stop is not None:
                 sim.on_stop()
