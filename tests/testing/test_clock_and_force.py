@@ -116,3 +116,29 @@ def test_force_tuning_job_and_unknown_jobs(sm, sagemaker):
         sm.force_job("training", "nope", "Completed")
     with pytest.raises(LocalSageMakerError, match="status must be one of"):
         sm.force_job("tuning", "forced-tuning", "Finished")
+
+
+def test_tuning_timeline_follows_the_clock(sm, sagemaker):
+    start = sm.clock.freeze()
+    sagemaker.create_hyper_parameter_tuning_job(**tuning_args("clocked-tuning", count=2, parallel=1))  # 1.6 s
+
+    def describe():
+        return sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="clocked-tuning")
+
+    def children():
+        listed = sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName="clocked-tuning", SortBy="CreationTime"
+        )
+        return listed["TrainingJobSummaries"]
+
+    assert describe()["CreationTime"].timestamp() == pytest.approx(start, abs=0.001)
+    assert len(children()) == 1
+    sm.clock.advance(0.8)  # the second wave starts
+    second = children()[1]
+    assert second["CreationTime"].timestamp() == pytest.approx(start + 0.8, abs=0.001)
+    assert describe()["HyperParameterTuningJobStatus"] == "InProgress"
+    sm.clock.advance(0.8)
+    job = describe()
+    assert job["HyperParameterTuningJobStatus"] == "Completed"
+    assert job["HyperParameterTuningEndTime"].timestamp() == pytest.approx(start + 1.6, abs=0.001)
+    assert job["LastModifiedTime"] == job["HyperParameterTuningEndTime"]
