@@ -90,7 +90,7 @@ def attach_or_submit(op: SageMakerJobOperator, spec: Any, context: Context) -> d
             op.log.info(
                 "%s %s ended %s (%s); starting generation %d",
                 op.job_kind.label.capitalize(), name, describe.get(op.job_kind.status_key),
-                describe.get("FailureReason") or "no reason given", generation + 1,
+                op.job_kind.failure_reason(describe) or "no reason given", generation + 1,
             )
             generation += 1
         else:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
 from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
 
+from airflow_provider_smtrain.config import default_deferrable
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed, TriggerEventError
 from airflow_provider_smtrain.jobs.clock import clock
 from airflow_provider_smtrain.jobs.identity import (
@@ -36,14 +37,13 @@ from airflow_provider_smtrain.jobs.identity import (
     JobIdentity,
     is_last_try,
 )
-from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, outcome_of
+from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, failure_message, outcome_of
 from airflow_provider_smtrain.operators.attach import (
     MAX_GENERATIONS,
     attach_or_submit,
     owned_job_name,
     saved_identity,
 )
-from airflow_provider_smtrain.operators.defaults import default_deferrable
 from airflow_provider_smtrain.operators.events import check_event, check_event_shape
 from airflow_provider_smtrain.operators.sdk_operator import SageMakerSdkOperator
 from airflow_provider_smtrain.operators.waiting import (
@@ -302,16 +302,14 @@ class SageMakerJobOperator(SageMakerSdkOperator):
 
         :param deadline: absolute epoch seconds after which the trigger gives up, or None.
         """
-        from airflow_provider_smtrain.triggers import trigger_for
+        from airflow_provider_smtrain.triggers import trigger_for_task
 
         assert self._job_name is not None
-        return trigger_for(
+        return trigger_for_task(
+            self,
             self.job_kind,
             job_name=self._job_name,
-            aws_conn_id=self.aws_conn_id,
             region_name=self.region,
-            verify=self.verify,
-            botocore_config=self.botocore_config,
             poll_interval=self.poll_interval,
             deadline=deadline,
             stop_on_deadline=self.stop_job_on_kill,
@@ -321,7 +319,7 @@ class SageMakerJobOperator(SageMakerSdkOperator):
     def _finish(self, outcome: Outcome, describe: dict[str, Any]) -> dict[str, Any]:
         if outcome is Outcome.SUCCEEDED:
             return self.job_result(describe)
-        name = self._job_name
         status = describe.get(self.job_kind.status_key)
-        reason = describe.get("FailureReason") or "no failure reason given"
-        raise SageMakerJobFailed(f"SageMaker {self.job_kind.label} {name} ended {status}: {reason}")
+        raise SageMakerJobFailed(
+            failure_message(self.job_kind, self._job_name, status, self.job_kind.failure_reason(describe))
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed, TriggerEventError
-from airflow_provider_smtrain.jobs.kinds import JobKind
+from airflow_provider_smtrain.jobs.kinds import JobKind, failure_message
 
 #: Event statuses a trigger may send, and whether the task may go on after them.
 EVENT_STATUSES = {"succeeded": True, "failed": False, "stopped": False, "deadline": False, "error": False}
@@ -44,5 +44,5 @@ def check_event(event: dict[str, Any] | None, kind: JobKind) -> dict[str, Any]:
             f"{kind.label.capitalize()} {name} did not finish before the task's deadline "
             f"({event.get('message') or 'max_wait or execution_timeout reached'})"
         )
-    reason = event.get("failure_reason") or event.get("message") or "no failure reason given"
-    raise SageMakerJobFailed(f"SageMaker {kind.label} {name} ended {event.get('job_status')}: {reason}")
+    reason = event.get("failure_reason") or event.get("message")
+    raise SageMakerJobFailed(failure_message(kind, name, event.get("job_status"), reason))

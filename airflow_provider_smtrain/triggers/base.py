@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import math
 import random
 import time
 from collections.abc import AsyncIterator
@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_smtrain.jobs.clock import clock
 from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, get_kind, outcome_of
 from airflow_provider_smtrain.jobs.retry import backoff_delay, describe_error, error_code, is_retriable
 from airflow_provider_smtrain.triggers.clients import POOL
@@ -40,12 +41,13 @@ class SageMakerJobTrigger(BaseTrigger):
          "job_name": str, "kind": str, "job_status": str | None, "secondary_status": str | None,
          "failure_reason": str | None, "message": str}
 
-    Throttling, 5xx and connection errors are retried with exponential backoff and full jitter,
-    at most ``max_retries`` times in a row; then, or on any other error, the event is ``error``.
+    Throttling, 5xx and connection errors are retried with exponential backoff and full jitter: status
+    reads until the deadline (a trigger that cannot tell what its job is doing keeps asking), a stop
+    at most ``max_retries`` times in a row. Any other error ends the wait with an ``error`` event.
     ``cleanup()`` never touches the job (it runs on triggerer restarts); :meth:`on_kill` stops it.
 
     :param job_name: name of the job.
-    :param kind: job kind name (``training``, ``tuning``); see :data:`~airflow_provider_smtrain.jobs.kinds.KINDS`.
+    :param kind: job kind name (``training``, ``tuning``); see :data:`~airflow_provider_smtrain.jobs.catalog.CATALOG`.
     :param aws_conn_id: Airflow AWS connection id; None uses the default boto3 credential chain.
     :param region_name: AWS region; None uses the connection's region.
     :param verify: SSL verification flag or CA bundle path; None uses the connection's setting.
@@ -55,7 +57,7 @@ class SageMakerJobTrigger(BaseTrigger):
         forever. Absolute so that a triggerer restart cannot extend it.
     :param stop_on_deadline: stop the job when the deadline is reached.
     :param stop_on_kill: stop the job when a user marks the deferred task failed, success or cleared.
-    :param max_retries: consecutive retriable failures tolerated per call before giving up.
+    :param max_retries: consecutive retriable failures a stop call tolerates before giving up.
     :param retry_base_delay: backoff scale in seconds.
     :param retry_max_delay: largest backoff delay in seconds.
     """
@@ -172,7 +174,9 @@ class SageMakerJobTrigger(BaseTrigger):
         seen: tuple[Any, Any] | None = None
         while True:
             try:
-                job = await self._call(client, kind.describe_method, self._params(), not_after=self.deadline)
+                job = await self._call(
+                    client, kind.describe_method, self._params(), max_retries=math.inf, not_after=self.deadline
+                )
             except _DeadlineReached:
                 return await self._on_deadline(client, job)
             status = job.get(kind.status_key)
@@ -191,11 +195,11 @@ class SageMakerJobTrigger(BaseTrigger):
                 return self._payload(outcome.value, job=job)
             delay = self.poll_interval * random.uniform(0.9, 1.1)
             if self.deadline is not None:
-                remaining = self.deadline - time.time()
+                remaining = self.deadline - clock().now()
                 if remaining <= 0:
                     return await self._on_deadline(client, job)
                 delay = min(delay, remaining)
-            await asyncio.sleep(delay)
+            await clock().async_sleep(delay)
 
     async def _call(
         self,
@@ -203,7 +207,7 @@ class SageMakerJobTrigger(BaseTrigger):
         method: str,
         params: dict[str, Any],
         *,
-        max_retries: int | None = None,
+        max_retries: float | None = None,
         not_after: float | None = None,
     ) -> Any:
         """
@@ -233,17 +237,17 @@ class SageMakerJobTrigger(BaseTrigger):
                     ) from err
                 delay = backoff_delay(failures, self.retry_base_delay, self.retry_max_delay)
                 self.log.warning(
-                    "%s failed (%s); retry %d/%d in %.2fs",
+                    "%s failed (%s); retry %d%s in %.2fs",
                     target,
                     describe_error(err),
                     failures,
-                    retries,
+                    f"/{retries:.0f}" if math.isfinite(retries) else "",
                     delay,
                 )
-                if not_after is not None and time.time() + delay >= not_after:
-                    await asyncio.sleep(max(0.0, not_after - time.time()))
+                if not_after is not None and clock().now() + delay >= not_after:
+                    await clock().async_sleep(not_after - clock().now())
                     raise _DeadlineReached from err
-                await asyncio.sleep(delay)
+                await clock().async_sleep(delay)
 
     async def _on_deadline(self, client: Any, job: dict[str, Any]) -> dict[str, Any]:
         """Stop the job if asked to, and build the ``deadline`` payload."""
@@ -265,6 +269,9 @@ class SageMakerJobTrigger(BaseTrigger):
         :param reason: why, for the log.
         """
         kind = self.job_kind
+        if not kind.stoppable:
+            self.log.info("%s %s cannot be stopped (%s); leaving it", kind.label, self.job_name, reason)
+            return "Jobs of this kind cannot be stopped."
         try:
             # Few retries: on_kill runs under the triggerer's on_kill_timeout (30 s by default).
             await self._call(
@@ -302,7 +309,7 @@ class SageMakerJobTrigger(BaseTrigger):
             return str(value) if value not in (None, "") else None
 
         job_status = text(job.get(kind.status_key))
-        failure_reason = text(job.get("FailureReason"))
+        failure_reason = text(kind.failure_reason(job))
         if not message:
             message = f"{kind.label.capitalize()} {self.job_name!r} ended with status {job_status}"
             message += f": {failure_reason}" if failure_reason else "."

@@ -351,17 +351,17 @@ def test_throttled_describes_still_succeed(sm: TriggerSageMaker, job_name: str) 
         ("ServiceUnavailable", 503),
     ],
 )
-def test_persistent_retriable_errors_give_up(
+def test_persistent_retriable_errors_are_retried_until_the_deadline(
     sm: TriggerSageMaker, job_name: str, code: str, status: int
 ) -> None:
+    # A trigger that cannot tell what its job is doing keeps asking: no error event, whatever the
+    # count, until the task's deadline; then the deadline's own rules apply (stop, "deadline" event).
     sm.create_training_job(job_name, "InProgress", "Training")
     sm.fail("DescribeTrainingJob", code, status=status)
-    event = run_trigger(training(job_name, max_retries=3))
-    assert event["status"] == "error"
-    assert len(sm.calls("DescribeTrainingJob", job_name)) == 4  # 1 + max_retries, then no more
-    message = event["message"]
-    assert job_name in message and "DescribeTrainingJob" in message and code in message
-    assert "4 times in a row" in message and "max_retries=3" in message
+    event = run_trigger(training(job_name, max_retries=3, deadline=time.time() + 1.0))
+    assert event["status"] == "deadline", event
+    assert len(sm.calls("DescribeTrainingJob", job_name)) > 4, "more than 1 + max_retries reads"
+    assert len(sm.calls("StopTrainingJob", job_name)) == 1
 
 
 def test_transient_errors_then_recovery(sm: TriggerSageMaker, job_name: str) -> None:
@@ -391,7 +391,7 @@ def test_access_denied_is_an_immediate_error(sm: TriggerSageMaker, job_name: str
     assert len(sm.calls("DescribeTrainingJob", job_name)) == 1
 
 
-def test_unreachable_endpoint_is_retried_then_error(
+def test_unreachable_endpoint_is_retried_until_the_deadline(
     sm: TriggerSageMaker, job_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import socket
@@ -410,9 +410,9 @@ def test_unreachable_endpoint_is_retried_then_error(
             }
         ),
     )
-    event = run_trigger(training(job_name, aws_conn_id="dead_endpoint", max_retries=2))
-    assert event["status"] == "error"
-    assert "3 times in a row" in event["message"] and "EndpointConnectionError" in event["message"]
+    event = run_trigger(training(job_name, aws_conn_id="dead_endpoint", max_retries=2, deadline=time.time() + 1.0))
+    assert event["status"] == "deadline", event
+    assert "Stopping it failed" in event["message"] and "EndpointConnectionError" in event["message"]
 
 
 def test_error_classification_and_backoff() -> None:
