@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
     from airflow_provider_smtrain.specs import ModelTrainerSpec
 
+#: ``task_state_store`` key of the CloudWatch log position reached (``{"job_name", "streams"}``).
+LOG_POSITION_KEY = "smtrain_log_position"
+
 
 class ModelTrainerOperator(SageMakerJobOperator):
     """
@@ -159,18 +162,49 @@ class ModelTrainerOperator(SageMakerJobOperator):
             log_console_url(self._job_name, self.region),
         )
 
+    @staticmethod
+    def _log_position_store() -> Any:
+        """The ``task_state_store`` of the running task, if any (log positions survive deferrals in it)."""
+        try:
+            from airflow.sdk import get_current_context
+
+            return get_current_context().get("task_state_store")
+        except Exception:  # no current context (e.g. called outside a task run)
+            return None
+
     def _print_new_log_lines(self) -> None:
-        """Copy new CloudWatch lines into the task log; best effort: logs never fail a task."""
+        """
+        Copy new CloudWatch lines into the task log; best effort: logs never fail a task.
+
+        Every event of every stream is copied. The position reached is saved in ``task_state_store``
+        (key :data:`LOG_POSITION_KEY`), so the fresh operator that resumes after a deferral, or a
+        retry re-attaching to the job, continues after the last line printed instead of repeating.
+        """
         if not self.print_log or self._job_name is None:
             return
-        if self._tailer is None:
-            self._tailer = TrainingLogTailer(self.hook.logs_client, self._job_name)
+        store = self._log_position_store()
+        if self._tailer is None or self._tailer.job_name != self._job_name:
+            saved = store.get(LOG_POSITION_KEY) if store is not None else None
+            position = None
+            if isinstance(saved, dict) and saved.get("job_name") == self._job_name:
+                position = saved.get("streams")
+            self._tailer = TrainingLogTailer(self.hook.logs_client, self._job_name, position=position)
+        printed = 0
         try:
             for stream, line in self._tailer.new_lines():
                 self.log.info("[%s] %s", stream.rsplit("/", 1)[-1], line)
+                printed += 1
         except Exception as err:
             self.log.warning("Stopped copying the training job's CloudWatch logs: %s", err)
             self.print_log = False
+        finally:
+            if printed and store is not None:
+                try:
+                    store.set(
+                        LOG_POSITION_KEY, {"job_name": self._job_name, "streams": self._tailer.position()}
+                    )
+                except Exception as err:
+                    self.log.warning("Could not save the CloudWatch log position: %s", err)
 
     def on_poll(self, describe: dict[str, Any]) -> None:
         """Blocking mode: stream new CloudWatch log lines into the task log."""
