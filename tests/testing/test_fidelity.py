@@ -161,6 +161,10 @@ def test_tuning_children_get_the_definition_and_appear_in_listings(sm, sagemaker
     assert child["TuningJobArn"].endswith("/children-input")
     sm.clock.advance(1.6)
     assert len(sagemaker.list_training_jobs()["TrainingJobSummaries"]) == 2
+    with pytest.raises(ClientError, match="Member must have value less than or equal to 100"):
+        sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName="children-input", MaxResults=101
+        )
 
 
 def test_log_responses_omit_absent_keys(sm, sagemaker, job_args):

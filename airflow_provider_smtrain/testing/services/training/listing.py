@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from airflow_provider_smtrain.testing.engine.timeline import to_datetime
+from airflow_provider_smtrain.testing.services.paging import DEFAULT_MAX_RESULTS, max_results_violation, page
 from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
 from airflow_provider_smtrain.testing.services.tuning.lifecycle import TuningService
 
 SORT_BY = ("Name", "CreationTime", "Status")
 SORT_ORDER = ("Ascending", "Descending")
 STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
-DEFAULT_MAX_RESULTS = 10
 #: The request parameters :func:`list_training_jobs` reads.
 LIST_PARAMS = (
     "NameContains",
@@ -47,7 +47,6 @@ def list_training_jobs(
     sort_by = params.get("SortBy") or "CreationTime"
     sort_order = params.get("SortOrder") or "Ascending"
     status = params.get("StatusEquals")
-    max_results = int(params.get("MaxResults") or DEFAULT_MAX_RESULTS)
     errors = []
     if sort_by not in SORT_BY:
         errors.append(_enum_error(sort_by, "sortBy", SORT_BY))
@@ -55,19 +54,12 @@ def list_training_jobs(
         errors.append(_enum_error(sort_order, "sortOrder", SORT_ORDER))
     if status is not None and status not in STATUSES:
         errors.append(_enum_error(status, "statusEquals", STATUSES))
-    if not 1 <= max_results <= 100:
-        errors.append(
-            f"Value '{max_results}' at 'maxResults' failed to satisfy constraint: "
-            "Member must have value less than or equal to 100"
-        )
+    size_violation = max_results_violation(int(params.get("MaxResults") or DEFAULT_MAX_RESULTS))
+    if size_violation is not None:
+        errors.append(size_violation)
     if errors:
         noun = "error" if len(errors) == 1 else "errors"
         raise ValueError(f"{len(errors)} validation {noun} detected: " + "; ".join(errors))
-    token = params.get("NextToken")
-    try:
-        start = int(token) if token else 0
-    except ValueError:
-        raise ValueError("Invalid pagination token.") from None
 
     tuning.touch_region(account_id, region)
     contains = params.get("NameContains")
@@ -99,11 +91,12 @@ def list_training_jobs(
         jobs.sort(key=lambda job: (job.creation_time, job.training_job_name))
     if sort_order == "Descending":
         jobs.reverse()
-    page = jobs[start : start + max_results]
-    result: dict[str, Any] = {"TrainingJobSummaries": [_summary(job) for job in page]}
-    if start + max_results < len(jobs):
-        result["NextToken"] = str(start + max_results)
-    return result
+    return page(
+        [_summary(job) for job in jobs],
+        "TrainingJobSummaries",
+        params.get("MaxResults"),
+        params.get("NextToken"),
+    )
 
 
 def _summary(job: Any) -> dict[str, Any]:

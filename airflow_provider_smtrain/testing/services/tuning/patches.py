@@ -25,6 +25,7 @@ from moto.sagemaker.responses import SageMakerResponse
 from airflow_provider_smtrain.testing import moto_support
 from airflow_provider_smtrain.testing.engine.simulator import active
 from airflow_provider_smtrain.testing.services.names import TUNING_JOB_NAME
+from airflow_provider_smtrain.testing.services.paging import page
 from airflow_provider_smtrain.testing.services.tuning.lifecycle import TuningService
 from airflow_provider_smtrain.testing.services.tuning.views import list_children
 
@@ -98,14 +99,6 @@ def _list_children(self: SageMakerResponse) -> ActionResult:
     sim = service.touch(key)
     if sim is None:
         raise ResourceNotFound(message=f"Could not find hyper parameter tuning job '{key[2]}'.")
-    max_results = int(self._get_param("MaxResults") or 10)
-    if not 1 <= max_results <= 100:
-        raise ValidationError(message="MaxResults must be between 1 and 100.")
-    token = self._get_param("NextToken")
-    try:
-        start = int(token) if token else 0
-    except ValueError:
-        raise ValidationError(message="Invalid pagination token.") from None
     summaries = list_children(
         sim,
         service.training,
@@ -113,8 +106,10 @@ def _list_children(self: SageMakerResponse) -> ActionResult:
         sort_by=self._get_param("SortBy"),
         sort_order=self._get_param("SortOrder"),
     )
-    page = summaries[start : start + max_results]
-    result: dict[str, Any] = {"TrainingJobSummaries": page}
-    if start + max_results < len(summaries):
-        result["NextToken"] = str(start + max_results)
+    try:
+        result = page(
+            summaries, "TrainingJobSummaries", self._get_param("MaxResults"), self._get_param("NextToken")
+        )
+    except ValueError as err:
+        raise ValidationError(message=str(err)) from None
     return ActionResult(result)
