@@ -130,7 +130,10 @@ class _Entry:
     context: Any = None
     client: Any = None
     opened_at: float = 0.0
+    #: replace before the next call (too old, credentials near expiry, or invalidated)
     stale: bool = False
+    #: replaced because its credentials were refused (or on request): never used again
+    invalidated: bool = False
 
 
 class PooledClient:
@@ -175,6 +178,7 @@ class PooledClient:
                 error_code(err),
                 self._key[0],
             )
+            self._entry.stale = self._entry.invalidated = True
             self._pool.invalidate(self._entry.client)
             await self._renew_if_stale()
         return await getattr(self._entry.client, method)(*args, **kwargs)
@@ -182,7 +186,18 @@ class PooledClient:
     async def _renew_if_stale(self) -> None:
         if not self._pool.is_stale(self._entry):
             return
-        fresh = await self._pool._acquire(self._key, self._params)
+        try:
+            fresh = await self._pool._acquire(self._key, self._params)
+        except Exception:
+            if self._entry.invalidated:
+                raise  # the old client's credentials were refused: nothing to fall back on
+            log.warning(
+                "Could not rebuild the shared SageMaker client (aws_conn_id=%r); using the current one "
+                "until the next call",
+                self._key[0],
+                exc_info=True,
+            )
+            return
         old, self._entry = self._entry, fresh
         await self._pool._release(old, self._key)
 
@@ -249,7 +264,7 @@ class SageMakerClientPool:
         count = 0
         for key, entry in list(entries.items()):
             if key == raw or (entry.client is not None and entry.client is raw):
-                entry.stale = True
+                entry.stale = entry.invalidated = True
                 del entries[key]
                 count += 1
         return count

@@ -152,3 +152,47 @@ def test_invalidate_gives_the_next_borrower_a_new_client_and_closes_the_old_one_
         assert POOL.size() == 0
 
     asyncio.run(main())
+
+
+def test_a_failed_rebuild_on_age_keeps_the_current_client_working(
+    sm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transient failure to rebuild (connection lookup, ...) must not fail every trigger on the client."""
+    monkeypatch.setattr(POOL, "max_age", 0.6)
+    names = ["pool-rebuild-fails-a", "pool-rebuild-fails-b"]
+    for name in names:
+        start_job(sm, name)
+    sm.clear_requests()
+    real_open = POOL._open
+    failures = {"left": 3}
+
+    async def flaky_open(*args: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("connection lookup failed")  # not retriable by the trigger
+        await real_open(*args)
+
+    events = run_with_rotation(sm, monkeypatch, names, lambda: monkeypatch.setattr(POOL, "_open", flaky_open))
+
+    assert [e["status"] for e in events] == ["succeeded", "succeeded"], events
+    assert failures["left"] == 0  # the rebuild was tried, failed, and the triggers carried on
+
+
+def test_a_refused_client_is_not_used_again_when_the_rebuild_fails(
+    sm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "pool-refused-rebuild-fails"
+    start_job(sm, name)
+    sm.clear_requests()
+
+    async def failing_open(*args: Any) -> None:
+        raise RuntimeError("connection lookup failed")  # not retriable: the trigger gives up
+
+    def refuse() -> None:
+        monkeypatch.setattr(POOL, "_open", failing_open)
+        sm.fail_next("DescribeTrainingJob", code="ExpiredTokenException", status=400, count=1)
+
+    [event] = run_with_rotation(sm, monkeypatch, [name], refuse)
+
+    assert event["status"] == "error"
+    assert "connection lookup failed" in event["message"]
