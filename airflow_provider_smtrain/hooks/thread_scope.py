@@ -52,7 +52,7 @@ MANAGED_ENV = frozenset(
 )
 
 
-@dataclass
+@dataclass(eq=False)
 class Frame:
     """
     What one (possibly nested) scope shows its threads.

@@ -144,6 +144,11 @@ class PooledClient:
     credentials near expiry, or invalidated; a call failing with an authentication error invalidates
     the client and is retried once on a fresh one. Other attributes (``meta``, ...) are the current
     client's.
+
+    :param pool: the pool the client comes from.
+    :param key: the pool key (:func:`client_key`).
+    :param params: ``(aws_conn_id, region_name, verify, botocore_config)`` to build a new client with.
+    :param entry: the pool entry this handle holds a reference on.
     """
 
     def __init__(

@@ -140,3 +140,22 @@ def test_a_ca_bundle_path_reaches_the_sdk_clients(
     with hook.sdk_scope() as session:
         assert session.sagemaker_client._endpoint.http_session._verify == bundle
         assert boto3.client("s3")._endpoint.http_session._verify == bundle
+
+
+def test_nested_scopes_of_two_connections_restore_the_outer_one(
+    hook: SageMakerTrainHook, local_sagemaker: Any, monkeypatch: pytest.MonkeyPatch, ambient_access_key: str
+) -> None:
+    conn = json.loads(local_sagemaker.airflow_connection_json(access_key_id="AKIAINNERSCOPE000001"))
+    monkeypatch.setenv("AIRFLOW_CONN_INNER_TEST", json.dumps(conn))
+    inner = SageMakerTrainHook(aws_conn_id="inner_test", region_name="us-west-2")
+    with hook.sdk_scope():
+        with inner.sdk_scope():
+            assert (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_REGION"]) == (
+                "AKIAINNERSCOPE000001",
+                "us-west-2",
+            )
+            assert _signing_key(boto3.client("sagemaker")) == "AKIAINNERSCOPE000001"
+        assert (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_REGION"]) == (CONN_KEY, SCOPE_REGION)
+        assert _signing_key(boto3.client("sagemaker")) == CONN_KEY
+    assert os.environ["AWS_ACCESS_KEY_ID"] == ambient_access_key
+    assert "AWS_REGION" not in os.environ
