@@ -1,0 +1,215 @@
+"""The invariants of principles 3 and 4, judged from the local SageMaker's records, not the operator's word.
+
+Inputs (:class:`Evidence`): the server's request log and final job list, samples of the jobs running at
+every step of virtual time, and what Airflow did (:class:`~tests.campaign.driver.TaskRecord`). A job
+belongs to the task instance whose connection key signed the ``Create*`` request that made it (each
+scenario has its own name prefix; two deployments sign with their own keys).
+
+* duplicate: two jobs of one task instance running (or stopping) at the same sampled instant; two
+  jobs completed in one clear epoch; a job nobody of this scenario created;
+* wrong result: a success whose job is not a completed job of the same task instance;
+* orphan: a job still ``InProgress`` after its task instance ended (for a failed one, unless
+  ``stop_job_on_kill=False``), or a tuning job's child running after its parent ended;
+* wrongful stop: a ``Stop*`` request not explained by a kill, clear, timeout or final failure of the
+  owning task instance (signed by it, made after the reason arose);
+* failed task: a task instance that ended failed although its scenario was transient.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.campaign.driver import TaskRecord
+
+RUNNING = ("InProgress", "Stopping")
+CREATE = {"training": "CreateTrainingJob", "tuning": "CreateHyperParameterTuningJob"}
+STOP = {"training": "StopTrainingJob", "tuning": "StopHyperParameterTuningJob"}
+#: Slack in virtual seconds when matching a stop to a timeout (deadlines are read from a jittered clock).
+TIMEOUT_SLACK = 1.0
+
+
+@dataclass
+class Evidence:
+    """Everything the checker reads about one scenario."""
+
+    prefix: str
+    kind: str
+    records: list[TaskRecord]
+    requests: list[dict[str, Any]]
+    jobs: dict[str, list[dict[str, Any]]]
+    samples: list[tuple[float, frozenset[str]]]
+    virtual_at: Callable[[float], float]
+    timeout: float | None = None
+    stop_job_on_kill: bool = True
+    expected_failure: bool = False
+
+
+@dataclass
+class Verdict:
+    """What the checker found; every list should be empty."""
+
+    duplicates: list[str] = field(default_factory=list)
+    wrong_results: list[str] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+    wrongful_stops: list[str] = field(default_factory=list)
+    failed_tasks: list[str] = field(default_factory=list)
+    expected_failures: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (
+            self.duplicates or self.wrong_results or self.orphans or self.wrongful_stops or self.failed_tasks
+        )
+
+
+def _ours(name: str | None, prefix: str) -> bool:
+    return bool(name) and str(name).startswith(prefix + "-")
+
+
+def check(ev: Evidence) -> Verdict:
+    """Judge one scenario."""
+    verdict = Verdict()
+    by_key = {r.access_key: r for r in ev.records}
+    owner: dict[str, TaskRecord] = {}
+    created_at: dict[str, float] = {}
+    for req in ev.requests:
+        if (
+            req["operation"] == CREATE[ev.kind]
+            and req.get("status_code") == 200
+            and _ours(req.get("name"), ev.prefix)
+        ):
+            record = by_key.get(req.get("access_key_id") or "")
+            if record is None:
+                verdict.duplicates.append(f"{req['name']}: created with a key of no task instance")
+                continue
+            owner.setdefault(req["name"], record)
+            created_at.setdefault(req["name"], req["time"])
+    final = {j["name"]: j for j in ev.jobs.get(ev.kind, []) if _ours(j["name"], ev.prefix)}
+    for name in final:
+        if name not in owner:
+            verdict.duplicates.append(f"{name}: a job no Create request of this scenario made")
+    _check_overlaps(ev, owner, verdict)
+    _check_results(ev, owner, created_at, final, verdict)
+    _check_orphans(ev, owner, final, verdict)
+    _check_stops(ev, owner, created_at, verdict)
+    for record in ev.records:
+        if record.state != "failed":
+            continue
+        if ev.expected_failure:
+            verdict.expected_failures += 1
+        else:
+            verdict.failed_tasks.append(f"{record.deployment}: failed; " + " | ".join(record.try_errors[-3:]))
+    return verdict
+
+
+def _check_overlaps(ev: Evidence, owner: dict[str, TaskRecord], verdict: Verdict) -> None:
+    seen: set[tuple[str, ...]] = set()
+    for virtual, running in ev.samples:
+        groups: dict[str, list[str]] = defaultdict(list)
+        for name in running:
+            groups[owner[name].deployment if name in owner else "?"].append(name)
+        for deployment, names in groups.items():
+            key = tuple(sorted(names))
+            if len(names) > 1 and key not in seen:
+                seen.add(key)
+                verdict.duplicates.append(
+                    f"{deployment}: {len(names)} jobs running at once at +{virtual:.0f}s: {key}"
+                )
+
+
+def _epoch_at(record: TaskRecord, wall: float) -> int:
+    epoch = 1
+    for note in record.notes:
+        if note.wall > wall:
+            break
+        epoch = note.epoch
+    return epoch
+
+
+def _check_results(
+    ev: Evidence,
+    owner: dict[str, TaskRecord],
+    created_at: dict[str, float],
+    final: dict[str, dict[str, Any]],
+    verdict: Verdict,
+) -> None:
+    completed: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for name, job in final.items():
+        if job["status"] == "Completed" and name in owner:
+            record = owner[name]
+            completed[(record.deployment, _epoch_at(record, created_at[name]))].append(name)
+    for (deployment, epoch), names in completed.items():
+        if len(names) > 1:
+            verdict.duplicates.append(
+                f"{deployment}: {len(names)} jobs completed in clear epoch {epoch}: {names}"
+            )
+    for record in ev.records:
+        for epoch, name in record.results:
+            found = final.get(name)
+            if owner.get(name) is not record:
+                verdict.wrong_results.append(
+                    f"{record.deployment} epoch {epoch}: returned {name}, not its own job"
+                )
+            elif found is None or found["status"] != "Completed":
+                verdict.wrong_results.append(
+                    f"{record.deployment} epoch {epoch}: returned {name}, which is {found and found['status']}"
+                )
+
+
+def _check_orphans(
+    ev: Evidence, owner: dict[str, TaskRecord], final: dict[str, dict[str, Any]], verdict: Verdict
+) -> None:
+    for name, job in final.items():
+        record = owner.get(name)
+        if record is None or job["status"] != "InProgress":
+            continue
+        if record.state == "success" or (record.state == "failed" and ev.stop_job_on_kill):
+            verdict.orphans.append(
+                f"{record.deployment}: {name} still InProgress after the task {record.state}"
+            )
+    if ev.kind == "tuning":
+        for child in ev.jobs.get("training", []):
+            parent = final.get(child.get("tuning_job") or "")
+            if parent is not None and child["status"] == "InProgress" and parent["status"] not in RUNNING:
+                verdict.orphans.append(
+                    f"{child['name']}: child still InProgress after {parent['name']} ended"
+                )
+
+
+def _check_stops(
+    ev: Evidence, owner: dict[str, TaskRecord], created_at: dict[str, float], verdict: Verdict
+) -> None:
+    for req in ev.requests:
+        if req["operation"] != STOP[ev.kind] or not _ours(req.get("name"), ev.prefix):
+            continue
+        name, wall = req["name"], req["time"]
+        record = owner.get(name)
+        why = _why_stopped(ev, record, req, created_at.get(name, 0.0)) if record is not None else None
+        if why is None:
+            who = record.deployment if record else "nobody"
+            verdict.wrongful_stops.append(
+                f"{req['operation']} {name} (owner {who}, fault {req.get('fault')}) at "
+                f"+{ev.virtual_at(wall) - ev.virtual_at(0):.0f}s: no kill, clear, timeout or final failure explains it"
+            )
+
+
+def _why_stopped(ev: Evidence, record: TaskRecord, req: dict[str, Any], created: float) -> str | None:
+    """The reason that licenses this stop of one of ``record``'s jobs, or None."""
+    wall = req["time"]
+    if req.get("access_key_id") != record.access_key or not ev.stop_job_on_kill:
+        return None
+    for note in record.notes:
+        if note.what in ("kill", "clear") and created < note.wall <= wall:
+            return note.what if note.what == "clear" else f"kill ({note.detail})"
+    if ev.timeout is not None:
+        virtual = ev.virtual_at(wall)
+        tries = [n for n in record.notes if n.what == "try" and n.wall <= wall]
+        if tries and virtual >= tries[-1].virtual + ev.timeout - TIMEOUT_SLACK:
+            return "timeout"
+    tries = [n for n in record.notes if n.what == "try"]
+    if record.state == "failed" and tries and wall >= tries[-1].wall:
+        return "final failure"
+    return None

@@ -1,0 +1,164 @@
+"""The campaign's operators: the real concrete operators, dying where a scenario says.
+
+:class:`CampaignFaults` is shared by every copy of one task instance's operator (Airflow builds a fresh
+copy for each try and each resume; ``deepcopy`` returns the same object). Each death point fires once,
+raising :class:`~tests.operators.runner.WorkerDied`, which nothing in the operator may catch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import DAG
+
+from airflow_provider_smtrain.operators.base import SageMakerJobOperator
+from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
+from airflow_provider_smtrain.operators.tuner import HyperparameterTunerOperator
+from tests.campaign.plan import BOTOCORE_CONFIG, Scenario
+from tests.operators.runner import WorkerDied
+
+SOURCE_DIR = str(Path(__file__).resolve().parents[2] / "example_dags" / "model_trainer_src")
+DAG_ID = "fault_campaign"
+
+
+class CampaignFaults:
+    """
+    Death points left for one task instance, and what was served.
+
+    :param deaths: hook points at which a worker dies, each once.
+    :param submitting: context manager entered around each SDK submission (caps network faults).
+    """
+
+    def __init__(
+        self, deaths: list[str], submitting: Callable[[], contextlib.AbstractContextManager[Any]]
+    ) -> None:
+        self.deaths = list(deaths)
+        self.submitting = submitting
+        self.served: Counter[str] = Counter()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CampaignFaults:
+        return self
+
+    def die_at(self, point: str) -> None:
+        """Raise :class:`WorkerDied` if the plan has a death at ``point`` not yet served."""
+        if point in self.deaths:
+            self.deaths.remove(point)
+            self.served[f"worker death: {point}"] += 1
+            raise WorkerDied(point)
+
+
+class _Dying:
+    """Mixin over a concrete job operator: the hook points a worker can die at."""
+
+    campaign: CampaignFaults
+
+    def submit_job(self, spec: Any, name: str, context: Any) -> None:
+        self.campaign.die_at("before_submit")
+        with self.campaign.submitting():
+            super().submit_job(spec, name, context)  # type: ignore[misc]
+        self.campaign.die_at("after_create")
+
+    def on_job_found(self, describe: dict[str, Any], context: Any) -> None:
+        super().on_job_found(describe, context)  # type: ignore[misc]
+        self.campaign.die_at("after_found")
+
+    def on_poll(self, describe: dict[str, Any]) -> None:
+        super().on_poll(describe)  # type: ignore[misc]
+        self.campaign.die_at("while_waiting")
+
+    def after_wait(self, describe: dict[str, Any]) -> None:
+        self.campaign.die_at("on_resume")
+        super().after_wait(describe)  # type: ignore[misc]
+
+    def job_result(self, describe: dict[str, Any]) -> dict[str, Any]:
+        self.campaign.die_at("after_end")
+        result: dict[str, Any] = super().job_result(describe)  # type: ignore[misc]
+        return result
+
+
+class CampaignModelTrainer(_Dying, ModelTrainerOperator):
+    """``ModelTrainerOperator`` with the campaign's death points."""
+
+
+class CampaignTuner(_Dying, HyperparameterTunerOperator):
+    """``HyperparameterTunerOperator`` with the campaign's death points."""
+
+
+def trainer_args(bucket: str, role_arn: str) -> dict[str, Any]:
+    """Arguments of a small training job on the local SageMaker."""
+    return {
+        "role": role_arn,
+        "training_image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/train:latest",
+        "output_path": f"s3://{bucket}/models",
+        "source_code": {"source_dir": SOURCE_DIR, "entry_script": "train.py"},
+        "input_data": {"train": f"s3://{bucket}/data/train/"},
+        "hyperparameters": {"epochs": 5},
+    }
+
+
+TUNING_RANGES = {
+    "learning_rate": {
+        "type": "continuous",
+        "min_value": 0.001,
+        "max_value": 0.1,
+        "scaling_type": "Logarithmic",
+    },
+    "epochs": {"type": "integer", "min_value": 5, "max_value": 50},
+}
+
+
+def build_operator(
+    sc: Scenario, *, conn_id: str, bucket: str, role_arn: str, faults: CampaignFaults
+) -> SageMakerJobOperator:
+    """
+    The scenario's operator, as the DAG file would build it, with its death points attached.
+
+    :param sc: the scenario.
+    :param conn_id: the Airflow connection of the deployment.
+    :param bucket: the S3 bucket of inputs and outputs.
+    :param role_arn: the execution role.
+    :param faults: the task instance's shared death points.
+    """
+    common: dict[str, Any] = {
+        "task_id": sc.name,
+        "aws_conn_id": conn_id,
+        "deferrable": sc.mode == "deferrable",
+        "poll_interval": sc.poll_interval,
+        "retries": sc.retries,
+        "stop_job_on_kill": sc.stop_job_on_kill,
+        "job_name_prefix": sc.name,
+        "botocore_config": dict(BOTOCORE_CONFIG),
+        "max_wait": sc.max_wait,
+        "execution_timeout": timedelta(seconds=sc.execution_timeout) if sc.execution_timeout else None,
+    }
+    args = trainer_args(bucket, role_arn)
+    operator: SageMakerJobOperator
+    with DAG(dag_id=DAG_ID, schedule=None, start_date=datetime(2026, 1, 1)):
+        if sc.kind == "training":
+            args["metric_definitions"] = [{"name": "train:loss", "regex": "train:loss=([0-9\\.]+)"}]
+            operator = CampaignModelTrainer(**common, **args)
+        else:
+            operator = CampaignTuner(
+                **common,
+                trainer=args,
+                objective_metric_name="train:loss",
+                objective_type="Minimize",
+                metric_definitions=[{"name": "train:loss", "regex": "train:loss=([0-9\\.]+)"}],
+                hyperparameter_ranges=TUNING_RANGES,
+                strategy="Random",
+                max_jobs=3,
+                max_parallel_jobs=2,
+            )
+    operator.campaign = faults  # type: ignore[attr-defined]
+    return operator
+
+
+@contextlib.contextmanager
+def nothing() -> Iterator[None]:
+    """A ``submitting`` context that changes nothing."""
+    yield
