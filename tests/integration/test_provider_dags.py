@@ -57,14 +57,34 @@ def test_retry_after_a_crash_reattaches_instead_of_submitting_again(ctx: Ctx) ->
     assert ctx.af.xcom("it_train_crash_retry", run_id, "train")["job_name"] == job["job_name"]
 
 
-def test_clearing_a_successful_task_returns_its_result_without_resubmitting(ctx: Ctx) -> None:
+def test_clearing_a_successful_task_runs_a_new_generation(ctx: Ctx) -> None:
     run_id, state = ctx.run("it_train_deferrable")
     assert state == "success"
     first = ctx.af.xcom("it_train_deferrable", run_id, "train")
     ctx.af.clear_ti("it_train_deferrable", run_id, "train")
     assert ctx.af.wait_for_run("it_train_deferrable", run_id, timeout=120) == "success"
-    assert ctx.af.xcom("it_train_deferrable", run_id, "train")["job_name"] == first["job_name"]
-    assert ctx.creates() == 1
+    second = ctx.af.xcom("it_train_deferrable", run_id, "train")
+    assert first["job_name"].endswith("-1") and second["job_name"].endswith("-2")
+    assert second["job_name"].rsplit("-", 1)[0] == first["job_name"].rsplit("-", 1)[0]
+    assert ctx.creates() == 2 and ctx.stops() == 0
+
+
+def test_clearing_a_deferred_task_stops_its_job_and_runs_a_new_generation(ctx: Ctx) -> None:
+    ctx.sm.add_rule(kind="training", name_glob="it-long-*-1", outcome="Completed", seconds=300)
+    run_id, old_job = ctx.start_and_wait_for_the_trigger("it_train_long")
+    ctx.af.clear_ti("it_train_long", run_id, "train")
+    assert ctx.af.wait_for_run("it_train_long", run_id, timeout=180) == "success", ctx.af.component_logs(tail=60)
+    result = ctx.af.xcom("it_train_long", run_id, "train")
+    assert result["job_name"] != old_job and result["job_name"].endswith("-2")
+    assert ctx.training_status(old_job) == "Stopped"
+    assert ctx.creates() == 2
+
+
+def test_a_worker_killed_while_waiting_is_retried_and_reattaches(ctx: Ctx) -> None:
+    run_id, state = ctx.run("it_train_killed_while_waiting")
+    assert state == "success", ctx.af.component_logs(tail=60)
+    assert ctx.af.ti("it_train_killed_while_waiting", run_id, "train")["try_number"] == 2
+    assert ctx.creates() == 1 and ctx.stops() == 0
 
 
 def test_marking_a_deferred_task_failed_stops_the_job(ctx: Ctx) -> None:

@@ -6,6 +6,8 @@ Every DAG takes ``role_arn`` and ``bucket`` from the run's conf (params). Job na
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,13 +30,34 @@ TRAINER: dict[str, Any] = {
 }
 
 
+def _kill_this_process() -> None:
+    """A real worker death: SIGKILL, so no handler, ``finally`` or ``on_kill`` of the task runs."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 class CrashOnFirstTry(ModelTrainerOperator):
-    """Loses its worker right after the SDK submitted the job, on the first try only."""
+    """Its task process is killed right after the SDK submitted the job, on the first try only."""
 
     def submit_job(self, spec: Any, name: str, context: Any) -> None:
         super().submit_job(spec, name, context)
         if context["ti"].try_number == 1:
-            raise RuntimeError("simulated worker loss right after submitting")
+            _kill_this_process()
+
+
+class KilledWhileWaiting(ModelTrainerOperator):
+    """Its task process is killed on the second status read of the first try (blocking mode)."""
+
+    polls = 0
+
+    def execute(self, context: Any) -> Any:
+        self._try_number = context["ti"].try_number
+        return super().execute(context)
+
+    def on_poll(self, describe: dict[str, Any]) -> None:
+        super().on_poll(describe)
+        type(self).polls += 1
+        if self._try_number == 1 and type(self).polls >= 2:
+            _kill_this_process()
 
 
 def _dag(dag_id: str) -> DAG:
@@ -55,6 +78,17 @@ with _dag("it_train_crash_retry"):
         task_id="train",
         job_name_prefix="it-crash",
         poll_interval=1,
+        retries=1,
+        retry_delay=timedelta(seconds=0),
+        **TRAINER,
+    )
+
+with _dag("it_train_killed_while_waiting"):
+    KilledWhileWaiting(
+        task_id="train",
+        job_name_prefix="it-kill",
+        poll_interval=1,
+        deferrable=False,
         retries=1,
         retry_delay=timedelta(seconds=0),
         **TRAINER,
