@@ -64,7 +64,16 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "boolean",
                         "example": "False",
                         "default": "True",
-                    }
+                    },
+                    "trigger_client_max_age": {
+                        "description": "Seconds after which the SageMaker client the triggers of one "
+                        "triggerer share is rebuilt (rotated connection keys and expiring session "
+                        "tokens are picked up while triggers keep waiting).",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "300",
+                        "default": "900",
+                    },
                 },
             }
         },

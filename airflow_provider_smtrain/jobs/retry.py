@@ -94,7 +94,7 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | No
     :param cap: largest delay in seconds.
     :param rng: random source (tests pass a seeded one).
     """
-    upper = min(cap, base * 2 ** max(attempt - 1, 0))
+    upper = min(cap, base * 2.0 ** min(max(attempt - 1, 0), 60))  # no float overflow after ~1000 tries
     return (rng or random).uniform(0, upper)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,21 @@ def env(local_sagemaker: Any, monkeypatch: pytest.MonkeyPatch) -> Env:
 
 
 @pytest.fixture
+def fast_botocore_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's and aiobotocore's own retries go on, without their backoff sleeps (our logic is under test)."""
+    import types
+
+    import botocore.endpoint
+    from aiobotocore.endpoint import AioEndpoint
+
+    async def no_sleep(self: Any, seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(botocore.endpoint, "time", types.SimpleNamespace(sleep=lambda seconds: None))
+    monkeypatch.setattr(AioEndpoint, "_sleep", no_sleep)
+
+
+@pytest.fixture
 def store() -> MemoryStateStore:
     return MemoryStateStore()
 
@@ -61,7 +76,3 @@ def store() -> MemoryStateStore:
 @pytest.fixture
 def ti() -> FakeTI:
     return FakeTI()
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)

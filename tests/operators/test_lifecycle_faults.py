@@ -68,26 +68,22 @@ class FlakyReads:
 # -- 1. a submission whose response was lost is reconciled with what SageMaker has ---------------------
 
 
-class LostCreateResponse(ModelTrainerOperator):
-    """The SDK created the job, then the response was lost on the way back (timeout, reset)."""
-
-    def submit_job(self, spec: Any, name: str, context: Any) -> None:
-        super().submit_job(spec, name, context)
-        raise ConnectionClosedError(endpoint_url="http://127.0.0.1")
-
-
-def test_lost_create_response_attaches_to_the_created_job(env: Env, store: MemoryStateStore, ti: FakeTI) -> None:
-    operator = LostCreateResponse(
-        task_id="train", aws_conn_id=env.conn_id, deferrable=False, poll_interval=0.2, **env.trainer_args()
-    )
-    result = run_operator(operator, ti, store)
+@pytest.mark.parametrize("mode", ["reset", "timeout"])
+def test_lost_create_response_attaches_to_the_created_job(
+    env: Env, store: MemoryStateStore, ti: FakeTI, fast_botocore_retries: None, mode: str
+) -> None:
+    # SageMaker creates the job, the response never arrives; botocore's retry then gets ResourceInUse.
+    env.sm.fail_next("CreateTrainingJob", kind="lost_response", mode=mode, seconds=0.5)
+    result = run_operator(make_operator(env), ti, store)
     assert result["status"] == "Completed"
     assert result["job_name"] == store.get(STATE_KEY)["job_name"]
-    assert len(creates(env)) == 1 and stops(env) == []
+    assert [r["fault"] for r in creates(env)][0] == "lost_response"
+    assert len(env.sm.boto3_client("sagemaker").list_training_jobs()["TrainingJobSummaries"]) == 1
+    assert stops(env) == []
 
 
 def test_sdk_describe_failing_after_the_create_is_reconciled(
-    env: Env, store: MemoryStateStore, ti: FakeTI, fast_clock: FastClock
+    env: Env, store: MemoryStateStore, ti: FakeTI, fast_clock: FastClock, fast_botocore_retries: None
 ) -> None:
     # The SDK describes the job right after creating it; every one of its attempts gets a 500.
     env.sm.fail_next("DescribeTrainingJob", code="InternalFailure", status=500, count=12, message="down")
@@ -126,7 +122,9 @@ def test_error_event_on_the_last_try_waits_for_the_job_in_the_worker(
     assert stops(env) == []
 
 
-def test_trigger_keeps_asking_through_a_long_outage(env: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+def test_trigger_keeps_asking_through_a_long_outage(
+    env: Env, store: MemoryStateStore, ti: FakeTI, fast_botocore_retries: None
+) -> None:
     env.sm.configure(training_seconds=1.0)
     context = make_context(ti, store)
     with pytest.raises(TaskDeferred) as deferred:
@@ -283,7 +281,7 @@ def test_clearing_with_stop_job_on_kill_false_reattaches(env: Env, store: Memory
 
 
 def test_heavy_throttling_of_the_read_on_resume_does_not_fail_the_task(
-    env: Env, store: MemoryStateStore, ti: FakeTI, fast_clock: FastClock
+    env: Env, store: MemoryStateStore, ti: FakeTI, fast_clock: FastClock, fast_botocore_retries: None
 ) -> None:
     env.sm.configure(training_seconds=0.5)
     context = make_context(ti, store)
