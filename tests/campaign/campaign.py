@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import random
 import threading
 import time
 from collections import Counter
@@ -23,7 +24,7 @@ from tests.campaign.checker import RUNNING, Evidence, Verdict, check
 from tests.campaign.driver import Stuck, TaskDriver, TaskRecord
 from tests.campaign.faulty import CampaignFaults, build_operator
 from tests.campaign.plan import DROP_SECONDS, SUBMISSION_RATE_CAP, Scenario, Window, draw
-from tests.campaign.vclock import CampaignClock, virtual_botocore_backoff
+from tests.campaign.vclock import CampaignClock, schema_checked_once, virtual_botocore_backoff
 
 BUCKET = "smtrain-campaign"
 #: deployment -> (Airflow connection id, access key that signs its requests)
@@ -138,11 +139,13 @@ def prepare(sm: Any, sc: Scenario) -> str:
 def run_scenario(sm: Any, sc: Scenario) -> Outcome:
     """Run one scenario and judge it."""
     started = time.monotonic()
+    random.seed(f"{sc.seed}/{sc.kind}/{sc.index}/jitter")  # the lifecycle's poll jitter and backoff
     role_arn = prepare(sm, sc)
     clock = CampaignClock(sm.clock.advance, sm.clock.freeze())
     network = Network(sm, sc.windows, clock)
     sampler = Sampler(sm, sc.name, sc.kind, clock)
     clock.on_advance += [network.on_advance, sampler.on_advance]
+    clock.before_advance.append(sampler.on_advance)
     deployments = ["prod", "staging"] if sc.two_deployments else ["prod"]
     records: list[TaskRecord] = []
     drivers: list[TaskDriver] = []
@@ -165,7 +168,7 @@ def run_scenario(sm: Any, sc: Scenario) -> Outcome:
             driver.record.state = "failed"
             driver.record.try_errors.append(f"stuck: {err}")
 
-    with use_clock(clock), virtual_botocore_backoff():
+    with use_clock(clock), virtual_botocore_backoff(), schema_checked_once():
         threads = [
             threading.Thread(target=run, args=(d,), name=f"campaign-{d.record.deployment}")
             for d in drivers[1:]
@@ -199,6 +202,8 @@ def run_scenario(sm: Any, sc: Scenario) -> Outcome:
     served.update(network.opened)
     if sc.two_deployments:
         served["two deployments at once"] += 1
+    if sc.timeout is not None:
+        served["max_wait" if sc.max_wait is not None else "execution_timeout"] += 1
     served["triggerer restart"] = served.pop("restart", 0)
     return Outcome(
         sc, verdict, served, time.monotonic() - started, clock.elapsed, stuck[0] if stuck else None

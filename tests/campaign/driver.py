@@ -10,7 +10,7 @@ virtual clock the driver lets Airflow act as the scenario says:
   worker death (nothing runs after it);
 * triggerer side: a restart (the trigger task is cancelled, ``cleanup()`` called, a rebuilt trigger
   started), an ``error`` event fed to ``execute_complete``, a kill (cancel, then the trigger's
-  ``on_kill``).
+  ``on_kill``), the triggerer down until the deferral's timeout (the task resumes with ``__fail__``).
 
 Every act is written down with wall and virtual time (:class:`TaskRecord`) for the checker, which
 dates server requests by their wall time.
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from airflow.sdk.bases.operator import TRIGGER_FAIL_REPR, TriggerFailureReason
 from airflow.sdk.exceptions import AirflowTaskTimeout, TaskDeferred
 from airflow.triggers.base import BaseTrigger
 
@@ -133,6 +134,7 @@ class TaskDriver:
             Note(what, time.time(), self.clock.now(), self.ti.try_number, self.epoch, detail)
         )
         if what in (
+            "triggerer_down",
             "restart",
             "error_event",
             "clear",
@@ -162,7 +164,7 @@ class TaskDriver:
             self.airflow_timer = None
             raise AirflowTaskTimeout()
         phase = (
-            {"restart", "error_event", "clear", "mark_failed"}
+            {"restart", "error_event", "clear", "mark_failed", "triggerer_down"}
             if is_async
             else {"clear", "mark_failed", "death"}
         )
@@ -207,7 +209,7 @@ class TaskDriver:
             self.record.state = "failed"
 
     def clear(self) -> None:
-        self.note("clear")
+        """Airflow's clear: ``max_tries = try_number + retries``; the next try starts a new epoch."""
         self.ti.clear(self.sc.retries)
         self.epoch = self.ti.try_number
 
@@ -229,7 +231,7 @@ class TaskDriver:
             self.ended_try(failed=True)
             return
         except Killed as killed:
-            self.killed(killed.what, operator)
+            self.killed(killed.what)
             return
         except AirflowTaskTimeout:
             self.note("timeout", "execution_timeout")
@@ -254,7 +256,7 @@ class TaskDriver:
             return
         self.record.state = "success"
 
-    def killed(self, what: str, operator: SageMakerJobOperator) -> None:
+    def killed(self, what: str) -> None:
         """A kill reached the running worker: ``on_kill`` runs on the live operator, the try ends."""
         self.note(what)
         self.note("kill", what)
@@ -266,9 +268,12 @@ class TaskDriver:
             self.record.state = "failed"
 
     def on_kill(self, operator: SageMakerJobOperator) -> None:
+        """The SIGTERM handler's ``on_kill``; what it raises is logged and the worker dies anyway."""
         self.quiet = True
         try:
             operator.on_kill()
+        except Exception as err:
+            self.record.try_errors.append(f"on_kill raised {type(err).__name__}: {err}"[:500])
         finally:
             self.quiet = False
 
@@ -285,17 +290,29 @@ class TaskDriver:
     def defer_and_resume(self, deferred: TaskDeferred, context: Any) -> dict[str, Any] | None:
         """Wait in the triggerer, then resume fresh copies until the task returns; None when killed."""
         while True:
+            deferred_at = self.clock.now()
             outcome, payload = asyncio.run(self.triggerer(rebuild_trigger(deferred.trigger)))
-            if outcome != "event":
+            if outcome == "killed":
                 return None
+            method, kwargs = deferred.method_name, {**(deferred.kwargs or {}), "event": payload}
+            if outcome == "down":  # the scheduler fails the deferral once its timeout passed
+                timeout = deferred.timeout.total_seconds() if deferred.timeout is not None else 3600.0
+                self.quiet_sleep(deferred_at + timeout - self.clock.now())
+                method, kwargs = TRIGGER_FAIL_REPR, {"error": TriggerFailureReason.TRIGGER_TIMEOUT}
             self.current = self.fresh()
             try:
-                result: dict[str, Any] = self.current.resume_execution(
-                    deferred.method_name, {**(deferred.kwargs or {}), "event": payload}, context
-                )
+                result: dict[str, Any] = self.current.resume_execution(method, kwargs, context)
                 return result
             except TaskDeferred as again:
                 deferred = again
+
+    def quiet_sleep(self, seconds: float) -> None:
+        """Let virtual time pass while nothing of this task instance runs."""
+        self.quiet = True
+        try:
+            self.clock.sleep(seconds)
+        finally:
+            self.quiet = False
 
     async def triggerer(self, trigger: BaseTrigger) -> tuple[str, Any]:
         """Run the trigger to its first event; restarts, error events and kills cut in at sleep points."""
@@ -315,6 +332,9 @@ class TaskDriver:
                 await trigger.cleanup()
                 trigger = rebuild_trigger(trigger)
                 continue
+            if action == "triggerer_down":
+                await trigger.cleanup()
+                return "down", None
             if action == "error_event":
                 await trigger.cleanup()
                 job_name = trigger.serialize()[1]["job_name"]

@@ -5,7 +5,7 @@ blocking or deferrable, with ``retries`` and a schedule of faults in virtual sec
 
 * worker deaths at hook points (``DEATH_POINTS``) or at a virtual instant while the worker waits;
 * Airflow acting at a virtual instant (``Action``): triggerer restart, ``error`` event, user clear,
-  mark-failed;
+  mark-failed, the triggerer down past a deferral's timeout;
 * timeouts: ``max_wait`` or ``execution_timeout`` shorter than the job;
 * network fault windows (``Window``): resets, throttling bursts, 5xx on SageMaker, S3 and CloudWatch
   Logs for up to 5 virtual minutes; one-shot server faults (``fail_next``): lost Create*/Stop*
@@ -54,7 +54,7 @@ class Action:
     """Airflow acts on the task instance at a virtual instant (seconds since the scenario started)."""
 
     at: float
-    what: str  # restart | error_event | clear | mark_failed | death
+    what: str  # restart | error_event | clear | mark_failed | death | triggerer_down
 
 
 @dataclass
@@ -145,13 +145,15 @@ def draw(seed: int, index: int, kind: str) -> Scenario:
             sc.airflow_timeout_grace = rng.choice((0.0, 5.0))
         sc.retries = min(sc.retries, 1)
         stop_at = timeout
+        if mode == "deferrable" and rng.random() < 0.4:  # the triggerer is down past the deferral timeout
+            sc.actions.append(Action(round(rng.uniform(0.1, 0.9) * timeout), "triggerer_down"))
     elif ending < 0.44:
         sc.actions.append(Action(round(rng.uniform(0.1, 0.8) * length), "clear"))
         stop_at = sc.actions[-1].at
     if rng.random() < 0.12:
         sc.stop_job_on_kill = False
-    sc.clear_after_success = ending >= 0.44 and rng.random() < 0.15
-    sc.two_deployments = ending >= 0.44 and rng.random() < 0.12
+    sc.clear_after_success = ending >= 0.44 and rng.random() < 0.2
+    sc.two_deployments = ending >= 0.44 and rng.random() < 0.25
     points = DEATH_POINTS[mode]
     sc.deaths = rng.sample(points, k=rng.randint(0, min(sc.retries, 2)))
     if sc.retries > len(sc.deaths) and rng.random() < 0.3 and mode == "blocking":
@@ -215,8 +217,8 @@ def _draw_network(rng: random.Random, sc: Scenario, stop_at: float | None) -> No
                 drop_mode="timeout" if label == "read_timeout" else "reset",
                 drop_seconds=DROP_SECONDS,
             )
-            if label == "read_timeout":
-                settings.update(dropped_request_rate=0.25, lost_response_rate=0.25)
+            if label == "read_timeout":  # each costs 1 s real: fewer, but the same kinds
+                settings.update(dropped_request_rate=0.15, lost_response_rate=0.15)
         elif label == "throttle":
             settings["throttle_rate"] = rate
         else:

@@ -1,0 +1,136 @@
+"""Figures of a campaign run: per kind and mode, faults served by kind, findings; JSON and Markdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.campaign.campaign import Outcome
+
+FINDINGS = ("duplicates", "wrong_results", "orphans", "wrongful_stops", "failed_tasks")
+#: Request-log fault labels, as the figures name them.
+LABELS = {"fail_next": "throttle burst (one-shot ThrottlingException)", "5xx": "5xx", "throttle": "throttle"}
+
+
+def figures(outcomes: list[Outcome], *, seed: int, real_seconds: float) -> dict[str, Any]:
+    """
+    The campaign's figures.
+
+    :param outcomes: every scenario's outcome.
+    :param seed: the campaign seed.
+    :param real_seconds: wall-clock duration of the run.
+    """
+    kinds: dict[str, dict[str, Any]] = {}
+    faults: Counter[str] = Counter()
+    failing: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        sc, verdict = outcome.scenario, outcome.verdict
+        row = kinds.setdefault(
+            sc.kind,
+            {
+                "scenarios": 0,
+                "modes": Counter(),
+                "expected_failures": 0,
+                "stuck": 0,
+                "virtual_hours": 0.0,
+                **{f: 0 for f in FINDINGS},
+            },
+        )
+        row["scenarios"] += 1
+        row["modes"][sc.mode] += 1
+        row["expected_failures"] += verdict.expected_failures
+        row["stuck"] += int(outcome.stuck is not None)
+        row["virtual_hours"] += outcome.virtual_seconds / 3600
+        for finding in FINDINGS:
+            row[finding] += len(getattr(verdict, finding))
+        for label, count in outcome.served.items():
+            service, _, fault = label.partition(": ")
+            if count and fault and service in ("sagemaker", "s3", "logs", "iam", "sts"):
+                label = f"{service}: {LABELS.get(fault, fault)}"
+            if count:
+                faults[label] += count
+        if not verdict.clean:
+            failing.append(
+                {
+                    "scenario": sc.name,
+                    "seed": sc.seed,
+                    "index": sc.index,
+                    "kind": sc.kind,
+                    **{f: getattr(verdict, f) for f in FINDINGS if getattr(verdict, f)},
+                    "plan": sc.describe(),
+                }
+            )
+    for row in kinds.values():
+        row["modes"] = dict(row["modes"])
+        row["virtual_hours"] = round(row["virtual_hours"], 1)
+    totals = {f: sum(row[f] for row in kinds.values()) for f in FINDINGS}
+    return {
+        "seed": seed,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "real_seconds": round(real_seconds, 1),
+        "machine": {
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "cpus": os.cpu_count(),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        },
+        "kinds": kinds,
+        "totals": totals,
+        "faults_served": dict(sorted(faults.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "failing_scenarios": failing,
+    }
+
+
+def markdown(fig: dict[str, Any], command: str) -> str:
+    """The figures as a Markdown page."""
+    kinds = fig["kinds"]
+    lines = [
+        "# Fault campaign (issue #5, deliver 2)",
+        "",
+        f"`{command}` on {fig['date']}: seed {fig['seed']}, {fig['real_seconds']:.0f} s real, "
+        f"{fig['machine']['cpus']} CPUs, {fig['machine']['platform']}, Python {fig['machine']['python']}, "
+        f"load average {fig['machine']['load_average']}.",
+        "",
+        "| | " + " | ".join(kinds) + " |",
+        "|---|" + "---|" * len(kinds),
+    ]
+
+    def row(title: str, value: Any) -> None:
+        lines.append(f"| {title} | " + " | ".join(str(value(k)) for k in kinds.values()) + " |")
+
+    row("scenarios", lambda k: k["scenarios"])
+    row(
+        "deferrable / blocking",
+        lambda k: f"{k['modes'].get('deferrable', 0)} / {k['modes'].get('blocking', 0)}",
+    )
+    row("virtual hours simulated", lambda k: k["virtual_hours"])
+    row("**duplicates**", lambda k: k["duplicates"])
+    row("**wrong results** (not its own completed job)", lambda k: k["wrong_results"])
+    row("**orphans**", lambda k: k["orphans"])
+    row("**wrongful stops**", lambda k: k["wrongful_stops"])
+    row("**failed tasks under transient faults**", lambda k: k["failed_tasks"])
+    row("expected failures (mark-failed, timeout), job stopped", lambda k: k["expected_failures"])
+    row("scenarios past their bound", lambda k: k["stuck"])
+    lines += ["", "## Faults served", "", "| fault | count |", "|---|---|"]
+    lines += [f"| {label} | {count} |" for label, count in fig["faults_served"].items()]
+    if fig["failing_scenarios"]:
+        lines += ["", "## Failing scenarios", ""]
+        for item in fig["failing_scenarios"]:
+            found = {k: v for k, v in item.items() if k in FINDINGS}
+            lines.append(f"- `{item['scenario']}` (seed {item['seed']}, index {item['index']}): {found}")
+    return "\n".join(lines) + "\n"
+
+
+def write(fig: dict[str, Any], out_dir: Path, command: str) -> tuple[Path, Path]:
+    """Write ``fault_campaign.json`` and ``fault_campaign.md`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / "fault_campaign.json", out_dir / "fault_campaign.md"
+    json_path.write_text(json.dumps({"command": command, **fig}, indent=2, default=str) + "\n")
+    md_path.write_text(markdown(fig, command))
+    return json_path, md_path

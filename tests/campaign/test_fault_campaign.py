@@ -1,0 +1,60 @@
+"""A short, fixed-seed fault campaign: every invariant holds, and the run served the faults it claims.
+
+The long run is ``python -m tests.campaign --scenarios 200 --seed 1`` (figures in
+``benchmarks/results/fault_campaign.md``); ``test_checker.py`` shows the checker does catch violations.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.campaign.campaign import run_campaign
+from tests.campaign.report import FINDINGS, figures
+
+SEED = 5
+SCENARIOS_PER_KIND = 12  # ~60 s on 2 cores; the SDK's submission costs ~1 s of CPU each
+
+
+@pytest.fixture
+def quiet_logs() -> Iterator[None]:
+    logging.disable(logging.ERROR)  # thousands of lifecycle log lines otherwise
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def test_short_fault_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
+    started = time.monotonic()
+    outcomes = run_campaign(local_sagemaker, scenarios=SCENARIOS_PER_KIND, seed=SEED)
+    fig = figures(outcomes, seed=SEED, real_seconds=time.monotonic() - started)
+
+    assert {kind: row["scenarios"] for kind, row in fig["kinds"].items()} == {
+        "training": SCENARIOS_PER_KIND,
+        "tuning": SCENARIOS_PER_KIND,
+    }
+    assert all(row["modes"] == {"deferrable": 6, "blocking": 6} for row in fig["kinds"].values())
+    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
+    assert all(row["stuck"] == 0 for row in fig["kinds"].values())
+    served = fig["faults_served"]
+    for family in (
+        "worker death",
+        "triggerer restart",
+        "error_event",
+        "triggerer_down",
+        "clear",
+        "mark_failed",
+        "max_wait",
+        "execution_timeout",
+        "lost_response",
+        "dropped_request",
+        "network window",
+        "two deployments at once",
+    ):
+        assert any(family in label for label in served), f"the short run served no {family}: {served}"
+    assert sum(row["expected_failures"] for row in fig["kinds"].values()) > 0
