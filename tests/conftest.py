@@ -2,53 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 
 import pytest
 
+from airflow_provider_smtrain.testing.network import install_loopback_guard
+
 pytest_plugins = ["airflow_provider_smtrain.testing.pytest_plugin"]
 
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-_real_getaddrinfo = socket.getaddrinfo
-
-
-def _is_loopback(host: object) -> bool:
-    if not isinstance(host, str):
-        return True  # unix sockets and other families
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _guarded_connect(self: socket.socket, address: object) -> None:
-    if isinstance(address, tuple) and not _is_loopback(address[0]):
-        raise OSError(f"tests may only connect to the loopback address, not {address!r}")
-    return _real_connect(self, address)  # type: ignore[arg-type]
-
-
-def _guarded_connect_ex(self: socket.socket, address: object) -> int:
-    if isinstance(address, tuple) and not _is_loopback(address[0]):
-        raise OSError(f"tests may only connect to the loopback address, not {address!r}")
-    return _real_connect_ex(self, address)  # type: ignore[arg-type]
-
-
-def _guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
-    if isinstance(host, (str, bytes)):
-        name = host.decode() if isinstance(host, bytes) else host
-        if not _is_loopback(name):
-            raise OSError(f"tests may only resolve loopback names, not {name!r}")
-    return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
-
-
-socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
-socket.getaddrinfo = _guarded_getaddrinfo  # type: ignore[assignment]
+install_loopback_guard("tests")
 
 # Ambient credentials that must never sign a request made through an Airflow connection.
 AMBIENT_ACCESS_KEY = "AKIAAMBIENTDONTUSE00"

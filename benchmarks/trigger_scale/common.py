@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 import resource
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,44 +42,9 @@ MIB = 1024 * 1024
 
 def loopback_guard() -> None:
     """Make this process refuse to connect to, or resolve, anything but the loopback."""
-    import ipaddress
+    from airflow_provider_smtrain.testing.network import install_loopback_guard
 
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-    real_getaddrinfo = socket.getaddrinfo
-
-    def is_loopback(host: object) -> bool:
-        if isinstance(host, bytes):
-            host = host.decode()
-        if not isinstance(host, str):
-            return True  # unix sockets
-        if host in ("localhost", ""):
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
-
-    def check(address: object) -> None:
-        if isinstance(address, tuple) and not is_loopback(address[0]):
-            raise OSError(f"trigger_scale: refusing to connect to {address!r} (loopback only)")
-
-    def connect(self: socket.socket, address: Any) -> None:
-        check(address)
-        return real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> int:
-        check(address)
-        return real_connect_ex(self, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host is not None and not is_loopback(host):
-            raise OSError(f"trigger_scale: refusing to resolve {host!r} (loopback only)")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
-    socket.getaddrinfo = getaddrinfo
+    install_loopback_guard("trigger_scale")
 
 
 def rss_bytes() -> int:
