@@ -182,7 +182,9 @@ class SageMakerJobOperator(SageMakerSdkOperator):
             self._stop_if_last_try(context)  # nobody would come back for a job left running
             raise
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, deadline: float | None = None
+    ) -> dict[str, Any]:
         """
         Resume after the trigger fired: check the event, re-read the job, then return its result.
 
@@ -191,6 +193,8 @@ class SageMakerJobOperator(SageMakerSdkOperator):
 
         :param context: the task context.
         :param event: the trigger event payload.
+        :param deadline: the deadline the task deferred with (absolute epoch seconds), so that waiting
+            again after this resume does not restart ``max_wait``; None recomputes it.
         """
         check_event_shape(event, self.job_kind)
         assert event is not None
@@ -206,13 +210,13 @@ class SageMakerJobOperator(SageMakerSdkOperator):
                     "The triggerer could not follow %s %s (%s); waiting for it in the worker",
                     self.job_kind.label, self._job_name, event.get("message"),
                 )
-                describe = self._wait_blocking(describe, self._deadline(context))
+                describe = self._wait_blocking(describe, self._resumed_deadline(deadline, context))
                 outcome = outcome_of(self.job_kind, describe.get(self.job_kind.status_key))
             elif outcome is Outcome.RUNNING:
                 self.log.warning("%s %s is still %s after the trigger fired; waiting again",
                                  self.job_kind.label.capitalize(), self._job_name,
                                  describe.get(self.job_kind.status_key))
-                self._defer(self._deadline(context))
+                self._defer(self._resumed_deadline(deadline, context))
             return self._finish(outcome, describe)
         except (SageMakerJobFailed, TriggerEventError):
             raise
@@ -290,11 +294,19 @@ class SageMakerJobOperator(SageMakerSdkOperator):
             start_date=getattr(context.get("ti"), "start_date", None),
         )
 
+    def _resumed_deadline(self, deadline: float | None, context: Context) -> float | None:
+        return deadline if deadline is not None else self._deadline(context)
+
     def _defer(self, deadline: float | None) -> None:
         assert self._job_name is not None
         self.log.info("Deferring: the triggerer now polls %s %s", self.job_kind.label, self._job_name)
         timeout = None if deadline is None else timedelta(seconds=max(deadline - clock().now(), 0) + 300)
-        self.defer(trigger=self.make_trigger(deadline), method_name="execute_complete", timeout=timeout)
+        self.defer(
+            trigger=self.make_trigger(deadline),
+            method_name="execute_complete",
+            kwargs={"deadline": deadline},
+            timeout=timeout,
+        )
 
     def make_trigger(self, deadline: float | None) -> SageMakerJobTrigger:
         """

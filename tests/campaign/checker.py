@@ -8,6 +8,7 @@ scenario has its own name prefix; two deployments sign with their own keys).
 * duplicate: two jobs of one task instance running (or stopping) at the same sampled instant; two
   jobs completed in one clear epoch; a job nobody of this scenario created;
 * wrong result: a success whose job is not a completed job of the same task instance;
+* late timeout: a try that waits past its own deadline (``max_wait`` restarted by a resume);
 * orphan: a job still ``InProgress`` after its task instance ended (for a failed one, unless
   ``stop_job_on_kill=False``), or a tuning job's child running after its parent ended;
 * wrongful stop: a ``Stop*`` request not explained by a kill, clear, timeout or final failure of the
@@ -53,6 +54,7 @@ class Verdict:
 
     duplicates: list[str] = field(default_factory=list)
     wrong_results: list[str] = field(default_factory=list)
+    late_timeouts: list[str] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
     wrongful_stops: list[str] = field(default_factory=list)
     failed_tasks: list[str] = field(default_factory=list)
@@ -61,7 +63,12 @@ class Verdict:
     @property
     def clean(self) -> bool:
         return not (
-            self.duplicates or self.wrong_results or self.orphans or self.wrongful_stops or self.failed_tasks
+            self.duplicates
+            or self.wrong_results
+            or self.late_timeouts
+            or self.orphans
+            or self.wrongful_stops
+            or self.failed_tasks
         )
 
 
@@ -95,6 +102,7 @@ def check(ev: Evidence) -> Verdict:
     _check_results(ev, owner, created_at, final, verdict)
     _check_orphans(ev, owner, final, verdict)
     _check_stops(ev, owner, created_at, verdict)
+    _check_deadlines(ev, verdict)
     for record in ev.records:
         if record.state != "failed":
             continue
@@ -213,3 +221,19 @@ def _why_stopped(ev: Evidence, record: TaskRecord, req: dict[str, Any], created:
     if record.state == "failed" and tries and wall >= tries[-1].wall:
         return "final failure"
     return None
+
+
+def _check_deadlines(ev: Evidence, verdict: Verdict) -> None:
+    """Within one try the lifecycle's deadline never moves later (a resume must not restart ``max_wait``)."""
+    for record in ev.records:
+        first: dict[int, float] = {}
+        for note in record.notes:
+            if note.what != "deadline":
+                continue
+            deadline = float(note.detail)
+            start = first.setdefault(note.try_number, deadline)
+            if deadline > start + TIMEOUT_SLACK:
+                verdict.late_timeouts.append(
+                    f"{record.deployment} try {note.try_number}: waits until +{deadline - ev.virtual_at(0):.0f}s, "
+                    f"its deadline was +{start - ev.virtual_at(0):.0f}s"
+                )

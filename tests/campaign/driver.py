@@ -124,6 +124,7 @@ class TaskDriver:
         self.airflow_timer: float | None = None
         self.late_kill: BaseTrigger | None = None
         self.real_start = time.monotonic()
+        operator.campaign.deadline_used = self.deadline_used  # type: ignore[attr-defined]
         self.current: SageMakerJobOperator = operator
         self.quiet = False
 
@@ -144,6 +145,11 @@ class TaskDriver:
             "clear_after_success",
         ):
             self.record.served[what] = self.record.served.get(what, 0) + 1
+
+    def deadline_used(self, deadline: float | None) -> None:
+        """The lifecycle waits (or defers) until ``deadline``: noted, to check it never moves later."""
+        if deadline is not None:
+            self.note("deadline", repr(deadline))
 
     def fresh(self) -> SageMakerJobOperator:
         """A worker's copy of the operator (nothing set on an earlier copy survives)."""

@@ -40,6 +40,8 @@ class CampaignFaults:
         self.deaths = list(deaths)
         self.submitting = submitting
         self.served: Counter[str] = Counter()
+        #: Told every deadline the lifecycle waits with (set by the driver).
+        self.deadline_used: Callable[[float | None], None] = lambda deadline: None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CampaignFaults:
         return self
@@ -74,6 +76,15 @@ class _Dying:
     def after_wait(self, describe: dict[str, Any]) -> None:
         self.campaign.die_at("on_resume")
         super().after_wait(describe)  # type: ignore[misc]
+
+    def _wait_blocking(self, describe: dict[str, Any], deadline: float | None) -> dict[str, Any]:
+        self.campaign.deadline_used(deadline)
+        result: dict[str, Any] = super()._wait_blocking(describe, deadline)  # type: ignore[misc]
+        return result
+
+    def _defer(self, deadline: float | None) -> None:
+        self.campaign.deadline_used(deadline)
+        super()._defer(deadline)  # type: ignore[misc]
 
     def job_result(self, describe: dict[str, Any]) -> dict[str, Any]:
         self.campaign.die_at("after_end")

@@ -13,7 +13,7 @@ from typing import Any
 
 from tests.campaign.campaign import Outcome
 
-FINDINGS = ("duplicates", "wrong_results", "orphans", "wrongful_stops", "failed_tasks")
+FINDINGS = ("duplicates", "wrong_results", "late_timeouts", "orphans", "wrongful_stops", "failed_tasks")
 #: Request-log fault labels, as the figures name them.
 LABELS = {"fail_next": "throttle burst (one-shot ThrottlingException)", "5xx": "5xx", "throttle": "throttle"}
 
@@ -112,6 +112,7 @@ def markdown(fig: dict[str, Any], command: str) -> str:
     row("virtual hours simulated", lambda k: k["virtual_hours"])
     row("**duplicates**", lambda k: k["duplicates"])
     row("**wrong results** (not its own completed job)", lambda k: k["wrong_results"])
+    row("**late timeouts** (a try waits past its deadline)", lambda k: k["late_timeouts"])
     row("**orphans**", lambda k: k["orphans"])
     row("**wrongful stops**", lambda k: k["wrongful_stops"])
     row("**failed tasks under transient faults**", lambda k: k["failed_tasks"])

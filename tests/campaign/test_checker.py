@@ -228,3 +228,15 @@ def test_a_result_naming_another_deployments_job_is_wrong() -> None:
 def test_a_result_naming_a_job_that_did_not_complete_is_wrong() -> None:
     verdict = judge(jobs={JOB1: "Stopped"})
     assert len(verdict.wrong_results) == 1
+
+
+def test_a_try_waiting_past_its_own_deadline_is_a_late_timeout() -> None:
+    notes = [
+        Note("try", 10.0, 10.0, 1, 1),
+        Note("deadline", 11.0, 11.0, 1, 1, "610.0"),
+        Note("deadline", 500.0, 500.0, 1, 1, "1100.0"),
+        Note("try", 600.0, 600.0, 2, 1),
+        Note("deadline", 601.0, 601.0, 2, 1, "1200.0"),
+    ]
+    verdict = judge(records=[task(notes=notes)])
+    assert len(verdict.late_timeouts) == 1 and "try 1" in verdict.late_timeouts[0], verdict
