@@ -18,6 +18,38 @@ FINDINGS = ("duplicates", "wrong_results", "late_timeouts", "orphans", "wrongful
 LABELS = {"fail_next": "throttle burst (one-shot ThrottlingException)", "5xx": "5xx", "throttle": "throttle"}
 
 
+LEGEND = [
+    "## What each fault does",
+    "",
+    "- `worker death: <point>`: `WorkerDied` (nothing in the operator runs after it) before the SDK is called,"
+    " right after the job was created, after the job was found, between two polls (blocking), in the worker"
+    " that resumes after the trigger fired, or after the job ended; the next try is a fresh copy of the"
+    " operator with the same `task_state_store`. `death`: the worker lost at a virtual instant while waiting.",
+    "- `triggerer restart`: the trigger task is cancelled mid-wait, `cleanup()` is called, and a trigger rebuilt"
+    " from `serialize()` starts. `triggerer_down`: the triggerer stays down past the deferral's timeout; the"
+    " task resumes with `__fail__` (`TaskDeferralTimeout`).",
+    '- `error_event`: `{"status": "error"}` is fed to `execute_complete` instead of the trigger\'s event.',
+    "- `clear`: the user clears the running task: `on_kill` of the running operator or of the trigger (in every"
+    " other scenario the old trigger's `on_kill` comes after the new try started), then"
+    " `max_tries = try_number + retries`. `clear_after_success`: cleared after it succeeded (must run again).",
+    "- `mark_failed`: `on_kill`, and the task instance is failed for good.",
+    "- `max_wait`, `execution_timeout`: scenarios whose timeout (30-60 % of the job) must fail the task and stop"
+    " its job; with `execution_timeout`, Airflow's own timer also raises `AirflowTaskTimeout` in the worker"
+    " and calls `on_kill` (`timeout`: times that timer fired).",
+    "- `two deployments at once`: a second task instance with the same dag_id/task_id/run_id, its own store and"
+    " connection key, running in its own thread at the same time.",
+    "- `network window: <kind>`: up to 5 virtual minutes of random faults on SageMaker, S3 and/or CloudWatch"
+    " Logs: `reset` (connections dropped, before or after the request was carried out), `read_timeout`"
+    " (the server stays silent past the client's read timeout), `throttle`, `5xx`.",
+    "- `<service>: <fault>`: requests the server faulted, from its request log: `dropped_request` (not carried"
+    " out), `lost_response` (carried out, response dropped), `(silence: read timeout)` when the server stayed"
+    " silent until the client gave up, `5xx`, `throttle`, and one-shot `ThrottlingException` bursts.",
+    "",
+    "Transient by construction (these must succeed): worker deaths <= retries, network windows end 90 s before"
+    " anything must be stopped, a submission meets at most a 10 % fault rate.",
+]
+
+
 def figures(outcomes: list[Outcome], *, seed: int, real_seconds: float) -> dict[str, Any]:
     """
     The campaign's figures.
@@ -116,10 +148,14 @@ def markdown(fig: dict[str, Any], command: str) -> str:
     row("**orphans**", lambda k: k["orphans"])
     row("**wrongful stops**", lambda k: k["wrongful_stops"])
     row("**failed tasks under transient faults**", lambda k: k["failed_tasks"])
-    row("expected failures (mark-failed, timeout), job stopped", lambda k: k["expected_failures"])
+    row(
+        "expected failures (marked failed or timed out; job stopped unless `stop_job_on_kill=False`)",
+        lambda k: k["expected_failures"],
+    )
     row("scenarios past their bound", lambda k: k["stuck"])
     lines += ["", "## Faults served", "", "| fault | count |", "|---|---|"]
     lines += [f"| {label} | {count} |" for label, count in fig["faults_served"].items()]
+    lines += ["", *LEGEND]
     if fig["failing_scenarios"]:
         lines += ["", "## Failing scenarios", ""]
         for item in fig["failing_scenarios"]:
