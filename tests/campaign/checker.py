@@ -59,6 +59,8 @@ class Verdict:
     wrongful_stops: list[str] = field(default_factory=list)
     failed_tasks: list[str] = field(default_factory=list)
     expected_failures: int = 0
+    #: Tries that failed with an exception in a transient scenario (retried; not a finding by itself).
+    failed_tries: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -104,6 +106,8 @@ def check(ev: Evidence) -> Verdict:
     _check_stops(ev, owner, created_at, verdict)
     _check_deadlines(ev, verdict)
     for record in ev.records:
+        if not ev.expected_failure:
+            verdict.failed_tries += [f"{record.deployment}: {error}" for error in record.try_errors]
         if record.state != "failed":
             continue
         if ev.expected_failure:

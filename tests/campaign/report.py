@@ -61,6 +61,7 @@ def figures(outcomes: list[Outcome], *, seed: int, real_seconds: float) -> dict[
     kinds: dict[str, dict[str, Any]] = {}
     faults: Counter[str] = Counter()
     failing: list[dict[str, Any]] = []
+    tries: list[dict[str, Any]] = []
     for outcome in outcomes:
         sc, verdict = outcome.scenario, outcome.verdict
         row = kinds.setdefault(
@@ -69,6 +70,7 @@ def figures(outcomes: list[Outcome], *, seed: int, real_seconds: float) -> dict[
                 "scenarios": 0,
                 "modes": Counter(),
                 "expected_failures": 0,
+                "failed_tries": 0,
                 "stuck": 0,
                 "virtual_hours": 0.0,
                 **{f: 0 for f in FINDINGS},
@@ -77,6 +79,7 @@ def figures(outcomes: list[Outcome], *, seed: int, real_seconds: float) -> dict[
         row["scenarios"] += 1
         row["modes"][sc.mode] += 1
         row["expected_failures"] += verdict.expected_failures
+        row["failed_tries"] += len(verdict.failed_tries)
         row["stuck"] += int(outcome.stuck is not None)
         row["virtual_hours"] += outcome.virtual_seconds / 3600
         for finding in FINDINGS:
@@ -87,6 +90,8 @@ def figures(outcomes: list[Outcome], *, seed: int, real_seconds: float) -> dict[
                 label = f"{service}: {LABELS.get(fault, fault)}"
             if count:
                 faults[label] += count
+        if verdict.failed_tries:
+            tries.append({"scenario": sc.name, "errors": verdict.failed_tries})
         if not verdict.clean:
             failing.append(
                 {
@@ -116,6 +121,7 @@ def figures(outcomes: list[Outcome], *, seed: int, real_seconds: float) -> dict[
         "totals": totals,
         "faults_served": dict(sorted(faults.items(), key=lambda kv: (-kv[1], kv[0]))),
         "failing_scenarios": failing,
+        "failed_tries": tries,
     }
 
 
@@ -152,6 +158,7 @@ def markdown(fig: dict[str, Any], command: str) -> str:
         "expected failures (marked failed or timed out; job stopped unless `stop_job_on_kill=False`)",
         lambda k: k["expected_failures"],
     )
+    row("tries failed by an exception under transient faults (retried)", lambda k: k["failed_tries"])
     row("scenarios past their bound", lambda k: k["stuck"])
     lines += ["", "## Faults served", "", "| fault | count |", "|---|---|"]
     lines += [f"| {label} | {count} |" for label, count in fig["faults_served"].items()]
