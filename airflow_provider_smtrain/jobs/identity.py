@@ -3,13 +3,15 @@
 Pure code (no AWS). The identity lives in Airflow's ``task_state_store`` under :data:`STATE_KEY`::
 
     {"job_name": "train-5f1c2a9e0b-1", "generation": 1, "kind": "training",
-     "token": "<32 hex chars>", "epoch": 1}
+     "token": "<32 hex chars>", "epoch": 1, "arn": "arn:aws:sagemaker:...:training-job/train-5f1c2a9e0b-1"}
 
 * ``token`` is random, drawn once per task instance; it is hashed into every job name, so two Airflow
   deployments (or one whose metadata DB was reset) on one account never produce the same name, and
   a job found under a name provably belongs to this task instance.
 * ``generation`` counts the jobs of the task instance: a new one starts only after the previous one
   ended without success, or after a user cleared the task.
+* ``arn`` is the job's ARN once SageMaker has answered with it (kinds identified by ARN, such as
+  pipeline executions, are found through it; their handle is a deterministic request token).
 * ``epoch`` is the first try number since the task instance was last cleared (Airflow sets
   ``max_tries = try_number + retries`` on a clear, so it is ``max_tries - retries + 1``). A try whose
   epoch differs from the stored one follows a clear: the user asked to run again.
@@ -35,6 +37,7 @@ class JobIdentity:
     :param kind: the job kind name.
     :param token: random per task instance, hashed into the job names ("" without a store).
     :param epoch: the first try number of the current clear epoch, or None when unknown.
+    :param arn: the job's ARN, once known.
     """
 
     job_name: str
@@ -42,6 +45,7 @@ class JobIdentity:
     kind: str
     token: str
     epoch: int | None = None
+    arn: str | None = None
 
     def to_state(self) -> dict[str, Any]:
         """The JSON-native form written to ``task_state_store``."""
@@ -63,6 +67,7 @@ class JobIdentity:
             kind=str(value.get("kind", "")),
             token=str(value.get("token") or ""),
             epoch=int(epoch) if epoch is not None else None,
+            arn=str(value["arn"]) if value.get("arn") else None,
         )
 
 

@@ -67,3 +67,20 @@ def job_name(kind: JobKind, prefix: str, ti_key: str, generation: int) -> str:
     readable = _DASHES.sub("-", _NOT_ALLOWED.sub("-", prefix)).strip("-")
     readable = readable[: kind.max_name_length - len(suffix)].rstrip("-") or "job"
     return f"{readable}{suffix}"[: kind.max_name_length]
+
+
+def request_token(ti_key: str, generation: int) -> str:
+    """
+    A deterministic idempotency token (``ClientRequestToken``) for one generation of one task instance.
+
+    Kinds identified by ARN (pipeline executions) are started with a token instead of a chosen name:
+    SageMaker answers a repeated start with the same token with the execution it already started, so
+    a retry after a lost response never starts a second one. 32 hex characters fit every SageMaker
+    token pattern (``[a-zA-Z0-9-]``, 32 to 128 characters).
+
+    :param ti_key: the digest from :func:`task_instance_key` (it includes the task instance's token).
+    :param generation: 1 for the first job of the task instance, 2 after one failed, ...
+    """
+    if generation < 1:
+        raise ValueError(f"generation must be >= 1 (got {generation})")
+    return hashlib.sha256(f"{ti_key}\x1f{generation}".encode()).hexdigest()[:32]

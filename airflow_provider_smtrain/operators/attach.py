@@ -10,6 +10,7 @@ SageMaker actually has. Only
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException
@@ -151,8 +152,18 @@ def found(op: SageMakerJobOperator, describe: dict[str, Any], context: Context, 
             op.job_kind.label, op._job_name, describe.get(op.job_kind.status_key),
             "re-attaching" if outcome is Outcome.RUNNING else "returning its result",
         )
+    record_arn(op, describe, context)
     op.on_job_found(describe, context)
     return describe
+
+
+def record_arn(op: SageMakerJobOperator, describe: dict[str, Any], context: Context) -> None:
+    """Add the job's ARN to the persisted identity once SageMaker has answered with it."""
+    arn = describe.get(op.job_kind.arn_key) if op.job_kind.arn_key else None
+    store = context.get("task_state_store")
+    saved = saved_identity(context)
+    if arn and store is not None and saved is not None and saved.job_name == op._job_name and saved.arn != arn:
+        remember(op, store, dataclasses.replace(saved, arn=str(arn)))
 
 
 def remember(op: SageMakerJobOperator, store: Any, identity: JobIdentity) -> None:

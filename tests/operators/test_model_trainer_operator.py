@@ -64,6 +64,7 @@ def test_blocking_run_returns_documented_json_result(env: Env, store: MemoryStat
         "epoch": 1,
     }
     assert len(saved["token"]) == 32, "a random token per task instance, hashed into the job names"
+    assert saved["arn"] == result["job_arn"]
     assert len(creates(env)) == 1
 
 
