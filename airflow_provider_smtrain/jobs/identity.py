@@ -3,7 +3,7 @@
 Pure code (no AWS). The identity lives in Airflow's ``task_state_store`` under :data:`STATE_KEY`::
 
     {"job_name": "train-5f1c2a9e0b-1", "generation": 1, "kind": "training",
-     "token": "<32 hex chars>", "epoch": 1, "arn": "arn:aws:sagemaker:...:training-job/train-5f1c2a9e0b-1"}
+     "token": "<32 hex chars>", "max_tries": 2, "arn": "arn:aws:sagemaker:...:training-job/train-5f1c2a9e0b-1"}
 
 * ``token`` is random, drawn once per task instance; it is hashed into every job name, so two Airflow
   deployments (or one whose metadata DB was reset) on one account never produce the same name, and
@@ -12,19 +12,26 @@ Pure code (no AWS). The identity lives in Airflow's ``task_state_store`` under :
   ended without success, or after a user cleared the task.
 * ``arn`` is the job's ARN once SageMaker has answered with it (kinds identified by ARN, such as
   pipeline executions, are found through it; their handle is a deterministic request token).
-* ``epoch`` is the first try number since the task instance was last cleared (Airflow sets
-  ``max_tries = try_number + retries`` on a clear, so it is ``max_tries - retries + 1``). A try whose
-  epoch differs from the stored one follows a clear: the user asked to run again.
+* ``max_tries`` is the task instance's ``max_tries`` when the identity was written. Airflow changes it
+  only when a user clears the task (to ``try_number + retries``); retries, crashes and triggerer
+  restarts leave it alone, and so does an edit of ``retries`` in the DAG file. A try that sees another
+  ``max_tries`` follows a clear: the user asked to run again. (A task cleared *while it runs in a
+  worker* is restarted as a retry, with ``max_tries`` unchanged: its ``on_kill`` stops the job, and
+  the next try, finding it stopped, runs the next generation.)
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import Any
 
 #: ``task_state_store`` key holding the job identity of the task instance.
 STATE_KEY = "smtrain_job"
+#: How long the store keeps an identity after its last write, whatever ``[state_store]
+#: default_retention_days`` says: longer than SageMaker's longest job (28 days) plus its retries.
+IDENTITY_RETENTION = timedelta(days=60)
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,7 @@ class JobIdentity:
     :param generation: 1 for the first job of the task instance, then 2, 3, ...
     :param kind: the job kind name.
     :param token: random per task instance, hashed into the job names ("" without a store).
-    :param epoch: the first try number of the current clear epoch, or None when unknown.
+    :param max_tries: the task instance's ``max_tries`` when this was written, or None when unknown.
     :param arn: the job's ARN, once known.
     """
 
@@ -44,7 +51,7 @@ class JobIdentity:
     generation: int
     kind: str
     token: str
-    epoch: int | None = None
+    max_tries: int | None = None
     arn: str | None = None
 
     def to_state(self) -> dict[str, Any]:
@@ -60,13 +67,13 @@ class JobIdentity:
         """
         if not isinstance(value, dict) or "generation" not in value or not value.get("job_name"):
             return None
-        epoch = value.get("epoch")
+        max_tries = value.get("max_tries")
         return cls(
             job_name=str(value["job_name"]),
             generation=int(str(value["generation"])),
             kind=str(value.get("kind", "")),
             token=str(value.get("token") or ""),
-            epoch=int(epoch) if epoch is not None else None,
+            max_tries=int(max_tries) if max_tries is not None else None,
             arn=str(value["arn"]) if value.get("arn") else None,
         )
 
@@ -84,19 +91,25 @@ def _int_attr(ti: Any, name: str) -> int | None:
         return None
 
 
-def clear_epoch(ti: Any, retries: int) -> int | None:
+def max_tries_of(ti: Any) -> int | None:
     """
-    The first try number since the task instance was last cleared, or None when the TI does not say.
+    The task instance's ``max_tries``, or None when the TI does not say.
 
-    :param ti: the running task instance (``try_number``, ``max_tries``).
-    :param retries: the task's ``retries``.
+    :param ti: the running task instance.
     """
-    max_tries = _int_attr(ti, "max_tries")
-    try_number = _int_attr(ti, "try_number")
-    if max_tries is None or try_number is None or max_tries < 0:
-        return None
-    epoch = max_tries - int(retries or 0) + 1
-    return epoch if 1 <= epoch <= try_number else None
+    value = _int_attr(ti, "max_tries")
+    return value if value is not None and value >= 0 else None
+
+
+def cleared_since(saved: JobIdentity, ti: Any) -> bool:
+    """
+    Whether a user cleared the task instance since ``saved`` was written.
+
+    :param saved: the persisted identity.
+    :param ti: the running task instance.
+    """
+    now = max_tries_of(ti)
+    return saved.max_tries is not None and now is not None and now != saved.max_tries
 
 
 def is_last_try(ti: Any, retries: int) -> bool:

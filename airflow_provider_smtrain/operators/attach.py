@@ -16,9 +16,18 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_smtrain.exceptions import TriggerEventError
-from airflow_provider_smtrain.jobs.identity import STATE_KEY, JobIdentity, clear_epoch, new_token
+from airflow_provider_smtrain.jobs.clock import clock
+from airflow_provider_smtrain.jobs.identity import (
+    IDENTITY_RETENTION,
+    STATE_KEY,
+    JobIdentity,
+    cleared_since,
+    max_tries_of,
+    new_token,
+)
 from airflow_provider_smtrain.jobs.kinds import Outcome, outcome_of
 from airflow_provider_smtrain.jobs.naming import generation_of, job_name, task_instance_key
+from airflow_provider_smtrain.jobs.retry import is_retriable
 from airflow_provider_smtrain.operators.waiting import describe_job, find_job, stop_job, wait_out_stopping
 
 if TYPE_CHECKING:
@@ -28,6 +37,10 @@ if TYPE_CHECKING:
 
 #: How many failed generations one try skips over before giving up (a misconfigured job loop guard).
 MAX_GENERATIONS = 1000
+#: After a submission broke on the wire, how often and how far apart SageMaker is asked again whether
+#: the job exists before the try concludes that nothing was created.
+RECONCILE_LOOKS = 3
+RECONCILE_INTERVAL = 10.0
 
 
 def saved_identity(context: Context) -> JobIdentity | None:
@@ -59,9 +72,9 @@ def owned_job_name(op: SageMakerJobOperator, context: Context, event_job_name: s
 def attach_or_submit(op: SageMakerJobOperator, spec: Any, context: Context) -> dict[str, Any]:
     store = context.get("task_state_store")
     saved = saved_identity(context)
-    epoch = clear_epoch(context.get("ti"), op.retries or 0)
+    max_tries = max_tries_of(context.get("ti"))
     token = saved.token if saved else (new_token() if store is not None else "")
-    identity = saved or JobIdentity("", 1, op.job_kind.name, token, epoch)
+    identity = saved or JobIdentity("", 1, op.job_kind.name, token, max_tries)
     key = ti_key(op, context, token)
     prefix = op.name_prefix(spec)
 
@@ -72,10 +85,10 @@ def attach_or_submit(op: SageMakerJobOperator, spec: Any, context: Context) -> d
         return job_name(op.job_kind, prefix, key, generation)
 
     generation = identity.generation
-    if saved is not None and epoch is not None and saved.epoch is not None and epoch != saved.epoch:
-        generation, running = start_new_epoch(op, saved)
+    if saved is not None and cleared_since(saved, context.get("ti")):
+        generation, running = run_again_after_clear(op, saved)
         if running is not None:  # stop_job_on_kill=False: the cleared task adopts its running job
-            remember(op, store, JobIdentity(saved.job_name, generation, op.job_kind.name, token, epoch))
+            remember(op, store, JobIdentity(saved.job_name, generation, op.job_kind.name, token, max_tries))
             return found(op, running, context, Outcome.RUNNING)
     elif saved is not None or store is None:
         for _ in range(MAX_GENERATIONS):
@@ -86,7 +99,7 @@ def attach_or_submit(op: SageMakerJobOperator, spec: Any, context: Context) -> d
             describe = wait_out_stopping(op, name, describe)
             outcome = outcome_of(op.job_kind, describe.get(op.job_kind.status_key))
             if outcome in (Outcome.RUNNING, Outcome.SUCCEEDED):
-                remember(op, store, JobIdentity(name, generation, op.job_kind.name, token, epoch))
+                remember(op, store, JobIdentity(name, generation, op.job_kind.name, token, max_tries))
                 return found(op, describe, context, outcome)
             op.log.info(
                 "%s %s ended %s (%s); starting generation %d",
@@ -97,16 +110,16 @@ def attach_or_submit(op: SageMakerJobOperator, spec: Any, context: Context) -> d
         else:
             raise AirflowException(f"{MAX_GENERATIONS} failed generations of {op.job_kind.label}; giving up")
     name = name_of(generation)
-    remember(op, store, JobIdentity(name, generation, op.job_kind.name, token, epoch))
+    remember(op, store, JobIdentity(name, generation, op.job_kind.name, token, max_tries))
     return submit(op, spec, name, context)
 
 
-def start_new_epoch(op: SageMakerJobOperator, saved: JobIdentity) -> tuple[int, dict[str, Any] | None]:
+def run_again_after_clear(op: SageMakerJobOperator, saved: JobIdentity) -> tuple[int, dict[str, Any] | None]:
     """
     The task was cleared since the stored job started: the user asked to run again.
 
-    The job of the previous epoch is stopped if it still runs (the old try's ``on_kill`` may not
-    have done it yet). Returns the generation the new epoch submits, and the describe of a running
+    The job of before the clear is stopped if it still runs (the old try's ``on_kill`` may not
+    have done it yet). Returns the generation the cleared task submits, and the describe of a running
     job to re-attach to instead when ``stop_job_on_kill`` is False.
     """
     describe = find_job(op, saved.job_name)
@@ -134,6 +147,11 @@ def submit(op: SageMakerJobOperator, spec: Any, name: str, context: Context) -> 
         op.submit_job(spec, name, context)
     except Exception as err:
         describe = find_job(op, name)
+        for _ in range(RECONCILE_LOOKS if describe is None and is_retriable(err) else 0):
+            clock().sleep(RECONCILE_INTERVAL)  # a create still in flight when the connection broke
+            describe = find_job(op, name)
+            if describe is not None:
+                break
         if describe is None:
             raise
         op.log.warning(
@@ -169,5 +187,5 @@ def record_arn(op: SageMakerJobOperator, describe: dict[str, Any], context: Cont
 def remember(op: SageMakerJobOperator, store: Any, identity: JobIdentity) -> None:
     op._job_name = identity.job_name
     if store is not None:
-        store.set(STATE_KEY, identity.to_state())
+        store.set(STATE_KEY, identity.to_state(), retention=IDENTITY_RETENTION)
 

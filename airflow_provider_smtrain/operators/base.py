@@ -47,6 +47,7 @@ from airflow_provider_smtrain.operators.attach import (
 from airflow_provider_smtrain.operators.events import check_event, check_event_shape
 from airflow_provider_smtrain.operators.sdk_operator import SageMakerSdkOperator
 from airflow_provider_smtrain.operators.waiting import (
+    at_deadline,
     describe_job,
     poll_deadline,
     stop_job,
@@ -202,27 +203,41 @@ class SageMakerJobOperator(SageMakerSdkOperator):
         try:
             describe = describe_job(self, self._job_name)
             self.after_wait(describe)
-            if event["status"] not in ("error", "succeeded"):
-                check_event(event, self.job_kind)  # failed, stopped or deadline: the event says why
+            describe = self._settle_after_event(event, describe, self._resumed_deadline(deadline, context))
             outcome = outcome_of(self.job_kind, describe.get(self.job_kind.status_key))
-            if outcome is Outcome.RUNNING and event["status"] == "error":
-                self.log.warning(
-                    "The triggerer could not follow %s %s (%s); waiting for it in the worker",
-                    self.job_kind.label, self._job_name, event.get("message"),
-                )
-                describe = self._wait_blocking(describe, self._resumed_deadline(deadline, context))
-                outcome = outcome_of(self.job_kind, describe.get(self.job_kind.status_key))
-            elif outcome is Outcome.RUNNING:
-                self.log.warning("%s %s is still %s after the trigger fired; waiting again",
-                                 self.job_kind.label.capitalize(), self._job_name,
-                                 describe.get(self.job_kind.status_key))
-                self._defer(self._resumed_deadline(deadline, context))
+            if outcome is not Outcome.SUCCEEDED and event["status"] in ("failed", "stopped", "deadline"):
+                check_event(event, self.job_kind)  # the event says why (the deadline, the reason)
             return self._finish(outcome, describe)
         except (SageMakerJobFailed, TriggerEventError):
             raise
         except Exception:
             self._stop_if_last_try(context)
             raise
+
+    def _settle_after_event(
+        self, event: dict[str, Any], describe: dict[str, Any], deadline: float | None
+    ) -> dict[str, Any]:
+        """
+        The job's describe once the event is acted on; the job's own state decides, not the event.
+
+        A job that completed is a success whatever the event says. One that still runs after a
+        ``deadline`` event is stopped now (the trigger's stop may have failed); after an ``error``
+        event it is waited for in the worker; after any other event (fired early) the task defers again.
+        """
+        if outcome_of(self.job_kind, describe.get(self.job_kind.status_key)) is not Outcome.RUNNING:
+            return describe
+        assert self._job_name is not None
+        status = describe.get(self.job_kind.status_key)
+        if event["status"] == "deadline":
+            return at_deadline(self, self._job_name)
+        if event["status"] == "error":
+            self.log.warning("The triggerer could not follow %s %s (%s); waiting for it in the worker",
+                             self.job_kind.label, self._job_name, event.get("message"))
+            return self._wait_blocking(describe, deadline)
+        self.log.warning("%s %s is still %s after the trigger fired; waiting again",
+                         self.job_kind.label.capitalize(), self._job_name, status)
+        self._defer(deadline)
+        raise AssertionError("unreachable: defer() raises TaskDeferred")
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
         """

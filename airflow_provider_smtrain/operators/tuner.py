@@ -16,6 +16,7 @@ from airflow_provider_smtrain.operators.trainer_args import (
     s3_bucket,
     with_resolved_source_dir,
 )
+from airflow_provider_smtrain.operators.waiting import find_job
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -150,7 +151,7 @@ class HyperparameterTunerOperator(SageMakerJobOperator):
         result = tuning_result(describe, self.region)
         best = result["best_training_job"]
         if best and best.get("job_name"):
-            best_describe = self.hook.find_job(TRAINING, best["job_name"]) or {}
+            best_describe = find_job(self, best["job_name"], TRAINING) or {}
             best["model_artifacts"] = (best_describe.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
             best["final_metrics"] = final_metrics(best_describe)
         return result

@@ -18,7 +18,7 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.jobs.clock import clock
-from airflow_provider_smtrain.jobs.kinds import Outcome, outcome_of
+from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, outcome_of
 from airflow_provider_smtrain.jobs.retry import call_with_retries, is_retriable
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 #: How long a stop keeps retrying (``on_kill`` runs under the worker's kill grace period).
 STOP_RETRY_SECONDS = 60.0
 #: The longest the lifecycle waits for a job that is being stopped before it starts the next one.
-STOPPING_TIMEOUT = 900.0
+STOPPING_TIMEOUT = 3600.0
 
 
 def poll_deadline(
@@ -50,14 +50,15 @@ def poll_deadline(
     return min(candidates) if candidates else None
 
 
-def find_job(operator: SageMakerJobOperator, name: str) -> dict[str, Any] | None:
+def find_job(operator: SageMakerJobOperator, name: str, kind: JobKind | None = None) -> dict[str, Any] | None:
     """
     Describe the operator's job called ``name`` (None when SageMaker has none), retrying transient errors.
 
     :param operator: the operator that owns the job.
     :param name: the job name.
+    :param kind: the kind of the job when it is not the operator's own (a tuning job's best training job).
     """
-    kind = operator.job_kind
+    kind = kind or operator.job_kind
     return call_with_retries(
         lambda: operator.hook.find_job(kind, name), what=f"Reading {kind.label} {name}", log=operator.log
     )
@@ -129,7 +130,7 @@ def wait_for_job(operator: SageMakerJobOperator, describe: dict[str, Any], deadl
         delay = operator.poll_interval * random.uniform(0.9, 1.1)
         if deadline is not None and clock().now() + delay > deadline:
             clock().sleep(deadline - clock().now())
-            return _at_deadline(operator, name)
+            return at_deadline(operator, name)
         clock().sleep(delay)
         try:
             describe = call_with_retries(
@@ -141,7 +142,7 @@ def wait_for_job(operator: SageMakerJobOperator, describe: dict[str, Any], deadl
             )
         except Exception as err:
             if deadline is not None and is_retriable(err):
-                return _at_deadline(operator, name)
+                return at_deadline(operator, name)
             raise
         operator.on_poll(describe)
         now = (describe.get(kind.status_key), describe.get(kind.secondary_status_key or ""))
@@ -151,8 +152,13 @@ def wait_for_job(operator: SageMakerJobOperator, describe: dict[str, Any], deadl
     return describe
 
 
-def _at_deadline(operator: SageMakerJobOperator, name: str) -> dict[str, Any]:
-    """The deadline passed: return the job if it has just ended, else stop it (if asked) and fail."""
+def at_deadline(operator: SageMakerJobOperator, name: str) -> dict[str, Any]:
+    """
+    The deadline passed: return the job if it has just ended, else stop it (if asked) and fail.
+
+    :param operator: the operator that owns the job.
+    :param name: the job name.
+    """
     kind = operator.job_kind
     try:
         describe = operator.hook.describe_job(kind, name)  # it may have ended since the last read

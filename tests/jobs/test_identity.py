@@ -1,4 +1,4 @@
-"""Job identity: the persisted record, the token in names, generations, request tokens, epochs."""
+"""Job identity: the persisted record, the token in names, generations, request tokens, clears."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import re
 
 import pytest
 
-from airflow_provider_smtrain.jobs.identity import JobIdentity, clear_epoch, new_token
+from airflow_provider_smtrain.jobs.identity import JobIdentity, cleared_since, max_tries_of, new_token
 from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING
 from airflow_provider_smtrain.jobs.naming import generation_of, job_name, request_token, task_instance_key
 from tests.operators.runner import FakeTI
 
 
 def test_identity_round_trips_through_the_store_format() -> None:
-    identity = JobIdentity("train-0123456789-2", 2, "training", new_token(), epoch=3, arn="arn:aws:x")
+    identity = JobIdentity("train-0123456789-2", 2, "training", new_token(), max_tries=3, arn="arn:aws:x")
     assert JobIdentity.from_state(identity.to_state()) == identity
 
 
@@ -55,11 +55,14 @@ def test_request_tokens_are_deterministic_per_generation_and_fit_sagemaker() -> 
         request_token(key, 0)
 
 
-def test_clear_epoch_is_unknown_when_the_task_instance_does_not_say() -> None:
+def test_only_a_changed_max_tries_means_a_clear() -> None:
     class NoMaxTries:
         try_number = 2
 
-    assert clear_epoch(NoMaxTries(), retries=1) is None
-    assert clear_epoch(FakeTI(try_number=1, max_tries=0), retries=0) == 1
-    # retries lowered after the clear: an epoch after the current try cannot be right
-    assert clear_epoch(FakeTI(try_number=2, max_tries=5), retries=1) is None
+    saved = JobIdentity("train-0123456789-1", 1, "training", "tok", max_tries=3)
+    assert max_tries_of(NoMaxTries()) is None and not cleared_since(saved, NoMaxTries())
+    ti = FakeTI(try_number=1, max_tries=3)
+    assert not cleared_since(saved, ti.retry().retry())  # retries and crashes keep max_tries
+    assert cleared_since(saved, ti.clear(retries=3))  # Airflow: max_tries = try_number + retries
+    legacy = JobIdentity("train-0123456789-1", 1, "training", "", max_tries=None)
+    assert not cleared_since(legacy, ti)

@@ -13,10 +13,10 @@ import pytest
 from airflow.sdk.exceptions import TaskDeferred
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
-from airflow_provider_smtrain.exceptions import TriggerEventError
+from airflow_provider_smtrain.exceptions import SageMakerJobFailed, TriggerEventError
 from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
 from airflow_provider_smtrain.jobs.clock import use_clock
-from airflow_provider_smtrain.jobs.identity import STATE_KEY, clear_epoch, is_last_try
+from airflow_provider_smtrain.jobs.identity import STATE_KEY, is_last_try
 from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
 from tests.operators.conftest import Env
 from tests.operators.runner import (
@@ -156,16 +156,29 @@ def test_two_deployments_with_the_same_run_ids_get_their_own_jobs(env: Env) -> N
 # -- 5. "last try" follows Airflow's max_tries, which grows on a clear ---------------------------------
 
 
-def test_last_try_and_clear_epoch_follow_max_tries() -> None:
+def test_last_try_follows_max_tries() -> None:
     cleared = FakeTI(try_number=1, max_tries=2).clear(retries=2)  # Airflow: max_tries = 1 + 2
     assert (cleared.try_number, cleared.max_tries) == (2, 3)
     assert not is_last_try(cleared, retries=2)
-    assert clear_epoch(cleared, retries=2) == 2
     cleared.retry()
-    assert not is_last_try(cleared, retries=2) and clear_epoch(cleared, retries=2) == 2
+    assert not is_last_try(cleared, retries=2)
     cleared.retry().retry()
     assert is_last_try(cleared, retries=2)
     assert is_last_try(None, retries=5)
+
+
+def test_editing_retries_between_tries_is_not_a_clear(env: Env, store: MemoryStateStore) -> None:
+    env.sm.configure(training_seconds=3.0)
+    ti = FakeTI(max_tries=3)
+    first = make_operator(env, wait_for_completion=False)
+    first.retries = 3
+    started = run_operator(first, ti, store)
+    ti.retry()  # the worker crashed; meanwhile someone set retries=2 in the DAG file
+    second = make_operator(env)
+    second.retries = 2
+    result = run_operator(second, ti, store)
+    assert result["job_name"] == started["job_name"]
+    assert len(creates(env)) == 1 and stops(env) == []
 
 
 def test_a_middle_try_after_a_clear_does_not_stop_its_job(
@@ -275,6 +288,38 @@ def test_clearing_with_stop_job_on_kill_false_reattaches(env: Env, store: Memory
     result = run_operator(make_operator(env, stop_job_on_kill=False), ti, store)
     assert result["job_name"].endswith("-1")
     assert len(creates(env)) == 1 and stops(env) == []
+
+
+# -- the job's own state decides a resume, not the event -----------------------------------------------
+
+
+def test_a_deadline_event_for_a_job_that_completed_meanwhile_succeeds(
+    env: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    env.sm.configure(training_seconds=0.5)
+    context = make_context(ti, store)
+    with pytest.raises(TaskDeferred):
+        make_operator(env, deferrable=True).execute(context)
+    name = ti.xcoms["job_name"]
+    env.sm.force_job("training", name, "Completed")
+    event = {"status": "deadline", "job_name": name, "kind": "training", "message": "deadline reached"}
+    result = make_operator(env, deferrable=True).execute_complete(context, event=event)
+    assert result["status"] == "Completed"
+
+
+def test_a_deadline_event_whose_stop_failed_stops_the_job_from_the_worker(
+    env: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    env.sm.configure(training_seconds=60)
+    context = make_context(ti, store)
+    with pytest.raises(TaskDeferred):
+        make_operator(env, deferrable=True).execute(context)
+    name = ti.xcoms["job_name"]
+    event = {"status": "deadline", "job_name": name, "kind": "training",
+             "message": "did not finish before the deadline. Stopping it failed: network"}
+    with pytest.raises(SageMakerJobFailed, match="deadline"):
+        make_operator(env, deferrable=True).execute_complete(context, event=event)
+    assert [r["status_code"] for r in stops(env)] == [200]
 
 
 # -- 14. every single read has a retry budget of its own -----------------------------------------------

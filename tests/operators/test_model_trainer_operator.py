@@ -57,11 +57,11 @@ def test_blocking_run_returns_documented_json_result(env: Env, store: MemoryStat
     assert ti.xcoms["job_name"] == result["job_name"]
     assert ti.xcoms["smtrain_training_job"]["job_name"] == result["job_name"]
     saved = store.get(STATE_KEY)
-    assert {k: saved[k] for k in ("job_name", "generation", "kind", "epoch")} == {
+    assert {k: saved[k] for k in ("job_name", "generation", "kind", "max_tries")} == {
         "job_name": result["job_name"],
         "generation": 1,
         "kind": "training",
-        "epoch": 1,
+        "max_tries": 0,
     }
     assert len(saved["token"]) == 32, "a random token per task instance, hashed into the job names"
     assert saved["arn"] == result["job_arn"]
