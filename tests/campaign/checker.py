@@ -10,7 +10,9 @@ scenario has its own name prefix; two deployments sign with their own keys).
 * wrong result: a success whose job is not a completed job of the same task instance;
 * late timeout: a try that waits past its own deadline (``max_wait`` restarted by a resume);
 * orphan: a job still ``InProgress`` after its task instance ended (for a failed one, unless
-  ``stop_job_on_kill=False``), or a tuning job's child running after its parent ended;
+  ``stop_job_on_kill=False``, or unless its last try's worker died: then nothing of the task runs
+  again and the job is counted apart as *unstoppable*), or a tuning job's child running after its
+  parent ended;
 * wrongful stop: a ``Stop*`` request not explained by a kill, clear, timeout or final failure of the
   owning task instance (signed by it, made after the reason arose);
 * failed task: a task instance that ended failed although its scenario was transient.
@@ -59,6 +61,9 @@ class Verdict:
     wrongful_stops: list[str] = field(default_factory=list)
     failed_tasks: list[str] = field(default_factory=list)
     expected_failures: int = 0
+    #: Jobs left running because the task's last try ended in a worker death: nothing of the task runs
+    #: after that (Airflow runs no ``on_kill`` for a lost worker), so no lifecycle can stop them.
+    unstoppable: list[str] = field(default_factory=list)
     #: Tries that failed with an exception in a transient scenario (retried; not a finding by itself).
     failed_tries: list[str] = field(default_factory=list)
 
@@ -178,7 +183,9 @@ def _check_orphans(
         record = owner.get(name)
         if record is None or job["status"] != "InProgress":
             continue
-        if record.state == "success" or (record.state == "failed" and ev.stop_job_on_kill):
+        if record.state == "failed" and _last_try_died(record):
+            verdict.unstoppable.append(f"{record.deployment}: {name} (the last try's worker died)")
+        elif record.state == "success" or (record.state == "failed" and ev.stop_job_on_kill):
             verdict.orphans.append(
                 f"{record.deployment}: {name} still InProgress after the task {record.state}"
             )
@@ -189,6 +196,11 @@ def _check_orphans(
                 verdict.orphans.append(
                     f"{child['name']}: child still InProgress after {parent['name']} ended"
                 )
+
+
+def _last_try_died(record: TaskRecord) -> bool:
+    last_try = max((i for i, n in enumerate(record.notes) if n.what == "try"), default=-1)
+    return any(n.what == "died" for n in record.notes[last_try + 1 :])
 
 
 def _check_stops(

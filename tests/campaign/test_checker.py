@@ -240,3 +240,22 @@ def test_a_try_waiting_past_its_own_deadline_is_a_late_timeout() -> None:
     ]
     verdict = judge(records=[task(notes=notes)])
     assert len(verdict.late_timeouts) == 1 and "try 1" in verdict.late_timeouts[0], verdict
+
+
+def test_a_job_left_by_a_worker_lost_on_the_last_try_is_unstoppable_not_an_orphan() -> None:
+    died = [Note("try", 10.0, 10.0, 1, 1), Note("died", 20.0, 20.0, 1, 1), Note("failed", 20.0, 20.0, 1, 1)]
+    verdict = judge(
+        records=[task(state="failed", notes=died)], jobs={JOB1: "InProgress"}, expected_failure=True
+    )
+    assert verdict.orphans == [] and len(verdict.unstoppable) == 1
+    retried = [
+        Note("try", 10.0, 10.0, 1, 1),
+        Note("died", 20.0, 20.0, 1, 1),
+        Note("retry", 20.0, 20.0, 1, 1),
+        Note("try", 21.0, 21.0, 2, 1),
+        Note("failed", 30.0, 30.0, 2, 1),
+    ]
+    verdict = judge(
+        records=[task(state="failed", notes=retried)], jobs={JOB1: "InProgress"}, expected_failure=True
+    )
+    assert len(verdict.orphans) == 1, "the last try did not die: it should have stopped the job"
