@@ -2,8 +2,8 @@
 
 The SDK ignores the session it is given in many places (module-level ``boto3.client(...)`` calls,
 fresh ``boto3.Session()`` objects, clients created in class bodies at import time, an explicit STS
-endpoint, a telemetry thread; see ``research/SDK_MAP.md`` §2). :func:`sdk_credentials_scope` closes
-all of those holes at once and restores the process afterwards:
+endpoint, a telemetry thread). :func:`sdk_credentials_scope` closes those holes for the code it runs
+(see the limits below) and restores the process afterwards:
 
 * ``boto3.DEFAULT_SESSION`` and ``boto3.client(...)``'s default session are the hook's session;
 * the hook's frozen credentials, region, endpoints and CA bundle are the AWS variables of
@@ -21,7 +21,10 @@ Every other thread of the process keeps seeing its own environment variables, de
 process-wide patches of SageMaker SDK internals, so SDK code must only run inside a scope. Scopes
 are serialised by a process-wide re-entrant lock: a second thread that enters a scope (even for
 another connection) waits until the first has left. A child process started inside the scope without
-``env=`` inherits the process's real environment, not the scope's.
+``env=`` inherits the process's real environment, not the scope's, and a thread that already existed
+before the scope (a long-lived thread pool's worker) is not one of the scope's threads: SDK calls that
+hand work to such a pool, or start a CLI without ``env=``, would not see the connection (the SDK
+paths this provider calls today do neither; new ones must be checked against this rule).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+from airflow_provider_smtrain.jobs.console import TRAINING_LOG_GROUP
+
 #: Consecutive empty pages after which a read stops even if the token still changes.
 MAX_EMPTY_PAGES = 20
 

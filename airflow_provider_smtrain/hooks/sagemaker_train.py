@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from airflow_provider_smtrain.hooks.connection import RequireConnectionMixin
 from airflow_provider_smtrain.hooks.credentials import sdk_credentials_scope
 from airflow_provider_smtrain.jobs.kinds import JobKind
-from airflow_provider_smtrain.jobs.retry import error_code
+from airflow_provider_smtrain.jobs.retry import is_not_found, is_not_running
 
 if TYPE_CHECKING:
     import boto3
@@ -126,7 +126,7 @@ class SageMakerTrainHook(RequireConnectionMixin, AwsBaseHook):
         try:
             return self.describe_job(kind, job_name)
         except ClientError as err:
-            if _is_not_found(err):
+            if is_not_found(err):
                 return None
             raise
 
@@ -142,7 +142,7 @@ class SageMakerTrainHook(RequireConnectionMixin, AwsBaseHook):
         try:
             getattr(self.sagemaker_client, kind.stop_method)(**{kind.name_param: job_name})
         except ClientError as err:
-            if _is_not_found(err) or _is_already_terminal(err):
+            if is_not_running(err):
                 self.log.info("%s %s was not running; nothing to stop", kind.label, job_name)
                 return False
             raise
@@ -171,23 +171,3 @@ class SageMakerTrainHook(RequireConnectionMixin, AwsBaseHook):
     def logs_client(self) -> Any:
         """The CloudWatch Logs client of the hook's session (cached)."""
         return self.client("logs")
-
-
-def _error_message(err: Any) -> str:
-    return str(getattr(err, "response", {}).get("Error", {}).get("Message", ""))
-
-
-def _is_not_found(err: Any) -> bool:
-    code = error_code(err) or ""
-    message = _error_message(err).lower()
-    return code in {"ResourceNotFound", "ResourceNotFoundException"} or (
-        code == "ValidationException"
-        and ("not found" in message or "does not exist" in message or "could not find" in message)
-    )
-
-
-def _is_already_terminal(err: Any) -> bool:
-    message = _error_message(err).lower()
-    return (error_code(err) or "") == "ValidationException" and (
-        "status" in message or "already" in message or "not in progress" in message
-    )

@@ -17,8 +17,8 @@ installs thread-aware replacements for all four:
   scope's ``verify`` (``False`` or a CA bundle path).
 
 A *scope thread* is the thread that entered the scope, and any thread it starts while inside it
-(``threading.Thread``, thus ``ThreadPoolExecutor`` workers), until that thread ends or the scope is
-left. Everything is put back when the outermost scope exits.
+(``threading.Thread``, thus the workers of a ``ThreadPoolExecutor`` *created* inside the scope), until
+that thread ends or the scope is left. Workers of a pool created before the scope are not scope threads. Everything is put back when the outermost scope exits.
 
 What stays process-wide: the C-level environment. A child process started inside the scope without
 an explicit ``env=`` inherits the process's environment, not the scope's (pass ``env=dict(os.environ)``

@@ -53,7 +53,7 @@ def job_name(kind: JobKind, prefix: str, ti_key: str, generation: int) -> str:
     The job name for one generation of one task instance's job.
 
     Generation 1 is the first job a task instance submits; a new generation starts only after the
-    previous one ended in failure. The name fits ``kind.max_name_length`` and SageMaker's pattern
+    previous one ended without success, or after a user cleared the task. The name fits ``kind.max_name_length`` and SageMaker's pattern
     ``^[a-zA-Z0-9](-*[a-zA-Z0-9])*$``.
 
     :param kind: the job kind (sets the length limit).

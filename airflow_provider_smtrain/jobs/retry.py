@@ -72,6 +72,38 @@ def is_retriable(err: BaseException) -> bool:
     return isinstance(err, aiohttp.ClientError)
 
 
+def _message(err: BaseException) -> str:
+    response = getattr(err, "response", None)
+    return str(response.get("Error", {}).get("Message", "")) if isinstance(response, dict) else ""
+
+
+def is_not_found(err: BaseException) -> bool:
+    """
+    Whether an AWS error says the job does not exist.
+
+    :param err: any exception.
+    """
+    code = error_code(err) or ""
+    message = _message(err).lower()
+    return code in {"ResourceNotFound", "ResourceNotFoundException"} or (
+        code == "ValidationException"
+        and ("not found" in message or "does not exist" in message or "could not find" in message)
+    )
+
+
+def is_not_running(err: BaseException) -> bool:
+    """
+    Whether a refused Stop* call means there is nothing to stop: the job ended already, or is gone.
+
+    :param err: any exception.
+    """
+    message = _message(err).lower()
+    already_ended = (error_code(err) or "") == "ValidationException" and (
+        "status" in message or "already" in message or "not in progress" in message
+    )
+    return already_ended or is_not_found(err)
+
+
 def describe_error(err: BaseException) -> str:
     """
     One line naming an exception: ``Code: message`` for AWS errors, ``Type: message`` otherwise.

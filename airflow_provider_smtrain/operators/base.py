@@ -229,6 +229,8 @@ class SageMakerJobOperator(SageMakerSdkOperator):
         assert self._job_name is not None
         status = describe.get(self.job_kind.status_key)
         if event["status"] == "deadline":
+            if status in self.job_kind.stopping:
+                return describe  # the trigger's stop went through
             return at_deadline(self, self._job_name)
         if event["status"] == "error":
             self.log.warning("The triggerer could not follow %s %s (%s); waiting for it in the worker",

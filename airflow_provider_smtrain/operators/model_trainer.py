@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_smtrain.hooks.logs import TRAINING_LOG_GROUP, TrainingLogTailer
+from airflow_provider_smtrain.hooks.logs import TrainingLogTailer
+from airflow_provider_smtrain.jobs.console import TRAINING_LOG_GROUP
 from airflow_provider_smtrain.jobs.kinds import TRAINING, log_console_url
 from airflow_provider_smtrain.jobs.outputs import training_result
 from airflow_provider_smtrain.links.sagemaker import TrainingJobLink, TrainingLogsLink
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
 from airflow_provider_smtrain.operators.trainer_args import (
     TRAINER_FIELDS,
-    dag_folder,
     given_arguments,
     mask_environment,
     s3_bucket,
@@ -115,7 +115,7 @@ class ModelTrainerOperator(SageMakerJobOperator):
 
     def trainer_arguments(self) -> dict[str, Any]:
         """The rendered trainer arguments, with a relative ``source_dir`` resolved against the DAG file."""
-        return with_resolved_source_dir(given_arguments(self, TRAINER_FIELDS), dag_folder(self))
+        return with_resolved_source_dir(given_arguments(self, TRAINER_FIELDS), self.dag_folder())
 
     def build_spec(self) -> ModelTrainerSpec:
         """Validate the rendered arguments into a :class:`ModelTrainerSpec`."""

@@ -71,17 +71,6 @@ def resolve_source_dir(source_code: Any, base_folder: str | None) -> Any:
     return source_code
 
 
-def dag_folder(operator: BaseOperator) -> str | None:
-    """
-    The folder of the DAG file that defines ``operator``, if it belongs to a DAG loaded from a file.
-
-    :param operator: the operator.
-    """
-    if not operator.has_dag() or not operator.dag.fileloc:
-        return None
-    return os.path.dirname(operator.dag.fileloc)
-
-
 def given_arguments(operator: BaseOperator, fields: Sequence[str]) -> dict[str, Any]:
     """
     The operator's (rendered) values of ``fields`` that are not None: what its spec is built from.
@@ -97,7 +86,7 @@ def with_resolved_source_dir(trainer: dict[str, Any], base_folder: str | None) -
     Trainer arguments whose relative local ``source_code.source_dir`` is resolved against ``base_folder``.
 
     :param trainer: ModelTrainer arguments (as the operators take them).
-    :param base_folder: the folder of the DAG file, if known (see :func:`dag_folder`).
+    :param base_folder: the folder of the DAG file, if known (``SageMakerSdkOperator.dag_folder()``).
     """
     if "source_code" not in trainer:
         return trainer

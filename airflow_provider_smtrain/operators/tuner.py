@@ -10,7 +10,6 @@ from airflow_provider_smtrain.jobs.outputs import final_metrics, tuning_result
 from airflow_provider_smtrain.links.sagemaker import TuningJobLink
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
 from airflow_provider_smtrain.operators.trainer_args import (
-    dag_folder,
     given_arguments,
     mask_environment,
     s3_bucket,
@@ -126,7 +125,7 @@ class HyperparameterTunerOperator(SageMakerJobOperator):
 
         args = given_arguments(self, TUNER_FIELDS)
         if isinstance(args.get("trainer"), dict):
-            args["trainer"] = with_resolved_source_dir(args["trainer"], dag_folder(self))
+            args["trainer"] = with_resolved_source_dir(args["trainer"], self.dag_folder())
         spec = parse_spec(HyperparameterTunerSpec, args, owner=type(self).__name__)
         mask_environment(spec.trainer.environment)
         return spec

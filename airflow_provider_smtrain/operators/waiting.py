@@ -154,7 +154,8 @@ def wait_for_job(operator: SageMakerJobOperator, describe: dict[str, Any], deadl
 
 def at_deadline(operator: SageMakerJobOperator, name: str) -> dict[str, Any]:
     """
-    The deadline passed: return the job if it has just ended, else stop it (if asked) and fail.
+    The deadline passed: return the job if it has just ended, else stop it (if asked, and if nobody
+    is stopping it already) and fail.
 
     :param operator: the operator that owns the job.
     :param name: the job name.
@@ -166,6 +167,6 @@ def at_deadline(operator: SageMakerJobOperator, name: str) -> dict[str, Any]:
         describe = {}
     if describe and outcome_of(kind, describe.get(kind.status_key)) is not Outcome.RUNNING:
         return describe
-    if operator.stop_job_on_kill:
+    if operator.stop_job_on_kill and describe.get(kind.status_key) not in kind.stopping:
         stop_job(operator, name)
     raise SageMakerJobFailed(f"{kind.label.capitalize()} {name} did not finish before the task's deadline")

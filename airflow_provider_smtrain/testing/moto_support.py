@@ -15,8 +15,6 @@ from moto.s3.models import s3_backends
 
 log = logging.getLogger(__name__)
 
-TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """

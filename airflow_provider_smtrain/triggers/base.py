@@ -12,7 +12,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_smtrain.jobs.clock import clock
 from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, get_kind, outcome_of
-from airflow_provider_smtrain.jobs.retry import backoff_delay, describe_error, error_code, is_retriable
+from airflow_provider_smtrain.jobs.retry import backoff_delay, describe_error, is_not_running, is_retriable
 from airflow_provider_smtrain.triggers.clients import POOL
 
 #: Retries of a Stop* call (it must fit in the triggerer's ``on_kill_timeout``).
@@ -43,7 +43,7 @@ class SageMakerJobTrigger(BaseTrigger):
 
     Throttling, 5xx and connection errors are retried with exponential backoff and full jitter: status
     reads until the deadline (a trigger that cannot tell what its job is doing keeps asking), a stop
-    at most ``max_retries`` times in a row. Any other error ends the wait with an ``error`` event.
+    at most ``min(max_retries, 3)`` times in a row (it must fit the triggerer's ``on_kill`` timeout). Any other error ends the wait with an ``error`` event.
     ``cleanup()`` never touches the job (it runs on triggerer restarts); :meth:`on_kill` stops it.
 
     :param job_name: name of the job.
@@ -57,7 +57,7 @@ class SageMakerJobTrigger(BaseTrigger):
         forever. Absolute so that a triggerer restart cannot extend it.
     :param stop_on_deadline: stop the job when the deadline is reached.
     :param stop_on_kill: stop the job when a user marks the deferred task failed, success or cleared.
-    :param max_retries: consecutive retriable failures a stop call tolerates before giving up.
+    :param max_retries: consecutive retriable failures a stop call tolerates before giving up (at most 3).
     :param retry_base_delay: backoff scale in seconds.
     :param retry_max_delay: largest backoff delay in seconds.
     """
@@ -278,8 +278,7 @@ class SageMakerJobTrigger(BaseTrigger):
                 client, kind.stop_method, self._params(), max_retries=min(self.max_retries, STOP_RETRIES)
             )
         except _CallFailed as failed:
-            if error_code(failed.__cause__ or failed) == "ValidationException":
-                # SageMaker answers ValidationException when the job is already terminal (or gone).
+            if is_not_running(failed.__cause__ or failed):
                 self.log.info("Did not stop %s %s (%s): %s", kind.label, self.job_name, reason, failed)
                 return "It was not running any more, so nothing was stopped."
             self.log.error("Could not stop %s %s (%s): %s", kind.label, self.job_name, reason, failed)

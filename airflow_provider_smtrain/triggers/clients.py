@@ -2,7 +2,7 @@
 A pool of aiobotocore SageMaker clients shared by every trigger of one triggerer process.
 
 The amazon provider's triggers build one aiobotocore session and client per trigger run
-(``research/TRIGGER_BASELINE.md``: ~1.8 MiB and a loop stall per trigger). Here all triggers that
+(measured in ``benchmarks/results/trigger_scale.md``: ~1.8 MiB and a loop stall per trigger). Here all triggers that
 talk to SageMaker with the same connection parameters share **one** client per event loop:
 
 * the key is ``(aws_conn_id, region_name, verify, botocore_config)`` (the config frozen to a canonical

@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from airflow_provider_smtrain.jobs.console import TRAINING_LOG_GROUP
 from airflow_provider_smtrain.testing import moto_support
 from airflow_provider_smtrain.testing.engine.simulator import Key, Simulator
 from airflow_provider_smtrain.testing.engine.timeline import (
@@ -175,7 +176,7 @@ class TrainingService:
         sim.pending_log.clear()
         lines.sort(key=lambda item: item[0])
         moto_support.append_log_events(
-            sim.account_id, sim.region, moto_support.TRAINING_LOG_GROUP, sim.log_stream, lines
+            sim.account_id, sim.region, TRAINING_LOG_GROUP, sim.log_stream, lines
         )
 
     def _store_model(self, sim: TrainingSim, at: float) -> None:

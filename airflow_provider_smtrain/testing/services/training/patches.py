@@ -34,6 +34,7 @@ from moto.sagemaker.exceptions import (
 )
 from moto.sagemaker.responses import SageMakerResponse
 
+from airflow_provider_smtrain.jobs.console import TRAINING_LOG_GROUP
 from airflow_provider_smtrain.testing import moto_support
 from airflow_provider_smtrain.testing.engine.simulator import active
 from airflow_provider_smtrain.testing.services.names import TRAINING_JOB_NAME
@@ -133,7 +134,7 @@ def _stop(self: SageMakerResponse) -> EmptyResult:
 def _touching_log_readers(original: Callable[[LogsResponse], Any]) -> Callable[[LogsResponse], Any]:
     @functools.wraps(original)
     def read(self: LogsResponse) -> Any:
-        if self._get_param("logGroupName") == moto_support.TRAINING_LOG_GROUP:
+        if self._get_param("logGroupName") == TRAINING_LOG_GROUP:
             streams = list(self._get_param("logStreamNames") or [])
             streams += [
                 self._get_param(p) for p in ("logStreamName", "logStreamNamePrefix") if self._get_param(p)
