@@ -42,8 +42,9 @@ LEGEND = [
     " Logs: `reset` (connections dropped, before or after the request was carried out), `read_timeout`"
     " (the server stays silent past the client's read timeout), `throttle`, `5xx`.",
     "- `<service>: <fault>`: requests the server faulted, from its request log: `dropped_request` (not carried"
-    " out), `lost_response` (carried out, response dropped), `(silence: read timeout)` when the server stayed"
-    " silent until the client gave up, `5xx`, `throttle`, and one-shot `ThrottlingException` bursts.",
+    " out), `lost_response` (carried out, response dropped), `5xx`, `throttle`, and one-shot"
+    " `ThrottlingException` bursts. Drops in `timeout` mode (the server silent for 1.5 s, past the clients'"
+    " 1 s read timeout: a real `ReadTimeoutError`) are counted with the drops.",
     "",
     "Transient by construction (these must succeed): worker deaths <= retries, network windows end 90 s before"
     " anything must be stopped, a submission meets at most a 10 % fault rate. Marked-failed and timed-out"
