@@ -36,6 +36,13 @@ def stops(env: Env) -> list[dict[str, Any]]:
     return env.sm.requests(operation="StopTrainingJob")
 
 
+def defer(env: Env, context: dict[str, Any], **overrides: Any) -> TaskDeferred:
+    """Run ``execute`` of a deferrable operator until it defers; return the deferral."""
+    with pytest.raises(TaskDeferred) as deferred:
+        make_operator(env, deferrable=True, **overrides).execute(context)
+    return deferred.value
+
+
 @pytest.fixture
 def fast_clock() -> Iterator[FastClock]:
     with use_clock(FastClock()) as clock:
@@ -114,8 +121,7 @@ def test_error_event_on_the_last_try_waits_for_the_job_in_the_worker(
 ) -> None:
     env.sm.configure(training_seconds=2.0)
     context = make_context(ti, store)
-    with pytest.raises(TaskDeferred):
-        make_operator(env, deferrable=True).execute(context)
+    defer(env, context)
     event = {"status": "error", "job_name": ti.xcoms["job_name"], "kind": "training", "message": "outage"}
     result = make_operator(env, deferrable=True).execute_complete(context, event=event)
     assert result["status"] == "Completed"
@@ -127,11 +133,10 @@ def test_trigger_keeps_asking_through_a_long_outage(
 ) -> None:
     env.sm.configure(training_seconds=1.0)
     context = make_context(ti, store)
-    with pytest.raises(TaskDeferred) as deferred:
-        make_operator(env, deferrable=True).execute(context)
+    deferred = defer(env, context)
     env.sm.fail_next("DescribeTrainingJob", code="ThrottlingException", status=400, count=60, message="slow down")
     with use_clock(FastClock()) as clock:
-        event = asyncio.run(first_event(rebuild_trigger(deferred.value.trigger)))
+        event = asyncio.run(first_event(rebuild_trigger(deferred.trigger)))
     assert event["status"] == "succeeded", event
     assert clock.slept > 60, "the outage outlasted the old budget of 10 retries"
 
@@ -244,8 +249,7 @@ def test_a_crash_retry_after_the_job_succeeded_returns_its_result(
 def test_without_a_store_an_event_for_another_task_instance_is_refused(env: Env, ti: FakeTI) -> None:
     env.sm.configure(training_seconds=30)
     context = make_context(ti, None)
-    with pytest.raises(TaskDeferred):
-        make_operator(env, deferrable=True).execute(context)
+    defer(env, context)
     other = make_operator(env, deferrable=True)
     event = {"status": "succeeded", "job_name": "train-0123456789-1", "kind": "training"}
     with pytest.raises(TriggerEventError, match="does not own"):
@@ -264,11 +268,10 @@ def test_clearing_a_deferred_task_runs_a_new_generation(
 ) -> None:
     env.sm.configure(training_seconds=60, stop_seconds=0.5)
     context = make_context(ti, store)
-    with pytest.raises(TaskDeferred) as deferred:
-        make_operator(env, deferrable=True).execute(context)
+    deferred = defer(env, context)
     old_job = ti.xcoms["job_name"]
     if old_trigger_stops_first:
-        asyncio.run(rebuild_trigger(deferred.value.trigger).on_kill())
+        asyncio.run(rebuild_trigger(deferred.trigger).on_kill())
     env.sm.configure(training_seconds=1.0)
     ti.clear(retries=0)
     result = run_operator(make_operator(env), ti, store)
@@ -282,8 +285,7 @@ def test_clearing_a_deferred_task_runs_a_new_generation(
 def test_clearing_with_stop_job_on_kill_false_reattaches(env: Env, store: MemoryStateStore, ti: FakeTI) -> None:
     env.sm.configure(training_seconds=2.0)
     context = make_context(ti, store)
-    with pytest.raises(TaskDeferred):
-        make_operator(env, deferrable=True, stop_job_on_kill=False).execute(context)
+    defer(env, context, stop_job_on_kill=False)
     ti.clear(retries=0)
     result = run_operator(make_operator(env, stop_job_on_kill=False), ti, store)
     assert result["job_name"].endswith("-1")
@@ -298,8 +300,7 @@ def test_a_deadline_event_for_a_job_that_completed_meanwhile_succeeds(
 ) -> None:
     env.sm.configure(training_seconds=0.5)
     context = make_context(ti, store)
-    with pytest.raises(TaskDeferred):
-        make_operator(env, deferrable=True).execute(context)
+    defer(env, context)
     name = ti.xcoms["job_name"]
     env.sm.force_job("training", name, "Completed")
     event = {"status": "deadline", "job_name": name, "kind": "training", "message": "deadline reached"}
@@ -312,8 +313,7 @@ def test_a_deadline_event_whose_stop_failed_stops_the_job_from_the_worker(
 ) -> None:
     env.sm.configure(training_seconds=60)
     context = make_context(ti, store)
-    with pytest.raises(TaskDeferred):
-        make_operator(env, deferrable=True).execute(context)
+    defer(env, context)
     name = ti.xcoms["job_name"]
     event = {"status": "deadline", "job_name": name, "kind": "training",
              "message": "did not finish before the deadline. Stopping it failed: network"}
@@ -330,9 +330,8 @@ def test_heavy_throttling_of_the_read_on_resume_does_not_fail_the_task(
 ) -> None:
     env.sm.configure(training_seconds=0.5)
     context = make_context(ti, store)
-    with pytest.raises(TaskDeferred) as deferred:
-        make_operator(env, deferrable=True).execute(context)
-    event = asyncio.run(first_event(rebuild_trigger(deferred.value.trigger)))
+    deferred = defer(env, context)
+    event = asyncio.run(first_event(rebuild_trigger(deferred.trigger)))
     env.sm.fail_next("DescribeTrainingJob", code="ThrottlingException", status=400, count=20, message="slow down")
     result = make_operator(env, deferrable=True).execute_complete(context, event=event)
     assert result["status"] == "Completed"
