@@ -154,18 +154,39 @@ class SageMakerJobTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll the job until it ends, the deadline passes or an error is final; yield one event."""
-        try:
-            async with self._client() as client:
-                payload = await self._watch(client)
-        except _CallFailed as failed:
-            payload = self._payload("error", message=failed.message)
-        except Exception as err:
-            payload = self._payload(
-                "error",
-                message=f"Could not wait for {self.job_kind.label} {self.job_name!r} "
-                f"(aws_conn_id={self.aws_conn_id!r}, region={self.region_name!r}): {describe_error(err)}",
-            )
-        yield TriggerEvent(payload)
+        yield TriggerEvent(await self._wait())
+
+    async def _wait(self) -> dict[str, Any]:
+        """
+        The event payload. Opening the shared client is retried like a status read: a blip of the
+        credentials service (assume-role, STS) at a triggerer restart is not the end of the wait.
+        """
+        failures = 0
+        while True:
+            try:
+                async with self._client() as client:
+                    return await self._watch(client)
+            except _CallFailed as failed:
+                return self._payload("error", message=failed.message)
+            except Exception as err:
+                where = f"(aws_conn_id={self.aws_conn_id!r}, region={self.region_name!r})"
+                if not is_retriable(err):
+                    return self._payload(
+                        "error",
+                        message=f"Could not wait for {self.job_kind.label} {self.job_name!r} {where}: "
+                        f"{describe_error(err)}",
+                    )
+                failures += 1
+                delay = backoff_delay(failures, self.retry_base_delay, self.retry_max_delay)
+                if self.deadline is not None and clock().now() + delay >= self.deadline:
+                    return self._payload(
+                        "deadline",
+                        message=f"{self.job_kind.label.capitalize()} {self.job_name!r} did not finish before "
+                        f"the deadline; the trigger could not connect to stop it {where}: {describe_error(err)}",
+                    )
+                self.log.warning("Connecting %s failed (%s); retry %d in %.2fs", where, describe_error(err),
+                                 failures, delay)
+                await clock().async_sleep(delay)
 
     async def _watch(self, client: Any) -> dict[str, Any]:
         """The poll loop; returns the event payload."""

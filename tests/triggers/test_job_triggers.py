@@ -488,6 +488,45 @@ def test_client_build_failure_is_an_error_event(monkeypatch: pytest.MonkeyPatch,
     assert "Could not wait for training job" in event["message"] and "bad_config" in event["message"]
 
 
+def test_a_blip_while_opening_the_client_is_retried(
+    sm: TriggerSageMaker, job_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    from airflow_provider_smtrain.triggers.clients import SageMakerClientPool
+
+    sm.create_training_job(job_name, "Completed", "Completed")
+    real_open = SageMakerClientPool._open
+    attempts = {"n": 0}
+
+    async def flaky_open(self: Any, *args: Any) -> None:
+        attempts["n"] += 1
+        if attempts["n"] <= 2:  # e.g. STS down while the triggerer restarts
+            raise EndpointConnectionError(endpoint_url="https://sts.us-east-1.amazonaws.com")
+        await real_open(self, *args)
+
+    monkeypatch.setattr(SageMakerClientPool, "_open", flaky_open)
+    event = run_trigger(training(job_name))
+    assert event["status"] == "succeeded", event
+    assert attempts["n"] == 3
+
+
+def test_a_client_that_never_opens_ends_at_the_deadline(
+    sm: TriggerSageMaker, job_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    from airflow_provider_smtrain.triggers.clients import SageMakerClientPool
+
+    async def never_open(self: Any, *args: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="https://sts.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(SageMakerClientPool, "_open", never_open)
+    event = run_trigger(training(job_name, deadline=time.time() + 0.5))
+    assert event["status"] == "deadline", event
+    assert "could not connect to stop it" in event["message"]
+
+
 # ---------------------------------------------------------------------------------- timed lifecycle
 
 
