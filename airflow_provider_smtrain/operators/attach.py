@@ -84,11 +84,16 @@ def attach_or_submit(op: SageMakerJobOperator, spec: Any, context: Context) -> d
             return saved.job_name
         return job_name(op.job_kind, prefix, key, generation)
 
+    def identity_of(name: str, generation: int) -> JobIdentity:
+        # An ARN already recorded for this very job is kept (no second store write to restore it).
+        arn = saved.arn if saved and saved.job_name == name else None
+        return JobIdentity(name, generation, op.job_kind.name, token, max_tries, arn)
+
     generation = identity.generation
     if saved is not None and cleared_since(saved, context.get("ti")):
         generation, running = run_again_after_clear(op, saved)
         if running is not None:  # stop_job_on_kill=False: the cleared task adopts its running job
-            remember(op, store, JobIdentity(saved.job_name, generation, op.job_kind.name, token, max_tries))
+            remember(op, store, identity_of(saved.job_name, generation))
             return found(op, running, context, Outcome.RUNNING)
     elif saved is not None or store is None:
         for _ in range(MAX_GENERATIONS):
@@ -99,7 +104,7 @@ def attach_or_submit(op: SageMakerJobOperator, spec: Any, context: Context) -> d
             describe = wait_out_stopping(op, name, describe)
             outcome = outcome_of(op.job_kind, describe.get(op.job_kind.status_key))
             if outcome in (Outcome.RUNNING, Outcome.SUCCEEDED):
-                remember(op, store, JobIdentity(name, generation, op.job_kind.name, token, max_tries))
+                remember(op, store, identity_of(name, generation))
                 return found(op, describe, context, outcome)
             op.log.info(
                 "%s %s ended %s (%s); starting generation %d",
@@ -110,7 +115,7 @@ def attach_or_submit(op: SageMakerJobOperator, spec: Any, context: Context) -> d
         else:
             raise AirflowException(f"{MAX_GENERATIONS} failed generations of {op.job_kind.label}; giving up")
     name = name_of(generation)
-    remember(op, store, JobIdentity(name, generation, op.job_kind.name, token, max_tries))
+    remember(op, store, identity_of(name, generation))
     return submit(op, spec, name, context)
 
 
