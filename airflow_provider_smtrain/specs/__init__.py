@@ -10,6 +10,7 @@ from __future__ import annotations
 from airflow_provider_smtrain.specs.base import SpecModel
 from airflow_provider_smtrain.specs.common import MetricDefinitionSpec
 from airflow_provider_smtrain.specs.errors import SpecValidationError, parse_spec
+from airflow_provider_smtrain.specs.registry import DataSetSpec, EvaluatorSpec
 from airflow_provider_smtrain.specs.training import (
     CheckpointSpec,
     ComputeSpec,
@@ -38,6 +39,8 @@ __all__ = [
     "CompletionCriteriaSpec",
     "ComputeSpec",
     "ContinuousRangeSpec",
+    "DataSetSpec",
+    "EvaluatorSpec",
     "HyperbandStrategySpec",
     "HyperparameterTunerSpec",
     "InputChannelSpec",
