@@ -34,7 +34,7 @@ def dag_folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def hub_env(env: Env) -> Env:
-    env.sm.configure(hub_import_seconds=2.0)
+    env.sm.configure(hub_import_seconds=0.6)
     return env
 
 
@@ -45,7 +45,7 @@ def dataset_operator(env: Env, folder: Path, **overrides: Any) -> CreateDataSetO
         "customization_technique": "SFT",
         "default_bucket": env.bucket,
         "deferrable": False,
-        "poll_interval": 0.5,
+        "poll_interval": 0.2,
     }
     kwargs.update(overrides)
     with DAG(dag_id="dag", schedule=None, start_date=datetime(2026, 1, 1)) as dag:
@@ -60,7 +60,7 @@ def evaluator_operator(env: Env, folder: Path, **overrides: Any) -> CreateEvalua
         "source": LAMBDA_ARN,
         "default_bucket": env.bucket,
         "deferrable": False,
-        "poll_interval": 0.5,
+        "poll_interval": 0.2,
     }
     kwargs.update(overrides)
     with DAG(dag_id="dag", schedule=None, start_date=datetime(2026, 1, 1)) as dag:
@@ -228,3 +228,43 @@ def test_every_request_is_signed_by_the_connection_including_the_sdk_class_clien
     signers = {r["access_key_id"] for r in requests}
     assert signers == {CONNECTION_ACCESS_KEY}, [(r["operation"], r["access_key_id"]) for r in requests]
     assert ambient_access_key not in signers
+
+
+def test_reward_function_from_a_local_py_creates_one_lambda_for_the_same_code(
+    hub_env: Env, dag_folder: Path
+) -> None:
+    role = hub_env.sm.create_role("RewardLambdaRole", service="lambda.amazonaws.com")
+    hub_env.sm.clear_requests()
+
+    def run(run_id: str) -> dict[str, Any]:
+        operator = evaluator_operator(hub_env, dag_folder, source="reward.py", role=role)
+        result: dict[str, Any] = run_operator(operator, FakeTI(run_id=run_id), MemoryStateStore())
+        return result
+
+    first = run("r1")
+    assert first["method"] == "byoc" and first["evaluator_type"] == "RewardFunction"
+    assert first["reference"].startswith("arn:aws:lambda:us-east-1:") and "SageMaker-evaluator-reward-fn-" in (
+        first["reference"]
+    )
+    lambda_calls = [r for r in hub_env.sm.requests(service="lambda") if r["access_key_id"] == CONNECTION_ACCESS_KEY]
+    assert len(lambda_calls) == 1, "one CreateFunction, signed by the connection"
+    function = hub_env.sm.boto3_client("lambda").get_function(FunctionName=first["reference"].rsplit(":", 1)[1])
+    assert function["Configuration"]["Handler"] == "lambda_function.lambda_handler"
+    assert function["Configuration"]["Role"] == role
+
+    assert run("r2")["version"] == "1.0.0", "same code: the existing version, no Lambda call"
+    assert len(hub_env.sm.requests(service="lambda")) == 2  # only the get_function above was added
+
+    (dag_folder / "reward.py").write_text("def lambda_handler(event, context):\n    return {'score': 0.0}\n")
+    changed = run("r3")
+    assert changed["version"] == "2.0.0" and changed["reference"] != first["reference"]
+
+
+def test_bad_input_fails_before_any_aws_call(hub_env: Env, dag_folder: Path) -> None:
+    from airflow_provider_smtrain.specs import SpecValidationError
+
+    with pytest.raises(SpecValidationError, match=r"source: no such file: .*missing\.jsonl"):
+        run_operator(dataset_operator(hub_env, dag_folder, source="missing.jsonl"), FakeTI(), MemoryStateStore())
+    with pytest.raises(SpecValidationError, match="role: is required"):
+        run_operator(evaluator_operator(hub_env, dag_folder, source="reward.py"), FakeTI(), MemoryStateStore())
+    assert [r for r in hub_env.sm.requests() if r["service"] != "local"] == []
