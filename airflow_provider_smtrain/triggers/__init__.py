@@ -8,8 +8,16 @@ from airflow_provider_smtrain.jobs.catalog import trigger_class
 from airflow_provider_smtrain.jobs.kinds import JobKind
 from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 from airflow_provider_smtrain.triggers.jobs import TrainingJobTrigger, TuningJobTrigger
+from airflow_provider_smtrain.triggers.registry import HubContentTrigger
 
-__all__ = ["SageMakerJobTrigger", "TrainingJobTrigger", "TuningJobTrigger", "trigger_for", "trigger_for_task"]
+__all__ = [
+    "HubContentTrigger",
+    "SageMakerJobTrigger",
+    "TrainingJobTrigger",
+    "TuningJobTrigger",
+    "trigger_for",
+    "trigger_for_task",
+]
 
 
 class AwsTask(Protocol):

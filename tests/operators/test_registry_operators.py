@@ -108,6 +108,10 @@ def test_same_content_twice_gives_one_version_and_changed_content_the_next(
         dataset_operator(hub_env, dag_folder, customization_technique="dpo"), FakeTI(run_id="m4"), MemoryStateStore()
     )
     assert technique["version"] == "3.0.0"
+    # back to the first content: its version, although newer ones exist
+    (dag_folder / "train.jsonl").write_text("\n".join(json.dumps(row) for row in ROWS) + "\n")
+    back = run_operator(dataset_operator(hub_env, dag_folder), FakeTI(run_id="m5"), MemoryStateStore())
+    assert back["arn"] == first["arn"]
     assert len(imports(hub_env)) == 3
 
 
@@ -204,22 +208,15 @@ def test_a_lost_import_response_is_reconciled_not_repeated(
     assert [v["HubContentVersion"] for v in versions] == ["1.0.0"]
 
 
-def test_reward_prompt_from_a_local_file_is_uploaded_and_referenced(hub_env: Env, dag_folder: Path) -> None:
-    result = run_operator(
-        evaluator_operator(hub_env, dag_folder, name="judge", type="rewardprompt", source="prompt.txt"),
-        FakeTI(), MemoryStateStore(),
-    )
-    assert result["evaluator_type"] == "RewardPrompt" and result["type"] == "JsonDoc"
-    bucket, key = result["reference"][len("s3://"):].split("/", 1)
-    assert hub_env.sm.get_object(bucket, key) == (dag_folder / "prompt.txt").read_bytes()
-
-
-def test_every_request_is_signed_by_the_connection_including_the_sdk_class_clients(
+def test_every_request_is_signed_by_the_connection_including_the_sdk_class_clients_and_a_local_prompt(
     hub_env: Env, dag_folder: Path, ambient_access_key: str
 ) -> None:
     run_operator(dataset_operator(hub_env, dag_folder), FakeTI(), MemoryStateStore())
-    run_operator(evaluator_operator(hub_env, dag_folder, name="judge", type="RewardPrompt", source="prompt.txt"),
-                 FakeTI(), MemoryStateStore())
+    prompt = run_operator(
+        evaluator_operator(hub_env, dag_folder, name="judge", type="rewardprompt", source="prompt.txt"),
+        FakeTI(), MemoryStateStore(),
+    )
+    assert prompt["evaluator_type"] == "RewardPrompt" and prompt["type"] == "JsonDoc"
 
     requests = [r for r in hub_env.sm.requests() if r["service"] != "local"]
     operations = {r["operation"] for r in requests}
@@ -228,6 +225,8 @@ def test_every_request_is_signed_by_the_connection_including_the_sdk_class_clien
     signers = {r["access_key_id"] for r in requests}
     assert signers == {CONNECTION_ACCESS_KEY}, [(r["operation"], r["access_key_id"]) for r in requests]
     assert ambient_access_key not in signers
+    bucket, key = prompt["reference"][len("s3://"):].split("/", 1)
+    assert hub_env.sm.get_object(bucket, key) == (dag_folder / "prompt.txt").read_bytes()
 
 
 def test_reward_function_from_a_local_py_creates_one_lambda_for_the_same_code(
