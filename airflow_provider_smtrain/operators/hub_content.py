@@ -119,8 +119,16 @@ class HubContentOperator(SageMakerJobOperator):
 
         :param uri: ``s3://bucket/key``.
         """
+        from botocore.exceptions import ClientError
+
         bucket, _, key = uri[len("s3://"):].partition("/")
-        head = self.hook.client("s3").head_object(Bucket=bucket, Key=key)
+        try:
+            head = self.hook.client("s3").head_object(Bucket=bucket, Key=key)
+        except ClientError as err:
+            code = str((err.response.get("Error") or {}).get("Code"))
+            if code in ("404", "NoSuchKey", "NoSuchBucket", "NotFound"):
+                raise ValueError(f"source: there is no S3 object {uri} (HeadObject answered {code})") from None
+            raise
         return {"s3": uri, "etag": head.get("ETag"), "version_id": head.get("VersionId")}
 
     def source_fingerprint(self, spec: Any) -> dict[str, Any]:

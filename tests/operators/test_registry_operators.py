@@ -267,3 +267,30 @@ def test_bad_input_fails_before_any_aws_call(hub_env: Env, dag_folder: Path) -> 
     with pytest.raises(SpecValidationError, match="role: is required"):
         run_operator(evaluator_operator(hub_env, dag_folder, source="reward.py"), FakeTI(), MemoryStateStore())
     assert [r for r in hub_env.sm.requests() if r["service"] != "local"] == []
+
+
+def test_a_missing_s3_source_is_reported_before_anything_is_imported(hub_env: Env, dag_folder: Path) -> None:
+    source = f"s3://{hub_env.bucket}/nowhere/data.jsonl"
+    with pytest.raises(ValueError, match=f"source: there is no S3 object {source}"):
+        run_operator(dataset_operator(hub_env, dag_folder, source=source), FakeTI(), MemoryStateStore())
+    assert imports(hub_env) == []
+
+
+def test_max_wait_fails_the_task_and_leaves_the_import_running(
+    hub_env: Env, dag_folder: Path, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    hub_env.sm.configure(hub_import_seconds=60)
+    with pytest.raises(SageMakerJobFailed, match="did not finish before the task's deadline"):
+        run_operator(evaluator_operator(hub_env, dag_folder, max_wait=0.5), ti, store)
+    calls = {r["operation"] for r in hub_env.sm.requests() if r["service"] != "local"}
+    assert not {op for op in calls if op.startswith(("Stop", "Delete"))}, calls
+    handle = store.get(STATE_KEY)["job_name"]
+    status = hub_env.sm.boto3_client("sagemaker").describe_hub_content(
+        **dict(zip(("HubName", "HubContentType", "HubContentName", "HubContentVersion"),
+                   handle.split("hub-content/")[1].split("/"), strict=True))
+    )["HubContentStatus"]
+    assert status == "Importing"
+    # the retry re-attaches to the same import
+    hub_env.sm.force_job("hub_content", "reward-fn", "Available")
+    assert run_operator(evaluator_operator(hub_env, dag_folder), ti.retry(), store)["arn"] == handle
+    assert len(imports(hub_env)) == 1
