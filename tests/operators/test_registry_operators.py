@@ -294,3 +294,10 @@ def test_max_wait_fails_the_task_and_leaves_the_import_running(
     hub_env.sm.force_job("hub_content", "reward-fn", "Available")
     assert run_operator(evaluator_operator(hub_env, dag_folder), ti.retry(), store)["arn"] == handle
     assert len(imports(hub_env)) == 1
+
+
+def test_without_default_bucket_a_local_file_goes_to_the_sdks_default_bucket(hub_env: Env, dag_folder: Path) -> None:
+    result = run_operator(dataset_operator(hub_env, dag_folder, default_bucket=None), FakeTI(), MemoryStateStore())
+    assert result["reference"].startswith("s3://sagemaker-us-east-1-123456789012/ai-registry/datasets/chat-train/")
+    signers = {r["access_key_id"] for r in hub_env.sm.requests() if r["service"] != "local"}
+    assert signers == {CONNECTION_ACCESS_KEY}
