@@ -180,7 +180,7 @@ class HubContentOperator(SageMakerJobOperator):
         self.log.info("Content digest of %s %s: %s", self.content_type, spec.name, digest)
         with self.hook.sdk_scope() as session:
             hub = registry_hub(self.hook.client("sts"), self.region)
-            versions = content_versions(session, self.content_type, spec.name)
+            versions = content_versions(session, hub.name, self.content_type, spec.name)
             existing = self._version_with(digest, versions, session, spec.name)
             if existing is not None:
                 self._remember(context, hub.arn(self.content_type, spec.name, existing["HubContentVersion"]))

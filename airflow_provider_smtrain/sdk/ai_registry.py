@@ -76,18 +76,28 @@ def registry_hub(sts_client: Any, region: str) -> RegistryHub:
     return RegistryHub(name=AIRHub.hubName, partition=partition, region=region, account=account)
 
 
-def content_versions(session: Any, content_type: str, name: str) -> list[dict[str, Any]]:
+def content_versions(session: Any, hub: str, content_type: str, name: str) -> list[dict[str, Any]]:
     """
-    Every version of a hub content (``ListHubContentVersions``); none when the name or hub is new.
+    Every version of a hub content (``ListHubContentVersions``, all pages); none when the name or hub is new.
+
+    ``AIRHub.list_hub_content_versions`` reads the first page only, which would hide versions (and so
+    the next version number) of a name with many of them.
 
     :param session: the SDK ``Session``.
+    :param hub: the hub name.
     :param content_type: ``DataSet`` or ``JsonDoc``.
     :param name: the hub content name.
     """
-    from sagemaker.ai_registry.air_hub import AIRHub
-
+    request: dict[str, Any] = {"HubName": hub, "HubContentType": content_type, "HubContentName": name,
+                               "MaxResults": 100}
+    versions: list[dict[str, Any]] = []
     try:
-        return list(AIRHub.list_hub_content_versions(content_type, name, session=session))
+        while True:
+            page = session.sagemaker_client.list_hub_content_versions(**request)
+            versions += page.get("HubContentSummaries") or []
+            if not page.get("NextToken"):
+                return versions
+            request["NextToken"] = page["NextToken"]
     except ClientError as err:
         if is_not_found(err):
             return []

@@ -301,3 +301,12 @@ def test_without_default_bucket_a_local_file_goes_to_the_sdks_default_bucket(hub
     assert result["reference"].startswith("s3://sagemaker-us-east-1-123456789012/ai-registry/datasets/chat-train/")
     signers = {r["access_key_id"] for r in hub_env.sm.requests() if r["service"] != "local"}
     assert signers == {CONNECTION_ACCESS_KEY}
+
+
+def test_the_next_version_counts_every_page_of_versions(hub_env: Env, dag_folder: Path) -> None:
+    from tests.sensors.test_hub_content_sensor import register_elsewhere
+
+    for major in range(1, 12):  # more than one page (SageMaker pages by 10)
+        register_elsewhere(hub_env, "chat-train", f"{major}.0.0")
+    result = run_operator(dataset_operator(hub_env, dag_folder), FakeTI(), MemoryStateStore())
+    assert result["version"] == "12.0.0"
