@@ -128,16 +128,17 @@ def test_dataset_from_s3_is_registered_where_it_is(hub_env: Env, dag_folder: Pat
     assert changed["version"] == "2.0.0"
 
 
+@pytest.mark.parametrize("deferrable", [False, True])
 def test_import_failed_fails_the_task_with_the_reason(
-    hub_env: Env, dag_folder: Path, store: MemoryStateStore, ti: FakeTI
+    hub_env: Env, dag_folder: Path, store: MemoryStateStore, ti: FakeTI, deferrable: bool
 ) -> None:
     hub_env.sm.add_rule(kind="hub_content", name_glob="chat-train", outcome="Failed",
                         failure_reason="Dataset format is invalid: no messages")
     with pytest.raises(SageMakerJobFailed, match="ImportFailed: Dataset format is invalid: no messages"):
-        run_operator(dataset_operator(hub_env, dag_folder), ti, store)
+        run_operator(dataset_operator(hub_env, dag_folder, deferrable=deferrable), ti, store)
     # the retry imports the next version (a failed version is never reused)
     hub_env.sm.clear_rules()
-    result = run_operator(dataset_operator(hub_env, dag_folder), ti.retry(), store)
+    result = run_operator(dataset_operator(hub_env, dag_folder, deferrable=deferrable), ti.retry(), store)
     assert result["version"] == "2.0.0" and len(imports(hub_env)) == 2
 
 
