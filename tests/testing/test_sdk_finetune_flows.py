@@ -224,3 +224,25 @@ def test_mlflow_app_resolution_of_the_trainers(sm, world, session):
     )["Arn"]
     sm.clock.advance(5)
     assert _resolve_mlflow_resource_arn(session) == arn
+
+
+def test_dpo_continues_from_a_registered_fine_tuned_model_package(sm, world, session):
+    from sagemaker.train.dpo_trainer import DPOTrainer
+
+    package_arn = sm.register_model_package(
+        "fine-tuned",
+        training_job_name="sft-1",
+        training_job_arn="arn:aws:sagemaker:us-east-1:123456789012:training-job/sft-1",
+        model_data_s3_uri=f"s3://{BUCKET}/output/sft-1/output/model/",
+        base_model=QWEN,
+        recipe_name=MODELS[QWEN].recipe_name("SFT", "LORA"),
+    )
+    args = trainer_args(session, world, training_dataset=f"s3://{BUCKET}/data/preferences.jsonl")
+    trainer = DPOTrainer(model=package_arn, **args)
+    assert trainer._model_name == QWEN  # read from the package's BaseModel
+    assert trainer._model_arn.endswith(f"/Model/{QWEN}/{MODELS[QWEN].version}")
+    assert trainer.hyperparameters.beta == 0.1
+    assert [r["operation"] for r in sm.requests(service="sagemaker")][:2] == [
+        "DescribeModelPackage",
+        "DescribeHubContent",
+    ]
