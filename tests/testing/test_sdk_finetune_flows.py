@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -41,10 +42,27 @@ def _hook(sm: Any, monkeypatch: pytest.MonkeyPatch, conn_id: str, **credentials:
     return SageMakerTrainHook(aws_conn_id=conn_id, default_bucket=BUCKET)
 
 
+@contextlib.contextmanager
+def sdk_scope(hook: SageMakerTrainHook, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """
+    The hook's SDK scope, where the SDK's telemetry decorator reuses the hook's session.
+
+    Without a session argument (every ``AIRHub`` classmethod) the decorator builds a fresh ``Session()``
+    just to read the telemetry opt-out: no AWS call, but ~1 s of botocore model loading per AI Registry
+    call. Reusing the scope's session changes no request; it keeps these tests fast.
+    """
+    with hook.sdk_scope() as sdk_session:
+        import sagemaker.core.telemetry.telemetry_logging as telemetry
+
+        with monkeypatch.context() as patch:
+            patch.setattr(telemetry, "_get_default_sagemaker_session", lambda: sdk_session)
+            yield sdk_session
+
+
 @pytest.fixture
 def session(sm: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The SDK ``Session`` of an Airflow connection (an IAM user's key), inside the credentials scope."""
-    with _hook(sm, monkeypatch, "hub_sdk").sdk_scope() as sdk_session:
+    with sdk_scope(_hook(sm, monkeypatch, "hub_sdk"), monkeypatch) as sdk_session:
         yield sdk_session
 
 
@@ -138,17 +156,18 @@ def test_dpo_rlaif_rlvr_and_model_listing(world, session):
 
 
 def test_rlvr_registers_its_reward_function_when_the_caller_is_an_assumed_role(sm, world, monkeypatch):
-    from sagemaker.core.helper.iam_role_resolver import RoleValidationError  # noqa: F401 (exists)
     from sagemaker.train.rlvr_trainer import RLVRTrainer
 
     sm.configure(hub_import_seconds=0)  # the SDK's inner Evaluator.create(wait=True) sleeps 5 s per poll
     args = {"custom_reward_function": LAMBDA_ARN, "skip_reward_validation": True}
-    with _hook(sm, monkeypatch, "hub_user").sdk_scope() as user_session:  # an IAM user: no role to derive
+    with sdk_scope(
+        _hook(sm, monkeypatch, "hub_user"), monkeypatch
+    ) as user_session:  # an IAM user: no role to derive
         trainer = RLVRTrainer(model=QWEN, **args, **trainer_args(user_session, world))
         with pytest.raises(Exception, match="No IAM role could be resolved from your caller identity"):
             trainer.train(wait=False, dry_run=True)
     assumed = sm.assume_role(world["role"], "airflow")
-    with _hook(sm, monkeypatch, "hub_role", **assumed).sdk_scope() as role_session:
+    with sdk_scope(_hook(sm, monkeypatch, "hub_role", **assumed), monkeypatch) as role_session:
         trainer = RLVRTrainer(model=QWEN, **args, **trainer_args(role_session, world))
         assert trainer.train(wait=False, dry_run=True) is None
     evaluators = [r for r in sm.requests(operation="ImportHubContent") if r["status_code"] == 200]
