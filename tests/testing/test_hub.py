@@ -249,6 +249,8 @@ def test_hub_errors_are_sagemakers(sm, sagemaker):
 def test_registered_model_packages_name_their_base_model_and_count_versions(sm, sagemaker):
     sagemaker.create_model_package_group(ModelPackageGroupName="fine-tuned")
     group = sagemaker.describe_model_package_group(ModelPackageGroupName="fine-tuned")
+    by_arn = sagemaker.describe_model_package_group(ModelPackageGroupName=group["ModelPackageGroupArn"])
+    assert by_arn["ModelPackageGroupName"] == "fine-tuned"  # SageMaker takes a name or an ARN
     arns = [
         sm.register_model_package(
             group["ModelPackageGroupArn"],

@@ -265,3 +265,22 @@ def test_dpo_continues_from_a_registered_fine_tuned_model_package(sm, world, ses
         "DescribeModelPackage",
         "DescribeHubContent",
     ]
+
+
+def test_multi_turn_rl_trainer_constructs_and_creates_its_checkpoint_group(sm, world, session):
+    from sagemaker.train.multi_turn_rl_trainer import MultiTurnRLTrainer
+
+    group_arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/fine-tuned"
+    trainer = MultiTurnRLTrainer(
+        model=QWEN,
+        agent_env="arn:aws:lambda:us-east-1:123456789012:function:agent-env",
+        training_dataset=TRAIN,
+        mlflow_app_arn=MLFLOW_ARN,
+        s3_output_path=f"s3://{BUCKET}/mtrl",
+        output_model_package_group=group_arn,
+        role=world["role"],
+        sagemaker_session=session,
+    )
+    assert trainer.hyperparameters.max_turns == override_spec(QWEN, "MTRL", "LORA")["max_turns"]["default"]
+    groups = sm.boto3_client("sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"]
+    assert sorted(g["ModelPackageGroupName"] for g in groups) == ["fine-tuned", f"{QWEN}-mtrl-checkpoint-mpg"]
