@@ -175,7 +175,9 @@ class TrainingService:
         lines.extend(sim.pending_log)
         sim.pending_log.clear()
         lines.sort(key=lambda item: item[0])
-        moto_support.append_log_events(sim.account_id, sim.region, TRAINING_LOG_GROUP, sim.log_stream, lines)
+        moto_support.append_log_events(
+            sim.account_id, sim.region, TRAINING_LOG_GROUP, sim.log_stream, lines
+        )
 
     def _store_model(self, sim: TrainingSim, at: float) -> None:
         uri = sim.job.model_artifacts.get("S3ModelArtifacts", "")
