@@ -41,9 +41,29 @@ def test_an_mlflow_app_is_creating_then_created_and_opens_on_the_local_server(sm
     assert app["Status"] == "Created"
     assert (app["LastModifiedTime"] - app["CreationTime"]).total_seconds() == pytest.approx(120)
     url = sagemaker.create_presigned_mlflow_app_url(Arn=arn, ExpiresInSeconds=300)["AuthorizedUrl"]
-    assert url.startswith(f"{sm.endpoint_url}/_local/mlflow/{arn.rsplit('/', 1)[1]}?authToken=")
+    assert url.startswith(f"{sm.endpoint_url}/_local/mlflow/{arn.rsplit('/', 1)[1]}/auth?authToken=")
     with urllib.request.urlopen(url, timeout=5) as page:
         assert json.loads(page.read()) == {"Arn": arn, "Name": "team-tracking", "Status": "Created"}
+
+
+def test_the_sdk_finds_a_jobs_experiment_and_run_behind_the_presigned_url(sm, sagemaker):
+    from sagemaker.train.common_utils.mlflow_url_utils import _resolve_experiment_id, _resolve_run_id
+
+    sm.configure(mlflow_app_seconds=0)
+    arn = create_app(sagemaker, "tracking")
+    first = sm.record_mlflow_run(arn, "sft-experiments", "sft-run-1")
+    sm.clock.advance(1)
+    second = sm.record_mlflow_run(arn, "sft-experiments", "sft-run-2")
+    assert first["MlflowExperimentId"] == second["MlflowExperimentId"]
+    assert first["MlflowRunId"] != second["MlflowRunId"]
+    url = sagemaker.create_presigned_mlflow_app_url(Arn=arn)["AuthorizedUrl"]
+    experiment_id = _resolve_experiment_id(url, "sft-experiments")
+    assert experiment_id == first["MlflowExperimentId"]
+    assert _resolve_experiment_id(url, "no-such-experiment") is None
+    assert _resolve_run_id(url, experiment_id) == second["MlflowRunId"]  # the latest
+    assert _resolve_run_id(url, experiment_id, "sft-run-1") == first["MlflowRunId"]
+    with pytest.raises(Exception, match="does not exist"):
+        sm.record_mlflow_run(arn.replace("app-", "app-x"), "e")
 
 
 def test_listing_updating_deleting_and_failing_apps(sm, sagemaker):
