@@ -55,6 +55,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     from airflow_provider_smtrain.testing.services import iam
     from airflow_provider_smtrain.testing.services.agent_rft import patches as agent_rft_patches
     from airflow_provider_smtrain.testing.services.agent_rft.service import AgentRFTService
+    from airflow_provider_smtrain.testing.services.awslambda import invoke as lambda_invoke
     from airflow_provider_smtrain.testing.services.training import patches as training_patches
     from airflow_provider_smtrain.testing.services.training import script_runner
     from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
@@ -73,6 +74,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     training_patches.install()
     tuning_patches.install()
     agent_rft_patches.install()
+    lambda_invoke.install()
     iam.install()
     script_runner.install(training)
 
