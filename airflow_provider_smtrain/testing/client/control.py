@@ -240,7 +240,7 @@ class Control(Launcher):
         self._control("DELETE", "requests")
 
     def jobs(self) -> dict[str, Any]:
-        """Simulated training and tuning jobs, brought up to the simulated time (debugging aid)."""
+        """Simulated jobs by kind (training, tuning, agent_rft), brought up to the simulated time (debugging aid)."""
         result: dict[str, Any] = self._control("GET", "jobs")
         return result
 
