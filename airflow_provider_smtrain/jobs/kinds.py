@@ -15,6 +15,7 @@ from typing import Any, Literal
 from airflow_provider_smtrain.jobs.console import console_domain, console_url, log_console_url
 
 __all__ = [
+    "AGENT_RFT",
     "TRAINING",
     "TUNING",
     "JobKind",
@@ -73,6 +74,8 @@ class JobKind:
     :param failure_key: response key of the reason a job failed.
     :param token_param: request parameter of the idempotency token a start (and stop) call takes,
         if any (``ClientRequestToken`` for pipeline executions).
+    :param fixed_params: further request parameters, the same for every job of the kind, that describe
+        and stop calls need (``JobCategory`` for the ``CreateJob`` family).
     """
 
     name: str
@@ -92,6 +95,15 @@ class JobKind:
     arn_key: str | None = None
     failure_key: str = "FailureReason"
     token_param: str | None = None
+    fixed_params: tuple[tuple[str, str], ...] = ()
+
+    def request_params(self, job_name: str) -> dict[str, str]:
+        """
+        The parameters of a describe or stop call for one job.
+
+        :param job_name: the job's name (or ARN, for ``identity="arn"``).
+        """
+        return {self.name_param: job_name, **dict(self.fixed_params)}
 
     @property
     def stoppable(self) -> bool:
@@ -147,6 +159,25 @@ TUNING = JobKind(
     max_name_length=32,
     stop="stop_hyper_parameter_tuning_job",
     arn_key="HyperParameterTuningJobArn",
+)
+
+
+AGENT_RFT = JobKind(
+    name="agent_rft",
+    label="AgentRFT job",
+    describe_method="describe_job",
+    name_param="JobName",
+    status_key="JobStatus",
+    secondary_status_key="SecondaryStatus",
+    succeeded=frozenset({"Completed"}),
+    failed=frozenset({"Failed", "Deleting", "DeleteFailed"}),
+    stopped=frozenset({"Stopped"}),
+    stopping=frozenset({"Stopping"}),
+    console_fragment="jobs/agent-rft/{name}",
+    max_name_length=63,
+    stop="stop_job",
+    arn_key="JobArn",
+    fixed_params=(("JobCategory", "AgentRFT"),),
 )
 
 

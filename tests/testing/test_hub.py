@@ -280,7 +280,11 @@ def test_registered_model_packages_name_their_base_model_and_count_versions(sm, 
     assert sorted(p["ModelPackageArn"] for p in listed) == arns
     with pytest.raises(Exception, match="cannot register a model package in 'missing'"):
         sm.register_model_package(
-            "missing", training_job_name="x", training_job_arn="arn", model_data_s3_uri="s3://o/m.tar.gz"
+            "missing",
+            training_job_name="x",
+            training_job_arn="arn",
+            model_data_s3_uri="s3://o/m/",
+            base_model=LLAMA_1B,
         )
     with pytest.raises(ClientError) as err:
         sagemaker.describe_model_package_group(ModelPackageGroupName="missing")
