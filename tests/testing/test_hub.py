@@ -234,6 +234,8 @@ def test_hub_errors_are_sagemakers(sm, sagemaker):
         sagemaker.describe_hub(HubName="AiRegistryHub")
     with pytest.raises(sagemaker.exceptions.ResourceNotFound):
         import_content(sagemaker, "ds")
+    with pytest.raises(sagemaker.exceptions.ResourceNotFound):
+        sagemaker.list_hub_content_versions(HubName="registry", HubContentType="DataSet", HubContentName="ds")
     sagemaker.create_hub(HubName="registry", HubDescription="d")
     with pytest.raises(sagemaker.exceptions.ResourceInUse):
         sagemaker.create_hub(HubName="registry", HubDescription="d")
