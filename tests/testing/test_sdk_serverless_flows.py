@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.testing import test_sdk_finetune_flows as flows
 from tests.testing.conftest import BUCKET
 from tests.testing.test_sdk_finetune_flows import CONN_KEY, MLFLOW_ARN, QWEN, TRAIN, trainer_args
@@ -73,3 +75,26 @@ def test_multi_turn_rl_trainer_creates_and_completes_an_agent_rft_job(
     assert again.progress_info == {"MaxSteps": 100, "CurrentStep": 100}
     assert [r["status_code"] for r in sm.requests(operation="CreateJob")] == [200]
     assert {r["access_key_id"] for r in sm.requests()} == {CONN_KEY}
+
+
+def test_the_sdks_reward_function_verification_runs_the_local_lambda(
+    sm: Any, monkeypatch: Any
+) -> None:
+    from sagemaker.train.common_utils.rlvr_reward_verifier import verify_reward_function
+
+    from tests.testing.test_lambda import REWARD, zipped
+
+    sm.create_role("LambdaRole")
+    awslambda = sm.boto3_client("lambda")
+    arn = awslambda.create_function(
+        FunctionName="rlvr-reward", Runtime="python3.12", Role="arn:aws:iam::123456789012:role/LambdaRole",
+        Handler="reward.lambda_handler", Code={"ZipFile": zipped({"reward.py": REWARD})},
+    )["FunctionArn"]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sm.endpoint_url)  # the verifier's own boto3.client("lambda")
+    samples = [{"id": "s1", "answer": "4", "reference": "4"}, {"id": "s2", "answer": "5", "reference": "4"}]
+    report = verify_reward_function(arn, samples, validate_format=True)
+    assert (report["total_samples"], report["successful_samples"]) == (2, 2)
+    assert [r["output"]["aggregate_reward_score"] for r in report["results"]] == [1.0, 0.0]
+    with pytest.raises(ValueError, match="ValueError: reward model exploded"):
+        verify_reward_function(arn, [{"id": "s3", "explode": True}])
+    assert [r["status_code"] for r in sm.requests(operation="Invoke")] == [200, 200]
