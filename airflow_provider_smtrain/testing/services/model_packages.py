@@ -1,18 +1,19 @@
 """
-The model package version a fine-tuning job registers on success (server process only, lock held).
+Model package versions that SageMaker registers for fine-tuning jobs (server process only, lock held).
 
 A serverless training job with ``ModelPackageConfig`` and an AgentRFT job with
-``ModelPackageConfig.OutputModelPackageGroupArn`` both end with a new version in the group
-(:mod:`~airflow_provider_smtrain.testing.services.model_registry` builds it: its container points at the
-fine-tuned weights and names the hub base model the SDK reads back).
+``ModelPackageConfig.OutputModelPackageGroupArn`` both end, on success, with a new version in the group:
+its container points at the fine-tuned weights and names the hub base model (what the SDK's
+``model_resolution`` reads when the version is fine-tuned further).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from moto.sagemaker import models as sm_models
 
 from airflow_provider_smtrain.testing.engine.timeline import to_datetime
-from airflow_provider_smtrain.testing.services import model_registry
 
 
 def group_name(group_arn: str) -> str:
@@ -50,37 +51,59 @@ def register_version(
     region: str,
     group_arn: str,
     *,
-    job_name: str,
-    job_arn: str,
     base_model_arn: str,
     weights_uri: str,
+    description: str,
+    metadata: dict[str, str],
     at: float,
+    recipe_name: str | None = None,
+    image: str | None = None,
 ) -> str:
     """
-    Register the model a completed fine-tuning job produced as a new version in its group; return its ARN.
-
-    The version is :func:`~airflow_provider_smtrain.testing.services.model_registry.register_model_package`'s,
-    created at the simulated time.
+    Create a new version in a model package group; return its ARN.
 
     :param account_id: Account.
     :param region: Region.
     :param group_arn: The group's ARN.
-    :param job_name: The job that produced the model.
-    :param job_arn: Its ARN.
     :param base_model_arn: Hub content ARN of the model that was fine-tuned.
     :param weights_uri: S3 prefix of the fine-tuned weights.
+    :param description: ModelPackageDescription.
+    :param metadata: CustomerMetadataProperties (the job that produced it, ...).
     :param at: Simulated creation time.
+    :param recipe_name: The recipe used (``BaseModel.RecipeName``).
+    :param image: Inference image of the container.
     """
+    backend = sm_models.sagemaker_backends[account_id][region]
     name, version = base_model(base_model_arn)
-    arn = model_registry.register_model_package(
-        account_id,
-        region,
-        group_arn,
-        training_job_name=job_name,
-        training_job_arn=job_arn,
-        model_data_s3_uri=weights_uri,
-        base_model=name,
-        base_model_version=version,
+    container: dict[str, Any] = {
+        "ModelDataSource": {
+            "S3DataSource": {"S3Uri": weights_uri, "S3DataType": "S3Prefix", "CompressionType": "None"}
+        },
+        "BaseModel": {"HubContentName": name, **({"HubContentVersion": version} if version else {})},
+    }
+    if recipe_name:
+        container["BaseModel"]["RecipeName"] = recipe_name
+    if image:
+        container["Image"] = image
+    arn: str = backend.create_model_package(
+        model_package_name=None,
+        model_package_group_name=group_name(group_arn),
+        model_package_description=description,
+        inference_specification={"Containers": [container]},
+        validation_specification=None,
+        source_algorithm_specification=None,
+        certify_for_marketplace=False,
+        tags=None,
+        model_approval_status="PendingManualApproval",
+        metadata_properties=None,
+        model_metrics=None,
+        client_token=None,
+        customer_metadata_properties=metadata,
+        drift_check_baselines=None,
+        domain=None,
+        task=None,
+        sample_payload_url=None,
+        additional_inference_specifications=None,
     )
-    sm_models.sagemaker_backends[account_id][region].model_packages[arn].creation_time = to_datetime(at)
+    backend.model_packages[arn].creation_time = to_datetime(at)
     return arn

@@ -209,10 +209,10 @@ class AgentRFTService:
                     sim.account_id,
                     sim.region,
                     group_arn,
-                    job_name=sim.name,
-                    job_arn=sim.arn,
                     base_model_arn=base,
                     weights_uri=weights,
+                    description=f"Fine-tuned by {sim.category} job {sim.name}",
+                    metadata={"JobArn": sim.arn, "CustomizationTechnique": "MultiTurnRL"},
                     at=at,
                 )
             except Exception:

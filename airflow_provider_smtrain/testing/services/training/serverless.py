@@ -121,14 +121,19 @@ def on_completed(sim: TrainingSim, at: float) -> None:
 
 
 def _register(sim: TrainingSim, request: ServerlessRequest, at: float) -> str:
+    source = (request.model_package_config or {}).get("SourceModelPackageArn")
     return model_packages.register_version(
         sim.account_id,
         sim.region,
         request.group_arn or "",
-        job_name=sim.name,
-        job_arn=sim.job.arn,
         base_model_arn=request.serverless_job_config["BaseModelArn"],
         weights_uri=checkpoint_uri(sim),
+        description=f"Fine-tuned by training job {sim.name}",
+        metadata={
+            "TrainingJobArn": sim.job.arn,
+            "CustomizationTechnique": str(request.serverless_job_config.get("CustomizationTechnique", "")),
+            **({"SourceModelPackageArn": source} if source else {}),
+        },
         at=at,
     )
 
