@@ -10,6 +10,14 @@ from __future__ import annotations
 from airflow_provider_smtrain.specs.base import SpecModel
 from airflow_provider_smtrain.specs.common import MetricDefinitionSpec
 from airflow_provider_smtrain.specs.errors import SpecValidationError, parse_spec
+from airflow_provider_smtrain.specs.finetune import (
+    DPOTrainerSpec,
+    FineTuneStoppingSpec,
+    RLAIFTrainerSpec,
+    RLVRTrainerSpec,
+    SFTTrainerSpec,
+    VpcConfigSpec,
+)
 from airflow_provider_smtrain.specs.training import (
     CheckpointSpec,
     ComputeSpec,
@@ -38,6 +46,8 @@ __all__ = [
     "CompletionCriteriaSpec",
     "ComputeSpec",
     "ContinuousRangeSpec",
+    "DPOTrainerSpec",
+    "FineTuneStoppingSpec",
     "HyperbandStrategySpec",
     "HyperparameterTunerSpec",
     "InputChannelSpec",
@@ -46,12 +56,16 @@ __all__ = [
     "ModelTrainerSpec",
     "MpiSpec",
     "NetworkingSpec",
+    "RLAIFTrainerSpec",
+    "RLVRTrainerSpec",
+    "SFTTrainerSpec",
     "SmpSpec",
     "SourceCodeSpec",
     "SpecModel",
     "SpecValidationError",
     "StoppingConditionSpec",
     "TorchrunSpec",
+    "VpcConfigSpec",
     "WarmStartSpec",
     "parse_spec",
 ]
