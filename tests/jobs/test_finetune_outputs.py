@@ -54,3 +54,11 @@ def test_links_point_where_the_result_does() -> None:
     assert ModelPackageLink().format_link(region_name="us-west-2", arn=PACKAGE) == result["model_package"]["console_url"]
     assert MlflowLink().format_link(region_name="us-west-2", arn=MLFLOW) == result["mlflow"]["console_url"]
     assert ModelPackageLink().format_link(region_name="us-west-2") == ""
+
+
+def test_result_is_documented_key_for_key() -> None:
+    from tests.contracts.test_catalog import OUTPUTS_DOC, documented_result_keys
+
+    assert documented_result_keys("Fine-tune result") == set(finetune_result(DESCRIBE, "us-west-2"))
+    text = OUTPUTS_DOC.read_text()
+    assert ModelPackageLink.key in text and MlflowLink.key in text
