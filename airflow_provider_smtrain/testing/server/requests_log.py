@@ -39,8 +39,9 @@ class RequestIdentity:
     :param access_key_id: Access key id from the SigV4 ``Credential=`` (header or presigned query).
     :param region: Region from the credential scope.
     :param protocol: ``json`` (X-Amz-Target), ``query`` (Action=), ``rest`` (anything else).
-    :param name: The job (or log stream) the request is about: its ``...JobName`` or ``logStreamName``
-        parameter, for awsJson requests.
+    :param name: The job (or log stream, hub content, model package group) the request is about: its
+        ``...JobName``, ``logStreamName``, ``HubContentName`` or ``ModelPackageGroupName`` parameter, for
+        awsJson requests.
     """
 
     service: str | None
@@ -142,7 +143,7 @@ class RequestRecord:
 
 
 def _subject(body: bytes | None) -> str | None:
-    """The ``...JobName`` (else ``logStreamName``) parameter of an awsJson body, if any."""
+    """The ``...JobName`` (else ``logStreamName``, ``HubContentName``, ``ModelPackageGroupName``) of an awsJson body."""
     try:
         params = json.loads(body) if body else None
     except ValueError:
@@ -152,8 +153,11 @@ def _subject(body: bytes | None) -> str | None:
     for key, value in params.items():
         if key.endswith("JobName") and isinstance(value, str):
             return value
-    value = params.get("logStreamName")
-    return value if isinstance(value, str) else None
+    for key in ("logStreamName", "HubContentName", "ModelPackageGroupName"):
+        value = params.get(key)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 class RequestLog:
