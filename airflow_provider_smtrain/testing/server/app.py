@@ -55,6 +55,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     from airflow_provider_smtrain.testing.services import iam, model_registry
     from airflow_provider_smtrain.testing.services.agent_rft import patches as agent_rft_patches
     from airflow_provider_smtrain.testing.services.agent_rft.service import AgentRFTService
+    from airflow_provider_smtrain.testing.services.awslambda import invoke as lambda_invoke
     from airflow_provider_smtrain.testing.services.hub import patches as hub_patches
     from airflow_provider_smtrain.testing.services.hub.store import HubStore
     from airflow_provider_smtrain.testing.services.mlflow import patches as mlflow_patches
@@ -79,6 +80,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     training_patches.install()
     tuning_patches.install()
     agent_rft_patches.install()
+    lambda_invoke.install()
     iam.install()
     hub_patches.install()
     model_registry.install()
