@@ -18,6 +18,7 @@ from airflow_provider_smtrain.specs.finetune import (
     SFTTrainerSpec,
     VpcConfigSpec,
 )
+from airflow_provider_smtrain.specs.registry import DataSetSpec, EvaluatorSpec
 from airflow_provider_smtrain.specs.training import (
     CheckpointSpec,
     ComputeSpec,
@@ -47,6 +48,8 @@ __all__ = [
     "ComputeSpec",
     "ContinuousRangeSpec",
     "DPOTrainerSpec",
+    "DataSetSpec",
+    "EvaluatorSpec",
     "FineTuneStoppingSpec",
     "HyperbandStrategySpec",
     "HyperparameterTunerSpec",
