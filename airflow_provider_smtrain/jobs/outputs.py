@@ -209,6 +209,9 @@ def finetune_result(
         "model_package_arn": describe.get("OutputModelPackageArn"),
         "mlflow": _mlflow(describe.get("MlflowConfig") or {}, describe.get("MlflowDetails") or {}, region),
         "billable_token_count": _number(describe.get("BillableTokenCount")),
+    }
+
+
 def _json_object(text: Any) -> dict[str, Any]:
     try:
         value = json.loads(text) if isinstance(text, str) else text
