@@ -301,3 +301,24 @@ def test_mlflow_default_uses_the_accounts_app_without_creating_one(
 
     assert result["mlflow"]["resource_arn"] == app
     assert "ListMlflowApps" in operations(ft) and "CreateMlflowApp" not in operations(ft)
+
+
+def test_sft_trains_on_the_dataset_a_registry_task_registered(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    from datetime import datetime
+
+    from airflow.sdk import DAG
+
+    from airflow_provider_smtrain.operators.registry import CreateDataSetOperator
+    from tests.operators.finetune_env import SFT_RECORDS
+
+    ft.sm.put_object(ft.bucket, "ft/registry/chat.jsonl", SFT_RECORDS)
+    with DAG(dag_id="dag", schedule=None, start_date=datetime(2026, 1, 1)):
+        register = CreateDataSetOperator(task_id="register", aws_conn_id=ft.conn_id, name="sft-chat",
+                                         source=f"s3://{ft.bucket}/ft/registry/chat.jsonl",
+                                         customization_technique="sft", deferrable=False, poll_interval=0.2)
+    dataset = run_operator(register, FakeTI(task_id="register"), MemoryStateStore())
+    result = run_operator(build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=dataset), ti, store)
+
+    assert result["status"] == "Completed"
+    channel = describe(ft, result["job_name"])["InputDataConfig"][0]
+    assert json.dumps(channel).count(dataset["arn"]) == 1, channel
