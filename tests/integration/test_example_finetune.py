@@ -25,6 +25,9 @@ def test_finetune_example(ctx: Ctx) -> None:
     run_id = ctx.af.trigger(DAG_ID, conf=conf)
     state = ctx.af.wait_for_run(DAG_ID, run_id, timeout=420)
     assert state == "success", ctx.af.component_logs(tail=120)
+    # every request of every process (workers, triggerer) before this test reads anything itself
+    signers = {r["access_key_id"] for r in ctx.sm.requests() if r["service"] != "local"}
+    assert signers == {CONNECTION_KEY} and AMBIENT_KEY not in signers, signers
 
     dataset = ctx.af.xcom(DAG_ID, run_id, "register_dataset")
     reward = ctx.af.xcom(DAG_ID, run_id, "register_reward")
@@ -49,5 +52,3 @@ def test_finetune_example(ctx: Ctx) -> None:
     assert "Invoke" in operations, "the SDK checked the reward function before RLVR"
     assert not operations & {"ListMlflowApps", "CreateMlflowApp"}, "no MLflow unless asked"
     assert len(ctx.sm.requests(operation="CreateFunction")) == 1, "only the Lambda the registry task asked for"
-    signers = {r["access_key_id"] for r in ctx.sm.requests() if r["service"] != "local"}
-    assert signers == {CONNECTION_KEY} and AMBIENT_KEY not in signers, signers
