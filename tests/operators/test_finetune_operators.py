@@ -322,3 +322,18 @@ def test_sft_trains_on_the_dataset_a_registry_task_registered(ft: Env, store: Me
     assert result["status"] == "Completed"
     channel = describe(ft, result["job_name"])["InputDataConfig"][0]
     assert json.dumps(channel).count(dataset["arn"]) == 1, channel
+
+
+def test_sft_on_serverful_compute(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"), model_package_group=None,
+                     compute={"instance_type": "ml.g5.12xlarge", "instance_count": 1},
+                     hyperparameters={"max_epochs": 2})
+    result = run_operator(operator, ti, store)
+
+    assert result["status"] == "Completed" and result["serverless"] is False
+    assert (result["technique"], result["training_type"], result["base_model"]["id"]) == ("SFT", "LORA", RL_MODEL)
+    job = describe(ft, result["job_name"])
+    assert "ServerlessJobConfig" not in job
+    assert job["ResourceConfig"]["InstanceType"] == "ml.g5.12xlarge"
+    assert job["AlgorithmSpecification"]["TrainingImage"]
+    assert not NEVER_UNLESS_ASKED & set(operations(ft))
