@@ -337,3 +337,16 @@ def test_sft_on_serverful_compute(ft: Env, store: MemoryStateStore, ti: FakeTI) 
     assert job["ResourceConfig"]["InstanceType"] == "ml.g5.12xlarge"
     assert job["AlgorithmSpecification"]["TrainingImage"]
     assert not NEVER_UNLESS_ASKED & set(operations(ft))
+
+
+def test_rlvr_with_an_unknown_evaluator_name_is_rejected_before_any_job(
+    ft: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    operator = build(RLVRTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "rl"),
+                     custom_reward_function="no-such-evaluator")
+    with pytest.raises(SpecValidationError) as info:
+        run_operator(operator, ti, store)
+    assert info.value.errors == [
+        {"field": "custom_reward_function", "message": "no AI Registry evaluator called 'no-such-evaluator'"}
+    ]
+    assert creates(ft) == []
