@@ -146,20 +146,21 @@ def test_rlvr_registers_the_lambda_once_with_the_task_role(
     ft: Env, store: MemoryStateStore, ti: FakeTI
 ) -> None:
     from airflow_provider_smtrain.jobs.clock import use_clock
+    from airflow_provider_smtrain.sdk.finetune import register_reward_lambda
 
-    def rlvr(task_id: str) -> Any:
-        return build(RLVRTrainerOperator, ft, task_id=task_id, model=RL_MODEL, training_dataset=data(ft, "rl"),
+    operator = build(RLVRTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "rl"),
                      custom_reward_function=LAMBDA_ARN, skip_reward_validation=True)
-
     with use_clock(FastClock(real_cap=0.5)):
-        first = run_operator(rlvr("rlvr1"), FakeTI(task_id="rlvr1"), MemoryStateStore())
-        second = run_operator(rlvr("rlvr2"), FakeTI(task_id="rlvr2"), MemoryStateStore())
+        result = run_operator(operator, ti, store)
 
-    evaluator_arn = describe(ft, first["job_name"])["ServerlessJobConfig"]["EvaluatorArn"]
+    evaluator_arn = describe(ft, result["job_name"])["ServerlessJobConfig"]["EvaluatorArn"]
     assert "/JsonDoc/reward-my-reward-fn-" in evaluator_arn
-    assert describe(ft, second["job_name"])["ServerlessJobConfig"]["EvaluatorArn"] == evaluator_arn
-    assert len(ft.sm.requests(operation="ImportHubContent")) == 1, "the second run reuses the evaluator"
+    assert len(ft.sm.requests(operation="ImportHubContent")) == 1
     assert not NEVER_UNLESS_ASKED & set(operations(ft))
+    # A later run finds the evaluator of the same Lambda: no second registration.
+    with operator.hook.sdk_scope() as session:
+        assert register_reward_lambda(session, LAMBDA_ARN, ft.role_arn) == evaluator_arn
+    assert len(ft.sm.requests(operation="ImportHubContent")) == 1, "the evaluator is reused"
 
 
 def test_rlvr_with_a_preset_reward_function_needs_no_evaluator(
