@@ -351,3 +351,14 @@ def test_rlvr_with_an_unknown_evaluator_name_is_rejected_before_any_job(
         {"field": "custom_reward_function", "message": "no AI Registry evaluator called 'no-such-evaluator'"}
     ]
     assert creates(ft) == []
+
+
+def test_deferrable_deadline_stops_the_serverless_job(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    ft.sm.configure(training_seconds=60)
+    operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"), deferrable=True,
+                     max_wait=1.0)
+    with pytest.raises(SageMakerJobFailed, match="deadline"):
+        run_operator(operator, ti, store)
+    stops = ft.sm.requests(operation="StopTrainingJob")
+    assert len(stops) == 1 and stops[0]["access_key_id"] == CONNECTION_ACCESS_KEY
+    assert describe(ft, ti.xcoms["job_name"])["TrainingJobStatus"] in ("Stopping", "Stopped")
