@@ -362,3 +362,15 @@ def test_deferrable_deadline_stops_the_serverless_job(ft: Env, store: MemoryStat
     stops = ft.sm.requests(operation="StopTrainingJob")
     assert len(stops) == 1 and stops[0]["access_key_id"] == CONNECTION_ACCESS_KEY
     assert describe(ft, ti.xcoms["job_name"])["TrainingJobStatus"] in ("Stopping", "Stopped")
+
+
+def test_a_model_package_group_that_does_not_exist_is_rejected_before_any_job(
+    ft: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"),
+                     model_package_group="no-such-group")
+    with pytest.raises(SpecValidationError) as info:
+        run_operator(operator, ti, store)
+    assert info.value.errors[0]["field"] == "model_package_group"
+    assert "does not exist" in info.value.errors[0]["message"]
+    assert creates(ft) == [] and "StopTrainingJob" not in operations(ft)
