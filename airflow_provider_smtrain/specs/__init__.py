@@ -10,6 +10,14 @@ from __future__ import annotations
 from airflow_provider_smtrain.specs.base import SpecModel
 from airflow_provider_smtrain.specs.common import MetricDefinitionSpec
 from airflow_provider_smtrain.specs.errors import SpecValidationError, parse_spec
+from airflow_provider_smtrain.specs.finetune import (
+    DPOTrainerSpec,
+    FineTuneStoppingSpec,
+    RLAIFTrainerSpec,
+    RLVRTrainerSpec,
+    SFTTrainerSpec,
+    VpcConfigSpec,
+)
 from airflow_provider_smtrain.specs.registry import DataSetSpec, EvaluatorSpec
 from airflow_provider_smtrain.specs.training import (
     CheckpointSpec,
@@ -39,8 +47,10 @@ __all__ = [
     "CompletionCriteriaSpec",
     "ComputeSpec",
     "ContinuousRangeSpec",
+    "DPOTrainerSpec",
     "DataSetSpec",
     "EvaluatorSpec",
+    "FineTuneStoppingSpec",
     "HyperbandStrategySpec",
     "HyperparameterTunerSpec",
     "InputChannelSpec",
@@ -49,12 +59,16 @@ __all__ = [
     "ModelTrainerSpec",
     "MpiSpec",
     "NetworkingSpec",
+    "RLAIFTrainerSpec",
+    "RLVRTrainerSpec",
+    "SFTTrainerSpec",
     "SmpSpec",
     "SourceCodeSpec",
     "SpecModel",
     "SpecValidationError",
     "StoppingConditionSpec",
     "TorchrunSpec",
+    "VpcConfigSpec",
     "WarmStartSpec",
     "parse_spec",
 ]
