@@ -7,10 +7,12 @@ Today's cost without it is one Describe* per trigger per poll. A :class:`StatusP
 * describes a job once when its first trigger registers (bounded concurrency, so a triggerer that
   starts with 2000 deferred tasks does not send 2000 requests at once);
 * then, every poll, lists the jobs SageMaker changed since a watermark: ``LastModifiedTimeAfter`` =
-  the newest ``LastModifiedTime`` the server itself reported (never the triggerer's clock) minus
-  :data:`OVERLAP_SECONDS`, so a change that reached the listing late is still seen. Pages are sorted by
-  creation time, which never changes, so paging cannot skip a job. When nothing changed a poll costs
-  one request whatever the number of triggers;
+  the newest ``LastModifiedTime`` the server itself reported (never the triggerer's clock), minus
+  :data:`OVERLAP_SECONDS` during the first :data:`OVERLAP_SECONDS` after the watermark moved, so a
+  change that reached the listing late is still seen (afterwards minus :data:`SKEW_SECONDS` only, so
+  jobs that changed long ago are not listed again and again). Pages are sorted by creation time,
+  which never changes, so paging cannot skip a job. When nothing changed a poll costs one request
+  whatever the number of triggers;
 * describes a job again only when the listing shows it ended (for the failure reason and final
   secondary status the event carries), or when the listing should have shown it (it changed after the
   window's start) and did not;
@@ -50,8 +52,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Seconds the listing window reaches back before the newest ``LastModifiedTime`` seen.
-OVERLAP_SECONDS = 120.0
+#: Seconds the listing window reaches back before the newest ``LastModifiedTime`` seen, for as many
+#: seconds after it was seen (longer than SageMaker's listings lag behind its describes).
+OVERLAP_SECONDS = 60.0
+#: Seconds the window always reaches back before the watermark: SageMaker's hosts stamp
+#: ``LastModifiedTime`` with clocks that differ a little, so a later change may carry an earlier time.
+SKEW_SECONDS = 1.0
 #: Describe calls a poller runs at once (a triggerer starting with many deferred tasks).
 DESCRIBE_CONCURRENCY = 8
 #: Error codes of a List* call that make a poller fall back to describing each job.
@@ -104,13 +110,16 @@ class StatusPoller:
         self.kind = kind
         self.params = params
         self.jobs: dict[str, _Job] = {}
-        #: newest ``LastModifiedTime`` the server reported
+        #: newest ``LastModifiedTime`` the server reported, and when (process clock) it was first seen
         self.watermark: datetime | None = None
+        self.watermark_seen = 0.0
         #: False after the List* call was denied: describe each job every poll
         self.use_list = kind.listing is not None
         self.failures = 0
         self.task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        #: polls made (for tests and metrics)
+        self.polls = 0
         #: requests sent, by operation (for tests and metrics)
         self.calls: collections.Counter[str] = collections.Counter()
 
@@ -226,6 +235,7 @@ class StatusPoller:
     async def _poll(self, client: Any) -> None:
         """One poll: describe new jobs, list changes, describe what the listing says ended or lacks."""
         self._wake.clear()
+        self.polls += 1
         known = [job for job in self.jobs.values() if job.described]
         retry = await self._describe([job for job in self.jobs.values() if not job.described], client)
         known = [job for job in known if self.jobs.get(job.name) is job]
@@ -294,7 +304,8 @@ class StatusPoller:
         """Page through the jobs changed since the watermark; return the jobs to describe."""
         shape = self.kind.listing
         assert shape is not None and self.watermark is not None
-        after = self.watermark - timedelta(seconds=OVERLAP_SECONDS)
+        recent = clock().now() - self.watermark_seen < OVERLAP_SECONDS
+        after = self.watermark - timedelta(seconds=OVERLAP_SECONDS if recent else SKEW_SECONDS)
         request: dict[str, Any] = {
             shape.modified_after_param: after,
             "SortBy": shape.sort_by,
@@ -328,7 +339,7 @@ class StatusPoller:
             if not token:
                 break
             request["NextToken"] = token
-        self.watermark = newest
+        self._advance(newest)
         # changed inside the window yet not listed: the listing lags or lost it; ask the job itself
         due.extend(
             job
@@ -336,6 +347,11 @@ class StatusPoller:
             if job.described and job.name not in listed and job.modified is not None and job.modified > after
         )
         return due
+
+    def _advance(self, modified: datetime) -> None:
+        """Move the watermark to a newer server time."""
+        if self.watermark is None or modified > self.watermark:
+            self.watermark, self.watermark_seen = modified, clock().now()
 
     def _observe(
         self, job: _Job, state: dict[str, Any], *, described: bool, modified: datetime | None = None
@@ -345,8 +361,7 @@ class StatusPoller:
         modified = state.get("LastModifiedTime", modified)
         if isinstance(modified, datetime):
             job.modified = modified
-            if self.watermark is None or modified > self.watermark:
-                self.watermark = modified
+            self._advance(modified)
         status = state.get(kind.status_key)
         secondary = state.get(kind.secondary_status_key) if kind.secondary_status_key else None
         if described and outcome_of(kind, status) is not Outcome.RUNNING:

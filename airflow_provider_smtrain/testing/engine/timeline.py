@@ -6,7 +6,7 @@ Standard library only. Times are simulated unix times read from :class:`~.clock.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 TERMINAL = ("Completed", "Failed", "Stopped")
@@ -92,6 +92,22 @@ def to_datetime(ts: float) -> datetime:
     :param ts: Unix time.
     """
     return datetime.fromtimestamp(ts, tz=UTC).replace(tzinfo=None)
+
+
+def modified_time(previous: datetime | None, candidate: datetime, changed: bool) -> datetime:
+    """
+    A job's new LastModifiedTime: it never goes back, and moves (by 1 ms at least) whenever the job's
+    status changed, even when the simulated clock stands still (a frozen clock and a forced status).
+
+    Listings filtered with ``LastModifiedTimeAfter`` rely on it, as they do on SageMaker.
+
+    :param previous: the LastModifiedTime the job reports now (None before its first).
+    :param candidate: the time of the job's latest event.
+    :param changed: whether its status (or secondary status) changed.
+    """
+    if previous is None or candidate > previous:
+        return candidate
+    return previous + timedelta(milliseconds=1) if changed else previous
 
 
 def to_unix(value: datetime) -> float:
