@@ -98,6 +98,8 @@ def modified_time(previous: datetime | None, candidate: datetime, changed: bool)
     """
     A job's new LastModifiedTime: it never goes back, and moves (by 1 ms at least) whenever the job's
     status changed, even when the simulated clock stands still (a frozen clock and a forced status).
+    Whole milliseconds, as responses carry them, so a client's ``LastModifiedTimeAfter`` equal to a
+    time it was sent excludes that job.
 
     Listings filtered with ``LastModifiedTimeAfter`` rely on it, as they do on SageMaker.
 
@@ -105,9 +107,15 @@ def modified_time(previous: datetime | None, candidate: datetime, changed: bool)
     :param candidate: the time of the job's latest event.
     :param changed: whether its status (or secondary status) changed.
     """
+    candidate = _whole_ms(candidate)
     if previous is None or candidate > previous:
         return candidate
+    previous = _whole_ms(previous)
     return previous + timedelta(milliseconds=1) if changed else previous
+
+
+def _whole_ms(value: datetime) -> datetime:
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def to_unix(value: datetime) -> float:
