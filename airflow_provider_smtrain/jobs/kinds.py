@@ -23,6 +23,7 @@ __all__ = [
     "TUNING",
     "JobKind",
     "JobNotStoppable",
+    "ListShape",
     "Outcome",
     "console_domain",
     "console_url",
@@ -47,6 +48,33 @@ class Outcome(StrEnum):
 
 class JobNotStoppable(ValueError):
     """A kind of job SageMaker cannot stop (an endpoint, a hub import) was asked to stop."""
+
+
+@dataclass(frozen=True)
+class ListShape:
+    """
+    How the List* call of a kind reports many jobs at once (for coalesced status reads in the triggerer).
+
+    :param method: snake_case client method that lists jobs of the kind (``list_training_jobs``).
+    :param summaries_key: response key of the list of job summaries.
+    :param name_key: summary key of the job's name (what triggers wait on).
+    :param status_key: summary key of the job status.
+    :param secondary_status_key: summary key of the secondary status, if summaries carry one.
+    :param modified_key: summary key of the time SageMaker last changed the job.
+    :param modified_after_param: request parameter that keeps only jobs changed after a time.
+    :param sort_by: ``SortBy`` value whose order never changes while a listing is paged (creation time).
+    :param max_results: largest page size the call accepts.
+    """
+
+    method: str
+    summaries_key: str
+    name_key: str
+    status_key: str
+    secondary_status_key: str | None = None
+    modified_key: str = "LastModifiedTime"
+    modified_after_param: str = "LastModifiedTimeAfter"
+    sort_by: str = "CreationTime"
+    max_results: int = 100
 
 
 @dataclass(frozen=True)
@@ -82,6 +110,8 @@ class JobKind:
     :param handle_params: for kinds whose describe call takes several parameters (hub content: hub,
         type, name, version), turns the job's handle (its ARN) into them; None sends
         ``{name_param: handle}``.
+    :param listing: how a List* call reports jobs of this kind; None when the kind has none (its
+        triggers then describe their jobs one by one).
     """
 
     name: str
@@ -103,6 +133,7 @@ class JobKind:
     token_param: str | None = None
     fixed_params: tuple[tuple[str, str], ...] = ()
     handle_params: Callable[[str], dict[str, str]] | None = None
+    listing: ListShape | None = None
 
     def request_params(self, job_name: str) -> dict[str, str]:
         """
@@ -151,6 +182,13 @@ TRAINING = JobKind(
     max_name_length=63,
     stop="stop_training_job",
     arn_key="TrainingJobArn",
+    listing=ListShape(
+        method="list_training_jobs",
+        summaries_key="TrainingJobSummaries",
+        name_key="TrainingJobName",
+        status_key="TrainingJobStatus",
+        secondary_status_key="SecondaryStatus",
+    ),
 )
 
 TUNING = JobKind(
@@ -168,6 +206,12 @@ TUNING = JobKind(
     max_name_length=32,
     stop="stop_hyper_parameter_tuning_job",
     arn_key="HyperParameterTuningJobArn",
+    listing=ListShape(
+        method="list_hyper_parameter_tuning_jobs",
+        summaries_key="HyperParameterTuningJobSummaries",
+        name_key="HyperParameterTuningJobName",
+        status_key="HyperParameterTuningJobStatus",
+    ),
 )
 
 #: An AI Registry import (``ImportHubContent``): identified by its hub content ARN, cannot be stopped.

@@ -17,8 +17,9 @@ from moto.sagemaker.responses import SageMakerResponse
 from airflow_provider_smtrain.testing import moto_support
 from airflow_provider_smtrain.testing.engine.simulator import active
 from airflow_provider_smtrain.testing.services.agent_rft.service import AgentRFTService, JobInUse, JobNotFound
+from airflow_provider_smtrain.testing.services.listing import as_datetime as _as_datetime
+from airflow_provider_smtrain.testing.services.listing import enum_error as _enum_error
 from airflow_provider_smtrain.testing.services.paging import page
-from airflow_provider_smtrain.testing.services.training.listing import _as_datetime, _enum_error
 
 SORT_BY = ("Name", "CreationTime", "Status")
 SORT_ORDER = ("Ascending", "Descending")
