@@ -21,8 +21,7 @@ from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind
 from airflow_provider_smtrain.jobs.outputs import training_result, tuning_result
 
 if TYPE_CHECKING:
-    from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
-
+    from airflow_provider_smtrain.links.sagemaker import ConsoleLink
     from airflow_provider_smtrain.sensors.jobs import SageMakerJobSensor
     from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 
@@ -144,7 +143,7 @@ def sensor_class(kind: JobKind | str) -> type[SageMakerJobSensor] | None:
     return cls
 
 
-def link_classes(kind: JobKind | str) -> tuple[type[BaseAwsLink], ...]:
+def link_classes(kind: JobKind | str) -> tuple[type[ConsoleLink], ...]:
     """
     The operator extra link classes that point at jobs of ``kind``.
 
