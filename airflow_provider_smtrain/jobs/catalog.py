@@ -17,11 +17,16 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind
-from airflow_provider_smtrain.jobs.outputs import training_result, tuning_result
+from airflow_provider_smtrain.jobs.kinds import AGENT_RFT, HUB_CONTENT, TRAINING, TUNING, JobKind
+from airflow_provider_smtrain.jobs.outputs import (
+    agent_rft_result,
+    hub_content_result,
+    training_result,
+    tuning_result,
+)
 
 if TYPE_CHECKING:
-    from airflow_provider_smtrain.links.sagemaker import ConsoleLink
+    from airflow_provider_smtrain.links.base import ConsoleLink
     from airflow_provider_smtrain.sensors.jobs import SageMakerJobSensor
     from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 
@@ -76,6 +81,22 @@ CATALOG: Mapping[str, CatalogEntry] = _entries(
         trigger=f"{_PACKAGE}.triggers.jobs.TuningJobTrigger",
         sensor=f"{_PACKAGE}.sensors.jobs.TuningJobSensor",
         links=(f"{_PACKAGE}.links.sagemaker.TuningJobLink",),
+    ),
+    CatalogEntry(
+        kind=AGENT_RFT,
+        result=agent_rft_result,
+        result_doc="AgentRFT result",
+        trigger=f"{_PACKAGE}.triggers.jobs.AgentRFTJobTrigger",
+        sensor=f"{_PACKAGE}.sensors.jobs.AgentRFTJobSensor",
+        links=(f"{_PACKAGE}.links.sagemaker.AgentRFTJobLink", f"{_PACKAGE}.links.sagemaker.AgentRFTLogsLink"),
+    ),
+    CatalogEntry(
+        kind=HUB_CONTENT,
+        result=hub_content_result,
+        result_doc="AI Registry result",
+        trigger=f"{_PACKAGE}.triggers.registry.HubContentTrigger",
+        sensor=f"{_PACKAGE}.sensors.registry.HubContentSensor",
+        links=(f"{_PACKAGE}.links.sagemaker.HubContentLink",),
     ),
 )
 

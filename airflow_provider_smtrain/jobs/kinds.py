@@ -8,13 +8,17 @@ exist, and what results, triggers, links and sensors go with each, is listed in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
 from airflow_provider_smtrain.jobs.console import console_domain, console_url, log_console_url
+from airflow_provider_smtrain.jobs.hub_content import hub_content_params
 
 __all__ = [
+    "AGENT_RFT",
+    "HUB_CONTENT",
     "TRAINING",
     "TUNING",
     "JobKind",
@@ -73,6 +77,11 @@ class JobKind:
     :param failure_key: response key of the reason a job failed.
     :param token_param: request parameter of the idempotency token a start (and stop) call takes,
         if any (``ClientRequestToken`` for pipeline executions).
+    :param fixed_params: further request parameters, the same for every job of the kind, that describe
+        and stop calls need (``JobCategory`` for the ``CreateJob`` family).
+    :param handle_params: for kinds whose describe call takes several parameters (hub content: hub,
+        type, name, version), turns the job's handle (its ARN) into them; None sends
+        ``{name_param: handle}``.
     """
 
     name: str
@@ -92,6 +101,18 @@ class JobKind:
     arn_key: str | None = None
     failure_key: str = "FailureReason"
     token_param: str | None = None
+    fixed_params: tuple[tuple[str, str], ...] = ()
+    handle_params: Callable[[str], dict[str, str]] | None = None
+
+    def request_params(self, job_name: str) -> dict[str, str]:
+        """
+        The parameters of a describe or stop call for one job.
+
+        :param job_name: the job's name (or ARN, for ``identity="arn"``; for kinds with
+            ``handle_params``, the handle they turn into several parameters).
+        """
+        named = self.handle_params(job_name) if self.handle_params is not None else {self.name_param: job_name}
+        return {**named, **dict(self.fixed_params)}
 
     @property
     def stoppable(self) -> bool:
@@ -147,6 +168,45 @@ TUNING = JobKind(
     max_name_length=32,
     stop="stop_hyper_parameter_tuning_job",
     arn_key="HyperParameterTuningJobArn",
+)
+
+#: An AI Registry import (``ImportHubContent``): identified by its hub content ARN, cannot be stopped.
+HUB_CONTENT = JobKind(
+    name="hub_content",
+    label="AI Registry hub content",
+    describe_method="describe_hub_content",
+    name_param="HubContentArn",
+    status_key="HubContentStatus",
+    secondary_status_key=None,
+    succeeded=frozenset({"Available"}),
+    failed=frozenset({"ImportFailed", "Deleting", "DeleteFailed", "PendingDelete"}),
+    stopped=frozenset(),
+    stopping=frozenset(),
+    console_fragment="hubs",
+    max_name_length=63,
+    stop=None,
+    identity="arn",
+    arn_key="HubContentArn",
+    handle_params=hub_content_params,
+)
+
+
+AGENT_RFT = JobKind(
+    name="agent_rft",
+    label="AgentRFT job",
+    describe_method="describe_job",
+    name_param="JobName",
+    status_key="JobStatus",
+    secondary_status_key="SecondaryStatus",
+    succeeded=frozenset({"Completed"}),
+    failed=frozenset({"Failed", "Deleting", "DeleteFailed"}),
+    stopped=frozenset({"Stopped"}),
+    stopping=frozenset({"Stopping"}),
+    console_fragment="jobs/agent-rft/{name}",
+    max_name_length=63,
+    stop="stop_job",
+    arn_key="JobArn",
+    fixed_params=(("JobCategory", "AgentRFT"),),
 )
 
 

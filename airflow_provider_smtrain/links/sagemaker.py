@@ -3,104 +3,22 @@
 Each link reads what the operator persisted to XCom right after the job was submitted or found
 (``{"region_name", "aws_domain", "job_name"}``), so the link works while the task is still running or
 deferred. The URLs come from :mod:`airflow_provider_smtrain.jobs.console`, the same builder the results'
-``console_url`` and ``logs_url`` use.
-
-:class:`ConsoleLink` has the contract of the amazon provider's ``BaseAwsLink`` (``persist``, ``get_link``,
-``format_link``, the XCom layout) without importing it: its module imports botocore at DAG parse time.
+``console_url`` and ``logs_url`` use. The base class, :class:`~airflow_provider_smtrain.links.base.ConsoleLink`,
+stores and reads that XCom.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
-
-from airflow_provider_smtrain.jobs.console import console_url, log_console_url
-from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind
-
-if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator, Context
-    from airflow.sdk.types import TaskInstanceKey
-
-_log = logging.getLogger(__name__)
-_AWS_DOMAINS = {"aws": "aws.amazon.com", "aws-cn": "amazonaws.cn", "aws-us-gov": "amazonaws-us-gov.com"}
-_R = TypeVar("_R")
-
-
-def _quietly(default: Any) -> Callable[[Callable[..., _R]], Callable[..., _R]]:
-    """A link never fails its task or the UI: log the error and return ``default`` instead."""
-
-    def decorate(func: Callable[..., _R]) -> Callable[..., _R]:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> _R:
-            try:
-                return func(*args, **kwargs)
-            except Exception:
-                _log.exception("%s failed; the extra link is left empty", func.__qualname__)
-                return default  # type: ignore[no-any-return]
-
-        return wrapper
-
-    return decorate
-
-
-class ConsoleLink(BaseOperatorLink):
-    """An AWS console link whose arguments the operator stores in XCom under :attr:`key` (see :meth:`persist`)."""
-
-    name: ClassVar[str]
-    key: ClassVar[str]
-
-    @staticmethod
-    def get_aws_domain(aws_partition: str) -> str | None:
-        """
-        The console domain of an AWS partition (``aws``, ``aws-cn``, ``aws-us-gov``); None for others.
-
-        :param aws_partition: the partition of the client's region.
-        """
-        return _AWS_DOMAINS.get(aws_partition)
-
-    def format_link(self, **kwargs: Any) -> str:
-        """
-        The URL built from what :meth:`persist` stored; ``""`` when it cannot be built.
-
-        :param kwargs: the persisted ``region_name``, ``aws_domain`` and the subclass's own values.
-        """
-        raise NotImplementedError
-
-    @_quietly("")
-    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        """
-        The link of the task instance ``ti_key``, ``""`` when nothing was persisted.
-
-        :param operator: the operator the link belongs to.
-        :param ti_key: the task instance.
-        """
-        conf = XCom.get_value(key=self.key, ti_key=ti_key)
-        return self.format_link(**conf) if conf else ""
-
-    @classmethod
-    @_quietly(None)
-    def persist(
-        cls, context: Context, operator: BaseOperator, region_name: str, aws_partition: str, **kwargs: Any
-    ) -> None:
-        """
-        Store what the link needs in XCom (nothing when the operator does not push XComs).
-
-        :param context: the task context.
-        :param operator: the operator.
-        :param region_name: the job's region.
-        :param aws_partition: the partition of the region (for the console domain).
-        :param kwargs: values the subclass's :meth:`format_link` reads (``job_name``).
-        """
-        if not operator.do_xcom_push:
-            return
-        context["ti"].xcom_push(
-            key=cls.key,
-            value={"region_name": region_name, "aws_domain": cls.get_aws_domain(aws_partition), **kwargs},
-        )
+from airflow_provider_smtrain.jobs.console import (
+    AGENT_RFT_LOG_GROUP,
+    TRAINING_LOG_GROUP,
+    console_url,
+    log_console_url,
+)
+from airflow_provider_smtrain.jobs.kinds import AGENT_RFT, HUB_CONTENT, TRAINING, TUNING, JobKind
+from airflow_provider_smtrain.links.base import ConsoleLink
 
 
 class SageMakerJobLink(ConsoleLink):
@@ -136,11 +54,29 @@ class TuningJobLink(SageMakerJobLink):
     job_kind = TUNING
 
 
+class HubContentLink(SageMakerJobLink):
+    """Link to the SageMaker console's hubs page, where the AI Registry hub of the content is listed."""
+
+    name = "SageMaker AI Registry"
+    key = "smtrain_hub_content"
+    job_kind = HUB_CONTENT
+
+
+class AgentRFTJobLink(SageMakerJobLink):
+    """Link to the SageMaker console page of an AgentRFT job."""
+
+    name = "SageMaker AgentRFT Job"
+    key = "smtrain_agent_rft_job"
+    job_kind = AGENT_RFT
+
+
 class TrainingLogsLink(ConsoleLink):
     """Link to the CloudWatch log streams of a training job."""
 
     name = "Training Job Logs"
     key = "smtrain_training_logs"
+    #: The CloudWatch log group of the job kind.
+    log_group: ClassVar[str] = TRAINING_LOG_GROUP
 
     def format_link(self, **kwargs: Any) -> str:
         """
@@ -151,4 +87,12 @@ class TrainingLogsLink(ConsoleLink):
         region, name = kwargs.get("region_name"), kwargs.get("job_name")
         if not region or not name:
             return ""
-        return log_console_url(str(name), str(region))
+        return log_console_url(str(name), str(region), self.log_group)
+
+
+class AgentRFTLogsLink(TrainingLogsLink):
+    """Link to the CloudWatch log streams of an AgentRFT job."""
+
+    name = "AgentRFT Job Logs"
+    key = "smtrain_agent_rft_logs"
+    log_group = AGENT_RFT_LOG_GROUP

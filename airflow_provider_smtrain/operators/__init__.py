@@ -28,15 +28,23 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
+    from airflow_provider_smtrain.operators.registry import CreateDataSetOperator, CreateEvaluatorOperator
     from airflow_provider_smtrain.operators.tuner import HyperparameterTunerOperator
 
 # public name -> submodule that defines it
 _EXPORTS = {
+    "CreateDataSetOperator": "registry",
+    "CreateEvaluatorOperator": "registry",
     "ModelTrainerOperator": "model_trainer",
     "HyperparameterTunerOperator": "tuner",
 }
 
-__all__ = ["HyperparameterTunerOperator", "ModelTrainerOperator"]
+__all__ = [
+    "CreateDataSetOperator",
+    "CreateEvaluatorOperator",
+    "HyperparameterTunerOperator",
+    "ModelTrainerOperator",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -56,7 +56,7 @@ from airflow_provider_smtrain.operators.waiting import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_smtrain.links.sagemaker import ConsoleLink
+    from airflow_provider_smtrain.links.base import ConsoleLink
     from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 
 __all__ = ["MAX_GENERATIONS", "STATE_KEY", "SageMakerJobOperator"]

@@ -11,16 +11,30 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from airflow_provider_smtrain.sensors.jobs import SageMakerJobSensor, TrainingJobSensor, TuningJobSensor
+    from airflow_provider_smtrain.sensors.jobs import (
+        AgentRFTJobSensor,
+        SageMakerJobSensor,
+        TrainingJobSensor,
+        TuningJobSensor,
+    )
+    from airflow_provider_smtrain.sensors.registry import HubContentSensor
 
 # public name -> submodule that defines it
 _EXPORTS = {
+    "AgentRFTJobSensor": "jobs",
+    "HubContentSensor": "registry",
     "SageMakerJobSensor": "jobs",
     "TrainingJobSensor": "jobs",
     "TuningJobSensor": "jobs",
 }
 
-__all__ = ["SageMakerJobSensor", "TrainingJobSensor", "TuningJobSensor"]
+__all__ = [
+    "AgentRFTJobSensor",
+    "HubContentSensor",
+    "SageMakerJobSensor",
+    "TrainingJobSensor",
+    "TuningJobSensor",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,7 @@ from airflow_provider_smtrain.config import default_deferrable
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.jobs.catalog import job_result
 from airflow_provider_smtrain.jobs.kinds import (
+    AGENT_RFT,
     TRAINING,
     TUNING,
     JobKind,
@@ -147,3 +148,13 @@ class TuningJobSensor(SageMakerJobSensor):
     """
 
     job_kind = TUNING
+
+
+class AgentRFTJobSensor(SageMakerJobSensor):
+    """
+    Wait for a SageMaker AgentRFT job (``MultiTurnRLTrainer``) started elsewhere; return the AgentRFT result.
+
+    :param job_name: the AgentRFT job name.
+    """
+
+    job_kind = AGENT_RFT

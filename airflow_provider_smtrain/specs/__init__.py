@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from airflow_provider_smtrain.specs.base import SpecModel
     from airflow_provider_smtrain.specs.common import MetricDefinitionSpec
     from airflow_provider_smtrain.specs.errors import SpecValidationError, parse_spec
+    from airflow_provider_smtrain.specs.registry import DataSetSpec, EvaluatorSpec
     from airflow_provider_smtrain.specs.training import (
         CheckpointSpec,
         ComputeSpec,
@@ -45,6 +46,8 @@ _EXPORTS = {
     "MetricDefinitionSpec": "common",
     "SpecValidationError": "errors",
     "parse_spec": "errors",
+    "DataSetSpec": "registry",
+    "EvaluatorSpec": "registry",
     "CheckpointSpec": "training",
     "ComputeSpec": "training",
     "InputChannelSpec": "training",
@@ -70,6 +73,8 @@ __all__ = [
     "CompletionCriteriaSpec",
     "ComputeSpec",
     "ContinuousRangeSpec",
+    "DataSetSpec",
+    "EvaluatorSpec",
     "HyperbandStrategySpec",
     "HyperparameterTunerSpec",
     "InputChannelSpec",

@@ -9,9 +9,17 @@ import pytest
 
 from airflow_provider_smtrain.jobs import catalog
 from airflow_provider_smtrain.jobs.console import TRAINING_LOG_GROUP, console_url, log_console_url
-from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobNotStoppable, failure_message
+from airflow_provider_smtrain.jobs.kinds import (
+    AGENT_RFT,
+    HUB_CONTENT,
+    TRAINING,
+    TUNING,
+    JobNotStoppable,
+    failure_message,
+)
 from airflow_provider_smtrain.links.sagemaker import TrainingJobLink, TrainingLogsLink, TuningJobLink
 from airflow_provider_smtrain.triggers import (
+    AgentRFTJobTrigger,
     TrainingJobTrigger,
     TuningJobTrigger,
     trigger_for,
@@ -78,14 +86,15 @@ def test_links_and_results_share_one_url_builder(region: str, host: str) -> None
 
 def test_catalog_entries_by_kind_or_name() -> None:
     assert catalog.entry("training") is catalog.entry(TRAINING)
-    assert catalog.kinds() == (TRAINING, TUNING)
-    with pytest.raises(ValueError, match=r"accepted: \['training', 'tuning'\]"):
+    assert catalog.kinds()[:4] == (TRAINING, TUNING, AGENT_RFT, HUB_CONTENT)
+    with pytest.raises(ValueError, match=r"accepted: \['agent_rft', 'hub_content', .*'training', 'tuning'"):
         catalog.entry("processing")
 
 
 def test_trigger_for_builds_the_catalogs_class() -> None:
     assert type(trigger_for(TRAINING, job_name="j")) is TrainingJobTrigger
     assert type(trigger_for(TUNING, job_name="j")) is TuningJobTrigger
+    assert type(trigger_for(AGENT_RFT, job_name="j")) is AgentRFTJobTrigger
 
 
 def test_trigger_for_task_connects_as_the_task_does() -> None:
