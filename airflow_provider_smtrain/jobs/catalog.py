@@ -26,8 +26,7 @@ from airflow_provider_smtrain.jobs.outputs import (
 )
 
 if TYPE_CHECKING:
-    from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
-
+    from airflow_provider_smtrain.links.base import ConsoleLink
     from airflow_provider_smtrain.sensors.jobs import SageMakerJobSensor
     from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 
@@ -169,7 +168,7 @@ def sensor_class(kind: JobKind | str) -> type[SageMakerJobSensor] | None:
     return cls
 
 
-def link_classes(kind: JobKind | str) -> tuple[type[BaseAwsLink], ...]:
+def link_classes(kind: JobKind | str) -> tuple[type[ConsoleLink], ...]:
     """
     The operator extra link classes that point at jobs of ``kind``.
 
@@ -178,7 +177,7 @@ def link_classes(kind: JobKind | str) -> tuple[type[BaseAwsLink], ...]:
     return tuple(import_path(path) for path in entry(kind).links)
 
 
-def result_link_classes(kind: JobKind | str) -> tuple[type[BaseAwsLink], ...]:
+def result_link_classes(kind: JobKind | str) -> tuple[type[ConsoleLink], ...]:
     """
     The extra link classes to what some results of ``kind`` name besides the job (model package, MLflow).
 

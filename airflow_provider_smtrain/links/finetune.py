@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
-
 from airflow_provider_smtrain.jobs.console import mlflow_console_url, model_package_console_url
+from airflow_provider_smtrain.links.base import ConsoleLink
 
 
-class ModelPackageLink(BaseAwsLink):
+class ModelPackageLink(ConsoleLink):
     """Link to the model registry page of the fine-tuned model's package version."""
 
     name = "Fine-tuned Model Package"
     key = "smtrain_model_package"
-    format_str = ""  # the URL is built by jobs.console, see format_link
 
     def format_link(self, **kwargs: Any) -> str:
         """
@@ -33,12 +31,11 @@ class ModelPackageLink(BaseAwsLink):
         return model_package_console_url(str(arn), str(region))
 
 
-class MlflowLink(BaseAwsLink):
+class MlflowLink(ConsoleLink):
     """Link to the console page of the MLflow app the job reported to."""
 
     name = "MLflow"
     key = "smtrain_mlflow"
-    format_str = ""  # the URL is built by jobs.console, see format_link
 
     def format_link(self, **kwargs: Any) -> str:
         """

@@ -3,14 +3,13 @@
 Each link reads what the operator persisted to XCom right after the job was submitted or found
 (``{"region_name", "aws_domain", "job_name"}``), so the link works while the task is still running or
 deferred. The URLs come from :mod:`airflow_provider_smtrain.jobs.console`, the same builder the results'
-``console_url`` and ``logs_url`` use.
+``console_url`` and ``logs_url`` use. The base class, :class:`~airflow_provider_smtrain.links.base.ConsoleLink`,
+stores and reads that XCom.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
-
-from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
 
 from airflow_provider_smtrain.jobs.console import (
     AGENT_RFT_LOG_GROUP,
@@ -19,13 +18,13 @@ from airflow_provider_smtrain.jobs.console import (
     log_console_url,
 )
 from airflow_provider_smtrain.jobs.kinds import AGENT_RFT, HUB_CONTENT, TRAINING, TUNING, JobKind
+from airflow_provider_smtrain.links.base import ConsoleLink
 
 
-class SageMakerJobLink(BaseAwsLink):
+class SageMakerJobLink(ConsoleLink):
     """Base of the links to a job's SageMaker console page; subclasses set ``job_kind``."""
 
     job_kind: ClassVar[JobKind]
-    format_str = ""  # the URL is built by jobs.console, see format_link
 
     def format_link(self, **kwargs: Any) -> str:
         """
@@ -71,12 +70,11 @@ class AgentRFTJobLink(SageMakerJobLink):
     job_kind = AGENT_RFT
 
 
-class TrainingLogsLink(BaseAwsLink):
+class TrainingLogsLink(ConsoleLink):
     """Link to the CloudWatch log streams of a training job."""
 
     name = "Training Job Logs"
     key = "smtrain_training_logs"
-    format_str = ""  # the URL is built by jobs.console, see format_link
     #: The CloudWatch log group of the job kind.
     log_group: ClassVar[str] = TRAINING_LOG_GROUP
 

@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
 from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
 
 from airflow_provider_smtrain.config import default_deferrable
@@ -57,6 +56,7 @@ from airflow_provider_smtrain.operators.waiting import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_smtrain.links.base import ConsoleLink
     from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 
 __all__ = ["MAX_GENERATIONS", "STATE_KEY", "SageMakerJobOperator"]
@@ -77,7 +77,7 @@ class SageMakerJobOperator(SageMakerSdkOperator):
     """
 
     job_kind: ClassVar[JobKind]
-    job_link: ClassVar[type[BaseAwsLink]]
+    job_link: ClassVar[type[ConsoleLink]]
     template_fields: Sequence[str] = (*SageMakerSdkOperator.template_fields, "job_name_prefix")
     ui_color = "#c7e9f1"
 

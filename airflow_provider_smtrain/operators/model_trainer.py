@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_smtrain.hooks.logs import TrainingLogTailer
 from airflow_provider_smtrain.jobs.console import TRAINING_LOG_GROUP
 from airflow_provider_smtrain.jobs.kinds import TRAINING, log_console_url
 from airflow_provider_smtrain.jobs.outputs import training_result
@@ -22,6 +21,7 @@ from airflow_provider_smtrain.operators.trainer_args import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_smtrain.hooks.logs import TrainingLogTailer
     from airflow_provider_smtrain.specs import ModelTrainerSpec
 
 #: ``task_state_store`` key of the CloudWatch log position reached (``{"job_name", "streams"}``).
@@ -184,6 +184,8 @@ class ModelTrainerOperator(SageMakerJobOperator):
             return
         store = self._log_position_store()
         if self._tailer is None or self._tailer.job_name != self._job_name:
+            from airflow_provider_smtrain.hooks.logs import TrainingLogTailer
+
             saved = store.get(LOG_POSITION_KEY) if store is not None else None
             position = None
             if isinstance(saved, dict) and saved.get("job_name") == self._job_name:

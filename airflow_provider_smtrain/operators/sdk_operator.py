@@ -4,8 +4,9 @@ Operators that are not one remote job (AI Registry operations, a quality gate, d
 from :class:`SageMakerSdkOperator` directly; job operators derive from
 :class:`~airflow_provider_smtrain.operators.base.SageMakerJobOperator`, which adds the job lifecycle.
 
-Parse-time rule: nothing here imports ``sagemaker.*``, ``specs`` or ``triggers`` at module level.
-Subclasses import them inside methods.
+Parse-time rule: nothing here imports ``sagemaker.*``, ``specs``, ``triggers``, ``hooks`` (boto3) or the
+amazon provider's operator base at module level. Subclasses import them inside methods (see the
+"how to keep imports cheap" notes in :mod:`airflow_provider_smtrain.operators`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
-from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.sdk import BaseOperator
 
-from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
+from airflow_provider_smtrain.operators.aws_task import AwsTaskMixin, aws_template_fields
 
 
-class SageMakerSdkOperator(AwsBaseOperator[SageMakerTrainHook]):
+class SageMakerSdkOperator(BaseOperator, AwsTaskMixin):
     """
     Base class of the provider's operators: one hook per task, arguments validated before any AWS call.
 
@@ -33,11 +33,20 @@ class SageMakerSdkOperator(AwsBaseOperator[SageMakerTrainHook]):
     :param default_bucket: S3 bucket the SDK stages code in; default: chosen by the operator.
     """
 
-    aws_hook_class = SageMakerTrainHook
     template_fields: Sequence[str] = aws_template_fields("default_bucket")
 
-    def __init__(self, *, default_bucket: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        default_bucket: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
+        self._set_aws_parameters(aws_conn_id, region_name, verify, botocore_config)
         self.default_bucket = default_bucket
 
     def build_spec(self) -> Any:

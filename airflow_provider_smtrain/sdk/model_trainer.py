@@ -46,8 +46,8 @@ def build_model_trainer(
         SourceCode,
         StoppingCondition,
     )
-    from sagemaker.train import ModelTrainer
     from sagemaker.train.distributed import MPI, Torchrun
+    from sagemaker.train.model_trainer import ModelTrainer
 
     kwargs: dict[str, Any] = {
         "sagemaker_session": session,

@@ -7,14 +7,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
-from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.sdk import BaseSensorOperator
 from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
 from airflow_provider_smtrain.config import default_deferrable
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
-from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
 from airflow_provider_smtrain.jobs.catalog import job_result
 from airflow_provider_smtrain.jobs.kinds import (
     AGENT_RFT,
@@ -25,13 +23,14 @@ from airflow_provider_smtrain.jobs.kinds import (
     failure_message,
     outcome_of,
 )
+from airflow_provider_smtrain.operators.aws_task import AwsTaskMixin, aws_template_fields
 from airflow_provider_smtrain.operators.events import check_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
+class SageMakerJobSensor(BaseSensorOperator, AwsTaskMixin):
     """
     Wait for a SageMaker job that this task did not start; return its result when it completes.
 
@@ -47,7 +46,6 @@ class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
     :param botocore_config: botocore client configuration as a dict.
     """
 
-    aws_hook_class = SageMakerTrainHook
     job_kind: ClassVar[JobKind]
     template_fields: Sequence[str] = aws_template_fields("job_name")
 
@@ -56,10 +54,15 @@ class SageMakerJobSensor(AwsBaseSensor[SageMakerTrainHook]):
         *,
         job_name: str,
         deferrable: bool | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", 30)
         super().__init__(**kwargs)
+        self._set_aws_parameters(aws_conn_id, region_name, verify, botocore_config)
         self.job_name = job_name
         self.deferrable = default_deferrable() if deferrable is None else deferrable
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-
 from airflow_provider_smtrain.jobs.kinds import HUB_CONTENT
+from airflow_provider_smtrain.operators.aws_task import aws_template_fields
 from airflow_provider_smtrain.sensors.jobs import SageMakerJobSensor
 
 if TYPE_CHECKING:

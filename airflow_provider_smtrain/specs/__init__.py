@@ -3,43 +3,83 @@
 Importing this package is cheap and safe at DAG parse time: it never imports the SageMaker SDK, boto3 or
 pandas, and makes no AWS calls. Operators build a spec at the start of ``execute()`` with
 :func:`parse_spec`, which raises :class:`SpecValidationError` naming every bad field.
+
+The names resolve lazily (PEP 562): ``from airflow_provider_smtrain.specs import ModelTrainerSpec`` builds
+the training models only, not the tuning ones (pydantic builds each model's validator at import).
 """
 
 from __future__ import annotations
 
-from airflow_provider_smtrain.specs.base import SpecModel
-from airflow_provider_smtrain.specs.common import MetricDefinitionSpec
-from airflow_provider_smtrain.specs.errors import SpecValidationError, parse_spec
-from airflow_provider_smtrain.specs.finetune import (
-    DPOTrainerSpec,
-    FineTuneStoppingSpec,
-    RLAIFTrainerSpec,
-    RLVRTrainerSpec,
-    SFTTrainerSpec,
-    VpcConfigSpec,
-)
-from airflow_provider_smtrain.specs.registry import DataSetSpec, EvaluatorSpec
-from airflow_provider_smtrain.specs.training import (
-    CheckpointSpec,
-    ComputeSpec,
-    InputChannelSpec,
-    ModelTrainerSpec,
-    MpiSpec,
-    NetworkingSpec,
-    SmpSpec,
-    SourceCodeSpec,
-    StoppingConditionSpec,
-    TorchrunSpec,
-)
-from airflow_provider_smtrain.specs.tuning import (
-    CategoricalRangeSpec,
-    CompletionCriteriaSpec,
-    ContinuousRangeSpec,
-    HyperbandStrategySpec,
-    HyperparameterTunerSpec,
-    IntegerRangeSpec,
-    WarmStartSpec,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_smtrain.specs.base import SpecModel
+    from airflow_provider_smtrain.specs.common import MetricDefinitionSpec
+    from airflow_provider_smtrain.specs.errors import SpecValidationError, parse_spec
+    from airflow_provider_smtrain.specs.finetune import (
+        DPOTrainerSpec,
+        FineTuneStoppingSpec,
+        RLAIFTrainerSpec,
+        RLVRTrainerSpec,
+        SFTTrainerSpec,
+        VpcConfigSpec,
+    )
+    from airflow_provider_smtrain.specs.registry import DataSetSpec, EvaluatorSpec
+    from airflow_provider_smtrain.specs.training import (
+        CheckpointSpec,
+        ComputeSpec,
+        InputChannelSpec,
+        ModelTrainerSpec,
+        MpiSpec,
+        NetworkingSpec,
+        SmpSpec,
+        SourceCodeSpec,
+        StoppingConditionSpec,
+        TorchrunSpec,
+    )
+    from airflow_provider_smtrain.specs.tuning import (
+        CategoricalRangeSpec,
+        CompletionCriteriaSpec,
+        ContinuousRangeSpec,
+        HyperbandStrategySpec,
+        HyperparameterTunerSpec,
+        IntegerRangeSpec,
+        WarmStartSpec,
+    )
+
+# public name -> submodule that defines it
+_EXPORTS = {
+    "SpecModel": "base",
+    "MetricDefinitionSpec": "common",
+    "SpecValidationError": "errors",
+    "parse_spec": "errors",
+    "DPOTrainerSpec": "finetune",
+    "FineTuneStoppingSpec": "finetune",
+    "RLAIFTrainerSpec": "finetune",
+    "RLVRTrainerSpec": "finetune",
+    "SFTTrainerSpec": "finetune",
+    "VpcConfigSpec": "finetune",
+    "DataSetSpec": "registry",
+    "EvaluatorSpec": "registry",
+    "CheckpointSpec": "training",
+    "ComputeSpec": "training",
+    "InputChannelSpec": "training",
+    "ModelTrainerSpec": "training",
+    "MpiSpec": "training",
+    "NetworkingSpec": "training",
+    "SmpSpec": "training",
+    "SourceCodeSpec": "training",
+    "StoppingConditionSpec": "training",
+    "TorchrunSpec": "training",
+    "CategoricalRangeSpec": "tuning",
+    "CompletionCriteriaSpec": "tuning",
+    "ContinuousRangeSpec": "tuning",
+    "HyperbandStrategySpec": "tuning",
+    "HyperparameterTunerSpec": "tuning",
+    "IntegerRangeSpec": "tuning",
+    "WarmStartSpec": "tuning",
+}
 
 __all__ = [
     "CategoricalRangeSpec",
@@ -72,3 +112,16 @@ __all__ = [
     "WarmStartSpec",
     "parse_spec",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule that defines ``name`` on first access (PEP 562)."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

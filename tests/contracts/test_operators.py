@@ -30,7 +30,8 @@ class _Captured(Exception):
 
 def spec_of(operator_class: type[Any]) -> type[SpecModel]:
     """The spec class an operator's ``build_spec`` returns (from its annotation)."""
-    hints = typing.get_type_hints(operator_class.build_spec, localns=vars(specs))
+    exported = {name: getattr(specs, name) for name in specs.__all__}  # the package resolves them lazily
+    hints = typing.get_type_hints(operator_class.build_spec, localns=exported)
     spec = hints.get("return")
     assert isinstance(spec, type) and issubclass(spec, SpecModel), (
         f"{operator_class.__name__}.build_spec must be annotated to return its SpecModel, got {spec!r}"
