@@ -10,6 +10,7 @@ from __future__ import annotations
 from airflow_provider_smtrain.specs.base import SpecModel
 from airflow_provider_smtrain.specs.common import MetricDefinitionSpec
 from airflow_provider_smtrain.specs.errors import SpecValidationError, parse_spec
+from airflow_provider_smtrain.specs.multi_turn_rl import AgentVpcSpec, MultiTurnRLTrainerSpec
 from airflow_provider_smtrain.specs.training import (
     CheckpointSpec,
     ComputeSpec,
@@ -33,6 +34,7 @@ from airflow_provider_smtrain.specs.tuning import (
 )
 
 __all__ = [
+    "AgentVpcSpec",
     "CategoricalRangeSpec",
     "CheckpointSpec",
     "CompletionCriteriaSpec",
@@ -45,6 +47,7 @@ __all__ = [
     "MetricDefinitionSpec",
     "ModelTrainerSpec",
     "MpiSpec",
+    "MultiTurnRLTrainerSpec",
     "NetworkingSpec",
     "SmpSpec",
     "SourceCodeSpec",

@@ -52,7 +52,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     from airflow_provider_smtrain.testing.server.faults import FaultInjector
     from airflow_provider_smtrain.testing.server.requests_log import RequestLog
     from airflow_provider_smtrain.testing.server.router import Router
-    from airflow_provider_smtrain.testing.services import iam
+    from airflow_provider_smtrain.testing.services import agentcore, iam
     from airflow_provider_smtrain.testing.services.training import patches as training_patches
     from airflow_provider_smtrain.testing.services.training import script_runner
     from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
@@ -70,6 +70,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     training_patches.install()
     tuning_patches.install()
     iam.install()
+    agentcore.install()
     script_runner.install(training)
 
     def reset_moto() -> None:

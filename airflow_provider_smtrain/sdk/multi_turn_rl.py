@@ -1,0 +1,215 @@
+"""Build and start the SDK's ``MultiTurnRLTrainer`` (an Agent RFT ``CreateJob``) from a validated spec.
+
+What the SDK would do on its own, and what happens here instead (``SDK_MAP`` §1.3, §2.2, §3):
+
+* Its constructor calls AWS (hub lookups, S3 prefix creation, model package group get-or-create, a
+  ``GetAgentRuntime`` with a fresh ``boto3.Session()``). It is only built here, inside the hook's
+  credentials scope, when the operator submits a new job: never at parse time, never on re-attach.
+* A bare agent runtime id is resolved to its ARN with ``GetAgentRuntime`` on the connection's own
+  session before the trainer sees it.
+* Without an MLflow app ARN the SDK lists the account's MLflow apps and **creates one** (then polls it
+  for up to 10 minutes). That resolver is switched off unless the task sets ``mlflow_app_arn="default"``.
+* Model package groups: named groups are only described (they must exist). Only a group the task does
+  not name is get-or-created by the SDK under its deterministic name (``<model>-mtrl-mpg``,
+  ``<model>-mtrl-checkpoint-mpg``), so repeated submissions reuse it.
+* Recipe templates the SDK downloads to temporary files (``delete=False``) land in a private temporary
+  directory removed afterwards; nothing is written to the worker's working directory.
+* The job name is the operator's, not the SDK's timestamped one, so a retry finds the job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_smtrain.exceptions import SageMakerSubmitError
+from airflow_provider_smtrain.sdk.naming import fixed_unique_name
+from airflow_provider_smtrain.specs.errors import SpecValidationError
+from airflow_provider_smtrain.specs.multi_turn_rl import AGENT_RUNTIME_ID, MLFLOW_DEFAULT
+
+if TYPE_CHECKING:
+    from airflow_provider_smtrain.specs.multi_turn_rl import MultiTurnRLTrainerSpec
+
+OWNER = "MultiTurnRLTrainerOperator"
+
+
+@contextlib.contextmanager
+def patched(module: Any, name: str, value: Any) -> Iterator[None]:
+    """
+    Replace ``module.name`` with ``value`` for the duration of the block.
+
+    :param module: the module (or class) to patch.
+    :param name: the attribute name.
+    :param value: the temporary value.
+    """
+    original = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+@contextlib.contextmanager
+def private_tempdir() -> Iterator[str]:
+    """Send the SDK's temporary files (recipe templates it never deletes) to a directory removed afterwards."""
+    previous = tempfile.tempdir
+    with tempfile.TemporaryDirectory(prefix="smtrain-mtrl-") as path:
+        tempfile.tempdir = path
+        try:
+            yield path
+        finally:
+            tempfile.tempdir = previous
+
+
+def _no_default_mlflow_app(*args: Any, **kwargs: Any) -> None:
+    """Stand-in for the SDK's MLflow resolver: no MLflow (and no MLflow call) unless the task asks."""
+    return None
+
+
+def check_region(region: str, model: str) -> None:
+    """
+    Reject a region the SDK does not customize ``model`` in, before any AWS call.
+
+    :param region: the task's region.
+    :param model: the spec's ``model`` (a hub model id; model package ARNs are checked by the SDK).
+    """
+    from sagemaker.train.common_utils.finetune_utils import NOVA_REGIONS, OPEN_WEIGHTS_REGIONS
+
+    if model.startswith("arn:"):
+        return
+    regions = NOVA_REGIONS if "nova" in model.lower() else OPEN_WEIGHTS_REGIONS
+    if region not in regions:
+        raise SpecValidationError(
+            OWNER,
+            [
+                {
+                    "field": "region_name",
+                    "message": f"must be one of {', '.join(regions)} for model {model!r} (got {region!r})",
+                }
+            ],
+        )
+
+
+def resolve_agent_env(boto_session: Any, agent_env: str) -> str:
+    """
+    The agent environment as the SDK puts it in the job: a bare runtime id becomes its runtime ARN.
+
+    ``GetAgentRuntime`` is called on the connection's session (the SDK would use a fresh
+    ``boto3.Session()``).
+
+    :param boto_session: the hook's boto3 session.
+    :param agent_env: the validated ``agent_env``.
+    """
+    import re
+
+    if agent_env.startswith("arn:") or not re.fullmatch(AGENT_RUNTIME_ID, agent_env):
+        return agent_env
+    from sagemaker.train.multi_turn_rl_trainer import _resolve_agent_runtime_arn
+
+    return str(_resolve_agent_runtime_arn(agent_env, session=boto_session))
+
+
+def apply_hyperparameters(trainer: Any, overrides: dict[str, Any]) -> None:
+    """
+    Set recipe overrides on the trainer, reporting every bad one by name.
+
+    The SDK checks each against the model's recipe override spec (name, type, range, enum) when it is
+    set, and the sequence-length sum once all are set.
+
+    :param trainer: the ``MultiTurnRLTrainer``.
+    :param overrides: the validated ``hyperparameters``.
+    """
+    errors: list[dict[str, str]] = []
+    options = trainer.hyperparameters
+    specs = getattr(options, "_specs", None)
+    for name, value in overrides.items():
+        if isinstance(specs, dict) and name not in specs:
+            accepted = ", ".join(sorted(specs)) or "none"
+            errors.append(
+                {
+                    "field": f"hyperparameters.{name}",
+                    "message": f"is not a hyperparameter of this model's MTRL recipe (accepted: {accepted})",
+                }
+            )
+            continue
+        try:
+            setattr(options, name, value)
+        except (AttributeError, TypeError, ValueError) as err:
+            errors.append({"field": f"hyperparameters.{name}", "message": str(err)})
+    if not errors and hasattr(options, "validate_length_constraints"):
+        try:
+            options.validate_length_constraints()
+        except ValueError as err:
+            errors.append({"field": "hyperparameters", "message": str(err)})
+    if errors:
+        raise SpecValidationError(OWNER, errors)
+
+
+def build_trainer(session: Any, spec: MultiTurnRLTrainerSpec) -> Any:
+    """
+    A ``MultiTurnRLTrainer`` configured from ``spec`` (makes the SDK's construction-time AWS calls).
+
+    Call inside :meth:`SageMakerTrainHook.sdk_scope` and :func:`private_tempdir`.
+
+    :param session: the SDK ``Session`` from :meth:`SageMakerTrainHook.sdk_scope`.
+    :param spec: the validated spec.
+    """
+    from sagemaker.core.shapes import VpcConfig
+    from sagemaker.train.multi_turn_rl_trainer import MultiTurnRLTrainer
+
+    kwargs: dict[str, Any] = {
+        "model": spec.model,
+        "agent_env": resolve_agent_env(session.boto_session, spec.agent_env),
+        "training_dataset": spec.training_dataset,
+        "validation_dataset": spec.validation_dataset,
+        "mlflow_app_arn": None if spec.mlflow_app_arn == MLFLOW_DEFAULT else spec.mlflow_app_arn,
+        "s3_output_path": spec.s3_output_path,
+        "output_model_package_group": spec.output_model_package_group,
+        "intermediate_checkpoint_model_package_group": spec.intermediate_checkpoint_model_package_group,
+        "bedrock_agentcore_qualifier": spec.bedrock_agentcore_qualifier,
+        "mlflow_experiment_name": spec.mlflow_experiment_name,
+        "mlflow_run_name": spec.mlflow_run_name,
+        "kms_key_arn": spec.kms_key_arn,
+        "accept_eula": spec.accept_eula,
+        "sagemaker_session": session,
+        "role": spec.role,
+        "base_job_name": spec.base_job_name,
+        "tags": [{"key": key, "value": value} for key, value in spec.tags.items()],
+    }
+    if spec.networking is not None:
+        kwargs["networking"] = VpcConfig(
+            security_group_ids=list(spec.networking.security_group_ids), subnets=list(spec.networking.subnets)
+        )
+    trainer = MultiTurnRLTrainer(**kwargs)
+    apply_hyperparameters(trainer, dict(spec.hyperparameters))
+    return trainer
+
+
+def start_agent_rft_job(session: Any, spec: MultiTurnRLTrainerSpec, job_name: str) -> dict[str, str]:
+    """
+    Start the Agent RFT job called ``job_name`` and return its name and ARN; do not wait.
+
+    :param session: the SDK ``Session`` from :meth:`SageMakerTrainHook.sdk_scope`.
+    :param spec: the validated spec.
+    :param job_name: the deterministic job name chosen by the operator.
+    """
+    import sagemaker.train.multi_turn_rl_trainer as mtrl_module
+
+    check_region(session.boto_region_name, spec.model)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(private_tempdir())
+        if spec.mlflow_app_arn is None:
+            stack.enter_context(patched(mtrl_module, "_resolve_mlflow_resource_arn", _no_default_mlflow_app))
+        trainer = build_trainer(session, spec)
+        with fixed_unique_name(mtrl_module, job_name):
+            job = trainer.train(wait=False)
+    found = getattr(job, "job_name", None)
+    if job is None or found != job_name:
+        raise SageMakerSubmitError(
+            f"MultiTurnRLTrainer.train() did not start Agent RFT job {job_name!r} (SDK reported {found!r}); "
+            "the installed sagemaker-train may be outside the supported range"
+        )
+    return {"job_name": job_name, "job_arn": str(job.job_arn)}
