@@ -12,6 +12,8 @@ DEFAULT_TRAINING_SECONDS = 2.0
 DEFAULT_TUNING_SECONDS = 3.0
 DEFAULT_STOP_SECONDS = 0.5
 DEFAULT_SCRIPT_TIMEOUT_SECONDS = 120.0
+DEFAULT_HUB_IMPORT_SECONDS = 2.0
+DEFAULT_MLFLOW_APP_SECONDS = 5.0
 
 #: Prefix of the control API paths served next to the AWS APIs.
 CONTROL_PREFIX = "/_local/"
@@ -27,6 +29,8 @@ class ServerConfig:
     :param stop_seconds: Seconds a job stays ``Stopping`` after a Stop* call before it is ``Stopped``.
     :param run_scripts: Actually run ``SourceCode`` entry scripts of training jobs (see ``script_runner``).
     :param script_timeout_seconds: Timeout of one entry script run.
+    :param hub_import_seconds: Seconds a hub content version stays ``Importing`` after ImportHubContent.
+    :param mlflow_app_seconds: Seconds an MLflow app stays ``Creating`` after CreateMlflowApp.
     """
 
     training_seconds: float = DEFAULT_TRAINING_SECONDS
@@ -34,6 +38,8 @@ class ServerConfig:
     stop_seconds: float = DEFAULT_STOP_SECONDS
     run_scripts: bool = False
     script_timeout_seconds: float = DEFAULT_SCRIPT_TIMEOUT_SECONDS
+    hub_import_seconds: float = DEFAULT_HUB_IMPORT_SECONDS
+    mlflow_app_seconds: float = DEFAULT_MLFLOW_APP_SECONDS
 
     def update(self, values: dict[str, Any]) -> None:
         """

@@ -122,9 +122,10 @@ class Simulator:
         :param region: Region of the job; ``None`` = any.
         :raises LookupError: No such job.
         """
-        if status not in JOB_STATUSES:
-            raise ValueError(f"status must be one of {JOB_STATUSES}, got {status!r}")
         service = self.service(kind)
+        statuses = getattr(service, "statuses", JOB_STATUSES)
+        if status not in statuses:
+            raise ValueError(f"status must be one of {statuses}, got {status!r}")
         key = service.find(name, account_id, region)
         if key is None:
             raise LookupError(f"no {kind} job {name!r}")

@@ -53,6 +53,8 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     from airflow_provider_smtrain.testing.server.requests_log import RequestLog
     from airflow_provider_smtrain.testing.server.router import Router
     from airflow_provider_smtrain.testing.services import agentcore, iam
+    from airflow_provider_smtrain.testing.services.hub import patches as hub_patches
+    from airflow_provider_smtrain.testing.services.hub.store import HubStore
     from airflow_provider_smtrain.testing.services.training import patches as training_patches
     from airflow_provider_smtrain.testing.services.training import script_runner
     from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
@@ -66,11 +68,13 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     training = TrainingService(simulator)
     simulator.register(training)
     simulator.register(TuningService(simulator, training))
+    simulator.register(HubStore(simulator))
     activate(simulator)
     training_patches.install()
     tuning_patches.install()
     iam.install()
     agentcore.install()
+    hub_patches.install()
     script_runner.install(training)
 
     def reset_moto() -> None:

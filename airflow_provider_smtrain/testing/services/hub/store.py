@@ -1,0 +1,401 @@
+"""
+Private hubs and their content (the AI Registry's DataSet and JsonDoc versions), on the simulated clock.
+
+``ImportHubContent`` creates a version ``Importing``; it becomes ``Available`` ``hub_import_seconds``
+later, or ``ImportFailed`` with a ``FailureReason`` when an outcome rule of kind ``hub_content``
+matches the content name. ``force`` puts a version into any state now. Status is derived from the
+clock when a version is read, so nothing runs in the background.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_smtrain.testing.engine.rules import (
+    DEFAULT_FAILURE_REASON as RULE_DEFAULT_FAILURE_REASON,
+)
+from airflow_provider_smtrain.testing.engine.timeline import to_datetime
+
+KIND = "hub_content"
+#: Statuses ``force`` accepts for hub content.
+CONTENT_STATUSES = ("Importing", "Available", "ImportFailed", "Deleting", "DeleteFailed")
+PRIVATE_CONTENT_TYPES = ("Model", "Notebook", "ModelReference", "DataSet", "JsonDoc")
+VERSION_PATTERN = re.compile(r"^\d{1,4}\.\d{1,4}\.\d{1,4}$")
+HUB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+DEFAULT_FAILURE_REASON = "Import failed: simulated failure (LocalSageMaker rule)"
+
+
+def hub_arn(account_id: str, region: str, hub_name: str) -> str:
+    """
+    ARN of a hub (``account_id`` ``aws`` for the public hub).
+
+    :param account_id: Owner.
+    :param region: Region.
+    :param hub_name: Hub name.
+    """
+    return f"arn:aws:sagemaker:{region}:{account_id}:hub/{hub_name}"
+
+
+def content_arn(
+    account_id: str, region: str, hub_name: str, content_type: str, name: str, version: str
+) -> str:
+    """
+    ARN of one hub content version, as the SDK parses it (``hub-content/<hub>/<type>/<name>/<version>``).
+
+    :param account_id: Owner (``aws`` for the public hub).
+    :param region: Region.
+    :param hub_name: Hub name.
+    :param content_type: ``Model``, ``DataSet``, ``JsonDoc`` ...
+    :param name: Content name.
+    :param version: Content version.
+    """
+    return f"arn:aws:sagemaker:{region}:{account_id}:hub-content/{hub_name}/{content_type}/{name}/{version}"
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sort key of a ``major.minor.patch`` version."""
+    return tuple(int(part) for part in version.split("."))
+
+
+@dataclass
+class Hub:
+    """A private hub."""
+
+    account_id: str
+    region: str
+    name: str
+    description: str
+    display_name: str | None
+    search_keywords: list[str]
+    s3_output_path: str | None
+    created: float
+
+    @property
+    def arn(self) -> str:
+        """The hub's ARN."""
+        return hub_arn(self.account_id, self.region, self.name)
+
+    def describe(self) -> dict[str, Any]:
+        """DescribeHub response."""
+        out: dict[str, Any] = {
+            "HubName": self.name,
+            "HubArn": self.arn,
+            "HubDescription": self.description,
+            "HubSearchKeywords": list(self.search_keywords),
+            "HubStatus": "InService",
+            "CreationTime": to_datetime(self.created),
+            "LastModifiedTime": to_datetime(self.created),
+        }
+        if self.display_name:
+            out["HubDisplayName"] = self.display_name
+        if self.s3_output_path:
+            out["S3StorageConfig"] = {"S3OutputPath": self.s3_output_path}
+        return out
+
+
+@dataclass
+class HubContent:
+    """One version of one hub content."""
+
+    hub: Hub
+    content_type: str
+    name: str
+    version: str
+    schema_version: str
+    document: str
+    created: float
+    ready_at: float
+    failure_reason: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    markdown: str | None = None
+    search_keywords: list[str] = field(default_factory=list)
+    forced: tuple[str, str | None] | None = None
+
+    @property
+    def arn(self) -> str:
+        """The version's ARN."""
+        return content_arn(
+            self.hub.account_id, self.hub.region, self.hub.name, self.content_type, self.name, self.version
+        )
+
+    def state(self, now: float) -> tuple[str, str | None, float]:
+        """``(HubContentStatus, FailureReason, LastModifiedTime)`` at simulated time ``now``."""
+        if self.forced is not None:
+            return self.forced[0], self.forced[1], now
+        if now < self.ready_at:
+            return "Importing", None, self.created
+        if self.failure_reason is not None:
+            return "ImportFailed", self.failure_reason, self.ready_at
+        return "Available", None, self.ready_at
+
+    def summary(self, now: float) -> dict[str, Any]:
+        """``HubContentInfo`` (ListHubContents / ListHubContentVersions)."""
+        status, _, _ = self.state(now)
+        out: dict[str, Any] = {
+            "HubContentName": self.name,
+            "HubContentArn": self.arn,
+            "HubContentVersion": self.version,
+            "HubContentType": self.content_type,
+            "DocumentSchemaVersion": self.schema_version,
+            "HubContentSearchKeywords": list(self.search_keywords),
+            "HubContentStatus": status,
+            "CreationTime": to_datetime(self.created),
+        }
+        for key, value in (
+            ("HubContentDisplayName", self.display_name),
+            ("HubContentDescription", self.description),
+        ):
+            if value:
+                out[key] = value
+        return out
+
+    def describe(self, now: float) -> dict[str, Any]:
+        """DescribeHubContent response."""
+        status, reason, modified = self.state(now)
+        out = self.summary(now)
+        out.update(
+            {
+                "HubName": self.hub.name,
+                "HubArn": self.hub.arn,
+                "HubContentDocument": self.document,
+                "HubContentDependencies": [],
+                "LastModifiedTime": to_datetime(modified),
+            }
+        )
+        if self.markdown:
+            out["HubContentMarkdown"] = self.markdown
+        if reason:
+            out["FailureReason"] = reason
+        return out
+
+
+class HubStore:
+    """
+    Hubs and hub content of every account and region.
+
+    :param simulator: The simulator (clock, rules, config); its lock must be held by callers.
+    """
+
+    name = KIND
+    statuses = CONTENT_STATUSES
+
+    def __init__(self, simulator: Any) -> None:
+        self.simulator = simulator
+        self.hubs: dict[tuple[str, str, str], Hub] = {}
+        #: ``(account, region, hub, type, name)`` -> versions, oldest first.
+        self.contents: dict[tuple[str, str, str, str, str], list[HubContent]] = {}
+
+    def now(self) -> float:
+        """The simulated time."""
+        return float(self.simulator.clock.now())
+
+    # ----------------------------------------------------------------------------- hubs
+
+    def create_hub(self, account_id: str, region: str, params: dict[str, Any]) -> Hub:
+        """
+        CreateHub.
+
+        :param account_id: Caller's account.
+        :param region: Region.
+        :param params: Request parameters.
+        :raises ValueError: Invalid name; ``FileExistsError``: the hub exists.
+        """
+        name = str(params["HubName"])
+        if not HUB_NAME_PATTERN.match(name):
+            raise ValueError(
+                f"1 validation error detected: Value '{name}' at 'hubName' failed to satisfy constraint: "
+                "Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+            )
+        key = (account_id, region, name)
+        if key in self.hubs:
+            raise FileExistsError(f"Hub {name} already exists.")
+        storage = params.get("S3StorageConfig") or {}
+        hub = Hub(
+            account_id,
+            region,
+            name,
+            str(params.get("HubDescription") or ""),
+            params.get("HubDisplayName"),
+            list(params.get("HubSearchKeywords") or []),
+            storage.get("S3OutputPath"),
+            self.now(),
+        )
+        self.hubs[key] = hub
+        return hub
+
+    def hub(self, account_id: str, region: str, name_or_arn: str) -> Hub:
+        """
+        A private hub by name or ARN.
+
+        :raises LookupError: No such hub.
+        """
+        name = name_or_arn.rsplit("/", 1)[-1] if name_or_arn.startswith("arn:") else name_or_arn
+        try:
+            return self.hubs[(account_id, region, name)]
+        except KeyError:
+            raise LookupError(f"Hub {name} does not exist.") from None
+
+    def list_hubs(self, account_id: str, region: str) -> list[Hub]:
+        """The hubs of an account and region, by name."""
+        return sorted(
+            (h for (a, r, _), h in self.hubs.items() if (a, r) == (account_id, region)), key=lambda h: h.name
+        )
+
+    def delete_hub(self, account_id: str, region: str, name: str) -> None:
+        """DeleteHub (and its content)."""
+        hub = self.hub(account_id, region, name)
+        del self.hubs[(account_id, region, hub.name)]
+        for key in [k for k in self.contents if k[:3] == (account_id, region, hub.name)]:
+            del self.contents[key]
+
+    # ----------------------------------------------------------------------------- content
+
+    def import_content(self, account_id: str, region: str, params: dict[str, Any]) -> HubContent:
+        """
+        ImportHubContent: a new version, ``Importing`` until ``hub_import_seconds`` have passed.
+
+        :raises LookupError: No such hub; ``ValueError``: invalid input; ``FileExistsError``: version exists.
+        """
+        hub = self.hub(account_id, region, str(params["HubName"]))
+        content_type = str(params["HubContentType"])
+        name = str(params["HubContentName"])
+        version = str(params.get("HubContentVersion") or "1.0.0")
+        if content_type not in PRIVATE_CONTENT_TYPES:
+            raise ValueError(f"Invalid HubContentType {content_type!r}; valid: {list(PRIVATE_CONTENT_TYPES)}")
+        if not VERSION_PATTERN.match(version):
+            raise ValueError(
+                f"1 validation error detected: Value '{version}' at 'hubContentVersion' failed to satisfy "
+                "constraint: Member must satisfy regular expression pattern: ^\\d{1,4}.\\d{1,4}.\\d{1,4}$"
+            )
+        versions = self.contents.setdefault((account_id, region, hub.name, content_type, name), [])
+        if any(v.version == version for v in versions):
+            raise FileExistsError(
+                f"Hub content {name} of type {content_type} with version {version} already exists in hub {hub.name}."
+            )
+        if versions and version_key(version) < version_key(versions[-1].version):
+            raise ValueError(
+                f"Hub content version {version} must be greater than the latest version {versions[-1].version}."
+            )
+        now = self.now()
+        seconds, reason = self.simulator.outcome(KIND, name, float(self.simulator.config.hub_import_seconds))
+        if reason == RULE_DEFAULT_FAILURE_REASON:
+            reason = DEFAULT_FAILURE_REASON
+        content = HubContent(
+            hub=hub,
+            content_type=content_type,
+            name=name,
+            version=version,
+            schema_version=str(params["DocumentSchemaVersion"]),
+            document=str(params["HubContentDocument"]),
+            created=now,
+            ready_at=now + seconds,
+            failure_reason=reason,
+            display_name=params.get("HubContentDisplayName"),
+            description=params.get("HubContentDescription"),
+            markdown=params.get("HubContentMarkdown"),
+            search_keywords=list(params.get("HubContentSearchKeywords") or []),
+        )
+        versions.append(content)
+        self.simulator.ticks[KIND] += 1
+        return content
+
+    def versions(
+        self, account_id: str, region: str, hub_name: str, content_type: str, name: str
+    ) -> list[HubContent]:
+        """Every version of one content, oldest first (empty if none)."""
+        hub = self.hub(account_id, region, hub_name)
+        return list(self.contents.get((account_id, region, hub.name, content_type, name), []))
+
+    def content(
+        self, account_id: str, region: str, hub_name: str, content_type: str, name: str, version: str | None
+    ) -> HubContent:
+        """
+        One version (the latest when ``version`` is ``None``).
+
+        :raises LookupError: No such hub, content or version.
+        """
+        versions = self.versions(account_id, region, hub_name, content_type, name)
+        if version:
+            versions = [v for v in versions if v.version == version]
+        if not versions:
+            suffix = f" with version {version}" if version else ""
+            raise LookupError(
+                f"Hub content {name} of type {content_type}{suffix} does not exist in hub {hub_name}."
+            )
+        return versions[-1]
+
+    def latest(self, account_id: str, region: str, hub_name: str, content_type: str) -> list[HubContent]:
+        """The latest version of every content of one type in a hub, by name."""
+        hub = self.hub(account_id, region, hub_name)
+        return [
+            versions[-1]
+            for (a, r, h, t, _), versions in sorted(self.contents.items())
+            if (a, r, h, t) == (account_id, region, hub.name, content_type) and versions
+        ]
+
+    def delete_content(
+        self, account_id: str, region: str, hub_name: str, content_type: str, name: str, version: str
+    ) -> None:
+        """DeleteHubContent (one version)."""
+        target = self.content(account_id, region, hub_name, content_type, name, version)
+        key = (account_id, region, target.hub.name, content_type, name)
+        self.contents[key] = [v for v in self.contents[key] if v is not target]
+        if not self.contents[key]:
+            del self.contents[key]
+
+    # ----------------------------------------------------------------------------- Service protocol
+
+    def touch(self, key: tuple[str, str, str]) -> Any:
+        """The latest version whose name is ``key[2]`` in any hub of the account and region, or ``None``."""
+        found = [
+            versions[-1]
+            for (a, r, _, _, n), versions in self.contents.items()
+            if (a, r, n) == key and versions
+        ]
+        return max(found, key=lambda c: c.created) if found else None
+
+    def find(self, name: str, account_id: str | None, region: str | None) -> tuple[str, str, str] | None:
+        """Key of the content called ``name`` (optionally in one account/region), or ``None``."""
+        for a, r, _, _, n in self.contents:
+            if n == name and account_id in (None, a) and region in (None, r):
+                return (a, r, n)
+        return None
+
+    def force(
+        self, key: tuple[str, str, str], status: str, secondary_status: str | None, failure_reason: str | None
+    ) -> None:
+        """Put the latest version of a content into ``status`` now (``ImportFailed`` gets a reason)."""
+        content = self.touch(key)
+        if content is None:
+            raise LookupError(f"no hub content {key[2]!r}")
+        if status.endswith("Failed") and not failure_reason:
+            failure_reason = DEFAULT_FAILURE_REASON
+        content.forced = (status, failure_reason if status.endswith("Failed") else None)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """JSON-able view of every content version."""
+        now = self.now()
+        out = []
+        for versions in self.contents.values():
+            for v in versions:
+                status, reason, _ = v.state(now)
+                out.append(
+                    {
+                        "hub": v.hub.name,
+                        "type": v.content_type,
+                        "name": v.name,
+                        "version": v.version,
+                        "status": status,
+                        "failure_reason": reason,
+                        "arn": v.arn,
+                    }
+                )
+        return out
+
+    def clear(self) -> None:
+        """Forget every hub and content."""
+        self.hubs.clear()
+        self.contents.clear()
