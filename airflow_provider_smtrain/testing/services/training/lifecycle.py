@@ -18,6 +18,7 @@ from airflow_provider_smtrain.testing.engine.timeline import (
     plan_training,
     to_datetime,
 )
+from airflow_provider_smtrain.testing.services.training import serverless
 from airflow_provider_smtrain.testing.services.training.model import (
     DEFAULT_METRIC,
     STATUS_MESSAGES,
@@ -55,6 +56,8 @@ class TrainingService:
         self.planned: dict[Key, ChildPlan] = {}
         #: Called with a new script-mode job; set by the script runner.
         self.script_launcher: Callable[[TrainingSim], None] | None = None
+        #: The serverless members of the CreateTrainingJob request being handled (set by the patch).
+        self.pending_serverless: serverless.ServerlessRequest | None = None
 
     # ------------------------------------------------------------------------------- creation
 
@@ -96,6 +99,8 @@ class TrainingService:
             sim.events = [event(created, "Starting")]
         job.creation_time = to_datetime(created)
         job.final_metric_data_list = None
+        if self.pending_serverless is not None and plan is None:
+            serverless.attach(sim, self.pending_serverless)
         self.jobs[sim.key] = sim
         self.apply(sim, max(now, created))
         if sim.script_mode and self.script_launcher is not None:
@@ -166,6 +171,8 @@ class TrainingService:
             sim.finalized = True
             if last.status == "Completed":
                 self._store_model(sim, last.at)
+                if sim.serverless is not None:
+                    serverless.on_completed(sim, last.at)
 
     def _emit_logs(self, sim: TrainingSim, seen: list[Event]) -> None:
         lines: list[tuple[float, str]] = []

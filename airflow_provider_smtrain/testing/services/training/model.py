@@ -129,6 +129,9 @@ class TrainingSim:
     finalized: bool = False
     stop_requested: bool = False
     on_stop: Callable[[], None] | None = None
+    #: The serverless members of the request (``serverless.ServerlessRequest``), for serverless jobs.
+    serverless: Any = None
+    serverless_done: bool = False
     pending_log: list[tuple[float, str]] = field(default_factory=list)
 
     @property

@@ -7,6 +7,9 @@ The moto patches of the training service (server process only; idempotent).
     :meth:`TrainingService.on_created`, which plans its lifecycle.
 ``SageMakerModelBackend.create_training_job``
     SageMaker's name rules (ValidationException) and ``ResourceInUse`` for a taken name.
+``SageMakerResponse.create_training_job``
+    Hands ``ServerlessJobConfig`` / ``MlflowConfig`` / ``ModelPackageConfig`` (which moto ignores) to the
+    training service for the job being created (:mod:`.serverless`).
 ``SageMakerResponse.describe_training_job``
     Brings that one job up to the simulated time first.
 ``SageMakerResponse.list_training_jobs``
@@ -38,9 +41,13 @@ from airflow_provider_smtrain.jobs.console import TRAINING_LOG_GROUP
 from airflow_provider_smtrain.testing import moto_support
 from airflow_provider_smtrain.testing.engine.simulator import active
 from airflow_provider_smtrain.testing.services.names import TRAINING_JOB_NAME
+from airflow_provider_smtrain.testing.services.training import serverless
 from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
 from airflow_provider_smtrain.testing.services.training.listing import LIST_PARAMS, list_training_jobs
 from airflow_provider_smtrain.testing.services.tuning.lifecycle import TuningService
+
+#: ``StoppingCondition.MaxRuntimeInSeconds`` SageMaker applies when a request sets none (one day).
+DEFAULT_MAX_RUNTIME = 86400
 
 
 def training() -> TrainingService:
@@ -52,6 +59,7 @@ def install() -> None:
     """Install the training patches (once per process)."""
     moto_support.patch_once(sm_models.FakeTrainingJob, "__init__", _job_init)
     moto_support.patch_once(sm_models.SageMakerModelBackend, "create_training_job", _create)
+    moto_support.patch_once(SageMakerResponse, "create_training_job", _create_request)
     moto_support.patch_once(SageMakerResponse, "describe_training_job", _describe)
     moto_support.patch_once(SageMakerResponse, "list_training_jobs", lambda _: _list)
     moto_support.patch_once(SageMakerResponse, "stop_training_job", lambda _: _stop)
@@ -63,10 +71,13 @@ def _job_init(original: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(original)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         spec = kwargs.get("algorithm_specification")
+        without_spec = spec is None and training().pending_serverless is not None
         if spec is None:
             spec = kwargs["algorithm_specification"] = {}
         if not kwargs.get("output_data_config"):
             kwargs["output_data_config"] = {"S3OutputPath": ""}
+        if not kwargs.get("stopping_condition"):
+            kwargs["stopping_condition"] = {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME}
         metric_definitions = spec.get("MetricDefinitions")
         original(self, *args, **kwargs)
         self.algorithm_specification.setdefault("TrainingInputMode", "File")  # the API's default; required
@@ -74,9 +85,35 @@ def _job_init(original: Callable[..., None]) -> Callable[..., None]:
             self.algorithm_specification.pop("MetricDefinitions", None)
         else:
             self.algorithm_specification["MetricDefinitions"] = metric_definitions
+        if without_spec:  # a serverless job: SageMaker picks the algorithm, the describe has none
+            self.algorithm_specification = None
         training().on_created(self, kwargs["account_id"], kwargs["region_name"])
 
     return __init__
+
+
+def _create_request(original: Callable[[SageMakerResponse], Any]) -> Callable[[SageMakerResponse], Any]:
+    @functools.wraps(original)
+    def create_training_job(self: SageMakerResponse) -> Any:
+        config = self._get_param("ServerlessJobConfig")
+        if not config:
+            return original(self)
+        request = serverless.ServerlessRequest(
+            serverless_job_config=config,
+            mlflow_config=self._get_param("MlflowConfig") or None,
+            model_package_config=self._get_param("ModelPackageConfig") or None,
+        )
+        problem = serverless.check_request(self.sagemaker_backend, request)
+        if problem is not None:
+            raise AWSValidationException(problem)
+        service = training()
+        service.pending_serverless = request
+        try:
+            return original(self)
+        finally:
+            service.pending_serverless = None
+
+    return create_training_job
 
 
 def _create(original: Callable[..., Any]) -> Callable[..., Any]:
