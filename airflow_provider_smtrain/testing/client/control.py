@@ -91,7 +91,7 @@ class Control(Launcher):
         """
         Make new jobs whose name matches ``name_glob`` end differently. First matching rule wins.
 
-        :param kind: ``training`` (also matches tuning children) or ``tuning``.
+        :param kind: ``training`` (also matches tuning children), ``tuning`` or ``agent_rft``.
         :param name_glob: ``fnmatch`` pattern on the job name.
         :param outcome: ``Failed``, ``Completed`` or ``None`` (only change the duration).
         :param failure_reason: FailureReason of failed jobs.
@@ -256,7 +256,7 @@ class Control(Launcher):
         """
         Put a job into a state now; it stays there (no MaxRuntime either) until forced again or stopped.
 
-        :param kind: ``training`` or ``tuning``.
+        :param kind: ``training``, ``tuning`` or ``agent_rft``.
         :param name: Job name.
         :param status: ``InProgress``, ``Completed``, ``Failed``, ``Stopping`` or ``Stopped``.
         :param failure_reason: FailureReason of a ``Failed`` job (a default one otherwise).

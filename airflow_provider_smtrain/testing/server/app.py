@@ -53,6 +53,8 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     from airflow_provider_smtrain.testing.server.requests_log import RequestLog
     from airflow_provider_smtrain.testing.server.router import Router
     from airflow_provider_smtrain.testing.services import agentcore, iam
+    from airflow_provider_smtrain.testing.services.agent_rft import patches as agent_rft_patches
+    from airflow_provider_smtrain.testing.services.agent_rft.service import AgentRFTService
     from airflow_provider_smtrain.testing.services.hub import patches as hub_patches
     from airflow_provider_smtrain.testing.services.hub.store import HubStore
     from airflow_provider_smtrain.testing.services.training import patches as training_patches
@@ -69,9 +71,11 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     simulator.register(training)
     simulator.register(TuningService(simulator, training))
     simulator.register(HubStore(simulator))
+    simulator.register(AgentRFTService(simulator))
     activate(simulator)
     training_patches.install()
     tuning_patches.install()
+    agent_rft_patches.install()
     iam.install()
     agentcore.install()
     hub_patches.install()

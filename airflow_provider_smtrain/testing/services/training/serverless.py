@@ -16,10 +16,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from moto.sagemaker import models as sm_models
-
 from airflow_provider_smtrain.testing import moto_support
-from airflow_provider_smtrain.testing.engine.timeline import to_datetime
+from airflow_provider_smtrain.testing.services import model_packages
 from airflow_provider_smtrain.testing.services.training.model import TrainingSim, tar_gz
 
 log = logging.getLogger(__name__)
@@ -52,25 +50,6 @@ class ServerlessRequest:
         return (self.model_package_config or {}).get("ModelPackageGroupArn") or None
 
 
-def group_name(group_arn: str) -> str:
-    """
-    The name part of a model package group ARN.
-
-    :param group_arn: ``arn:aws:sagemaker:<region>:<account>:model-package-group/<name>``.
-    """
-    return group_arn.rsplit("model-package-group/", 1)[-1]
-
-
-def base_model(base_model_arn: str) -> tuple[str, str | None]:
-    """
-    Hub content name and version of a ``ServerlessJobConfig.BaseModelArn``.
-
-    :param base_model_arn: ``arn:aws:sagemaker:<region>:aws:hub-content/<hub>/Model/<name>[/<version>]``.
-    """
-    tail = base_model_arn.split("/Model/", 1)[-1].split("/")
-    return tail[0], (tail[1] if len(tail) > 1 else None)
-
-
 def check_request(backend: Any, request: ServerlessRequest) -> str | None:
     """
     SageMaker's objection to a serverless request (a ValidationException message), or ``None``.
@@ -81,7 +60,7 @@ def check_request(backend: Any, request: ServerlessRequest) -> str | None:
     if not request.serverless_job_config.get("BaseModelArn"):
         return "ServerlessJobConfig.BaseModelArn is required"
     group_arn = request.group_arn
-    if group_arn and group_name(group_arn) not in backend.model_package_groups:
+    if group_arn and model_packages.group_name(group_arn) not in backend.model_package_groups:
         return f"Model package group {group_arn} does not exist."
     return None
 
@@ -135,59 +114,32 @@ def on_completed(sim: TrainingSim, at: float) -> None:
     _write_outputs(sim, request, at)
     if request.group_arn:
         try:
-            job.output_model_package_arn = register_version(sim, request, at)
+            job.output_model_package_arn = _register(sim, request, at)
         except Exception:
             log.exception("could not register a model package version for %s", sim.name)
 
 
-def register_version(sim: TrainingSim, request: ServerlessRequest, at: float) -> str:
-    """
-    Create the model package version a completed serverless job registers; return its ARN.
-
-    :param sim: The job.
-    :param request: Its serverless members.
-    :param at: Simulated creation time of the version.
-    """
-    backend = sm_models.sagemaker_backends[sim.account_id][sim.region]
-    name, version = base_model(request.serverless_job_config["BaseModelArn"])
-    container: dict[str, Any] = {
-        "ModelDataSource": {
-            "S3DataSource": {"S3Uri": checkpoint_uri(sim), "S3DataType": "S3Prefix", "CompressionType": "None"}
-        },
-        "BaseModel": {"HubContentName": name, **({"HubContentVersion": version} if version else {})},
-    }
+def _register(sim: TrainingSim, request: ServerlessRequest, at: float) -> str:
     source = (request.model_package_config or {}).get("SourceModelPackageArn")
-    arn: str = backend.create_model_package(
-        model_package_name=None,
-        model_package_group_name=group_name(request.group_arn or ""),
-        model_package_description=f"Fine-tuned by training job {sim.name}",
-        inference_specification={"Containers": [container]},
-        validation_specification=None,
-        source_algorithm_specification=None,
-        certify_for_marketplace=False,
-        tags=None,
-        model_approval_status="PendingManualApproval",
-        metadata_properties=None,
-        model_metrics=None,
-        client_token=None,
-        customer_metadata_properties={
+    return model_packages.register_version(
+        sim.account_id,
+        sim.region,
+        request.group_arn or "",
+        base_model_arn=request.serverless_job_config["BaseModelArn"],
+        weights_uri=checkpoint_uri(sim),
+        description=f"Fine-tuned by training job {sim.name}",
+        metadata={
             "TrainingJobArn": sim.job.arn,
             "CustomizationTechnique": str(request.serverless_job_config.get("CustomizationTechnique", "")),
             **({"SourceModelPackageArn": source} if source else {}),
         },
-        drift_check_baselines=None,
-        domain=None,
-        task=None,
-        sample_payload_url=None,
-        additional_inference_specifications=None,
+        at=at,
     )
-    backend.model_packages[arn].creation_time = to_datetime(at)
-    return arn
 
 
 def _write_outputs(sim: TrainingSim, request: ServerlessRequest, at: float) -> None:
     config = request.serverless_job_config
-    name, version = base_model(config["BaseModelArn"])
+    name, version = model_packages.base_model(config["BaseModelArn"])
     prefix = _job_prefix(sim)
     files = {
         f"{prefix}/checkpoints/hf_merged/config.json": {"base_model": name, "base_model_version": version},

@@ -1,0 +1,1 @@
+"""AgentRFT jobs (``CreateJob`` and friends), which moto lacks."""
