@@ -37,7 +37,11 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Amazon SageMaker Train (SDK v3)",
-                "python-modules": [f"{_PACKAGE}.operators.model_trainer", f"{_PACKAGE}.operators.tuner"],
+                "python-modules": [
+                    f"{_PACKAGE}.operators.model_trainer",
+                    f"{_PACKAGE}.operators.tuner",
+                    f"{_PACKAGE}.operators.finetune",
+                ],
             }
         ],
         "sensors": [

@@ -43,6 +43,8 @@ class CatalogEntry:
     :param trigger: dotted path of the trigger class that waits for jobs of this kind.
     :param sensor: dotted path of the sensor class that waits for jobs of this kind started elsewhere.
     :param links: dotted paths of the operator extra links that point at jobs of this kind.
+    :param result_links: dotted paths of extra links to what some operators' results name besides the
+        job (a fine-tuned model package, an MLflow app); shown only by the operators that produce it.
     """
 
     kind: JobKind
@@ -51,6 +53,7 @@ class CatalogEntry:
     trigger: str
     sensor: str | None
     links: tuple[str, ...]
+    result_links: tuple[str, ...] = ()
 
 
 def _entries(*entries: CatalogEntry) -> Mapping[str, CatalogEntry]:
@@ -69,6 +72,7 @@ CATALOG: Mapping[str, CatalogEntry] = _entries(
         trigger=f"{_PACKAGE}.triggers.jobs.TrainingJobTrigger",
         sensor=f"{_PACKAGE}.sensors.jobs.TrainingJobSensor",
         links=(f"{_PACKAGE}.links.sagemaker.TrainingJobLink", f"{_PACKAGE}.links.sagemaker.TrainingLogsLink"),
+        result_links=(f"{_PACKAGE}.links.finetune.ModelPackageLink", f"{_PACKAGE}.links.finetune.MlflowLink"),
     ),
     CatalogEntry(
         kind=TUNING,
@@ -153,6 +157,15 @@ def link_classes(kind: JobKind | str) -> tuple[type[BaseAwsLink], ...]:
     return tuple(import_path(path) for path in entry(kind).links)
 
 
+def result_link_classes(kind: JobKind | str) -> tuple[type[BaseAwsLink], ...]:
+    """
+    The extra link classes to what some results of ``kind`` name besides the job (model package, MLflow).
+
+    :param kind: the job kind (or its name).
+    """
+    return tuple(import_path(path) for path in entry(kind).result_links)
+
+
 def trigger_modules() -> list[str]:
     """The modules that define the triggers of every kind (for the provider metadata)."""
     return list(dict.fromkeys(item.trigger.rpartition(".")[0] for item in CATALOG.values()))
@@ -165,4 +178,6 @@ def sensor_modules() -> list[str]:
 
 def extra_links() -> list[str]:
     """Dotted paths of every kind's extra links (for the provider metadata)."""
-    return list(dict.fromkeys(path for item in CATALOG.values() for path in item.links))
+    return list(
+        dict.fromkeys(path for item in CATALOG.values() for path in (*item.links, *item.result_links))
+    )

@@ -53,3 +53,29 @@ def log_console_url(job_name: str, region: str) -> str:
         f"https://{console_domain(region)}/cloudwatch/home?region={region}"
         f"#logStream:group={TRAINING_LOG_GROUP};prefix={job_name};streamFilter=typeLogStreamPrefix"
     )
+
+
+def model_package_console_url(arn: str, region: str) -> str:
+    """
+    SageMaker console page of a model package version (the model registry).
+
+    :param arn: the model package ARN (``...:model-package/<group>/<version>``).
+    :param region: the AWS region of the package.
+    """
+    group, _, version = arn.split(":model-package/", 1)[-1].partition("/")
+    return (
+        f"https://{console_domain(region)}/sagemaker/home?region={region}"
+        f"#/model-registry/model-package-groups/{group}/versions/{version}"
+    )
+
+
+def mlflow_console_url(arn: str, region: str) -> str:
+    """
+    SageMaker console page of an MLflow app or tracking server (its UI opens from there).
+
+    :param arn: the MLflow app (``...:mlflow-app/<id>``) or tracking server ARN.
+    :param region: the AWS region of the app.
+    """
+    kind, _, name = arn.rsplit(":", 1)[-1].partition("/")
+    page = "mlflow-apps" if kind == "mlflow-app" else "mlflow-tracking-servers"
+    return f"https://{console_domain(region)}/sagemaker/home?region={region}#/{page}/{name}"

@@ -7,10 +7,16 @@ which builder serves which kind is listed in :mod:`~airflow_provider_smtrain.job
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_smtrain.jobs.console import console_url, log_console_url
+from airflow_provider_smtrain.jobs.console import (
+    console_url,
+    log_console_url,
+    mlflow_console_url,
+    model_package_console_url,
+)
 from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING
 
 
@@ -124,3 +130,81 @@ def tuning_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
         "console_url": console_url(TUNING, name, region),
     }
 
+
+
+_BASE_MODEL = re.compile(r":hub-content/(?P<hub>[^/]+)/Model/(?P<id>[^/]+)(?:/(?P<version>[^/]+))?$")
+
+
+def _base_model(arn: str | None, fallback_id: str | None) -> dict[str, Any]:
+    match = _BASE_MODEL.search(arn or "")
+    return {
+        "id": match["id"] if match else fallback_id,
+        "version": match["version"] if match else None,
+        "hub": match["hub"] if match else None,
+        "arn": arn,
+    }
+
+
+def _model_package(arn: str | None, group_arn: str | None, region: str) -> dict[str, Any]:
+    version = arn.rsplit("/", 1)[-1] if arn else None
+    return {
+        "arn": arn,
+        "group_arn": group_arn,
+        "version": int(version) if version and version.isdigit() else version,
+        "console_url": model_package_console_url(arn, region) if arn else None,
+    }
+
+
+def _mlflow(config: dict[str, Any], details: dict[str, Any], region: str) -> dict[str, Any]:
+    arn = config.get("MlflowResourceArn")
+    experiment_id, run_id = details.get("MlflowExperimentId"), details.get("MlflowRunId")
+    path = None
+    if experiment_id:
+        path = f"#/experiments/{experiment_id}" + (f"/runs/{run_id}" if run_id else "")
+    return {
+        "resource_arn": arn,
+        "experiment_name": config.get("MlflowExperimentName"),
+        "run_name": config.get("MlflowRunName"),
+        "experiment_id": experiment_id,
+        "run_id": run_id,
+        "console_url": mlflow_console_url(arn, region) if arn else None,
+        "ui_path": path,
+    }
+
+
+def finetune_result(
+    describe: dict[str, Any],
+    region: str,
+    *,
+    base_model_id: str | None = None,
+    training_type: str | None = None,
+    technique: str | None = None,
+) -> dict[str, Any]:
+    """
+    The result of a fine-tuning job (SFT, DPO, RLAIF, RLVR): the training result plus what was tuned and where
+    the fine-tuned model went, built from ``DescribeTrainingJob``.
+
+    :param describe: the DescribeTrainingJob response.
+    :param region: the AWS region of the job.
+    :param base_model_id: the task's ``model`` when the job does not name it (serverful path, model package).
+    :param training_type: the task's training type when the job does not say (serverful path).
+    :param technique: the trainer's technique (``SFT``...) when the job does not say (serverful path).
+    """
+    serverless = describe.get("ServerlessJobConfig") or {}
+    package_config = describe.get("ModelPackageConfig") or {}
+    if serverless:
+        training_type = serverless.get("Peft") or "FULL"
+    return {
+        **training_result(describe, region),
+        "serverless": bool(serverless),
+        "technique": serverless.get("CustomizationTechnique") or technique,
+        "training_type": training_type,
+        "base_model": _base_model(serverless.get("BaseModelArn"), base_model_id),
+        "source_model_package_arn": package_config.get("SourceModelPackageArn"),
+        "model_package": _model_package(
+            describe.get("OutputModelPackageArn"), package_config.get("ModelPackageGroupArn"), region
+        ),
+        "model_package_arn": describe.get("OutputModelPackageArn"),
+        "mlflow": _mlflow(describe.get("MlflowConfig") or {}, describe.get("MlflowDetails") or {}, region),
+        "billable_token_count": _number(describe.get("BillableTokenCount")),
+    }

@@ -10,7 +10,15 @@ from __future__ import annotations
 from airflow_provider_smtrain.specs.base import SpecModel
 from airflow_provider_smtrain.specs.common import MetricDefinitionSpec
 from airflow_provider_smtrain.specs.errors import SpecValidationError, parse_spec
-from airflow_provider_smtrain.specs.multi_turn_rl import AgentVpcSpec, MultiTurnRLTrainerSpec
+from airflow_provider_smtrain.specs.finetune import (
+    DPOTrainerSpec,
+    FineTuneStoppingSpec,
+    RLAIFTrainerSpec,
+    RLVRTrainerSpec,
+    SFTTrainerSpec,
+    VpcConfigSpec,
+)
+from airflow_provider_smtrain.specs.multi_turn_rl import MultiTurnRLTrainerSpec
 from airflow_provider_smtrain.specs.training import (
     CheckpointSpec,
     ComputeSpec,
@@ -34,12 +42,13 @@ from airflow_provider_smtrain.specs.tuning import (
 )
 
 __all__ = [
-    "AgentVpcSpec",
     "CategoricalRangeSpec",
     "CheckpointSpec",
     "CompletionCriteriaSpec",
     "ComputeSpec",
     "ContinuousRangeSpec",
+    "DPOTrainerSpec",
+    "FineTuneStoppingSpec",
     "HyperbandStrategySpec",
     "HyperparameterTunerSpec",
     "InputChannelSpec",
@@ -49,12 +58,16 @@ __all__ = [
     "MpiSpec",
     "MultiTurnRLTrainerSpec",
     "NetworkingSpec",
+    "RLAIFTrainerSpec",
+    "RLVRTrainerSpec",
+    "SFTTrainerSpec",
     "SmpSpec",
     "SourceCodeSpec",
     "SpecModel",
     "SpecValidationError",
     "StoppingConditionSpec",
     "TorchrunSpec",
+    "VpcConfigSpec",
     "WarmStartSpec",
     "parse_spec",
 ]

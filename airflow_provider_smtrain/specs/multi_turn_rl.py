@@ -10,21 +10,22 @@ hyperparameter specs) run in ``execute()`` before the job is submitted.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, JsonValue, model_validator
 
 from airflow_provider_smtrain.specs.base import Loose, Problems, SpecModel, check, loosen, matches
-from airflow_provider_smtrain.specs.common import (
-    S3_URI_PATTERN,
-    HyperparameterName,
-    IamRoleArn,
-    JobName,
-    S3Uri,
-    Tags,
+from airflow_provider_smtrain.specs.common import HyperparameterName, IamRoleArn, JobName, S3Uri, Tags
+from airflow_provider_smtrain.specs.finetune import (
+    MLFLOW_DEFAULT,
+    DatasetSource,
+    MlflowName,
+    ModelPackageGroup,
+    ModelReference,
+    VpcConfigSpec,
 )
 
-__all__ = ["AgentVpcSpec", "MultiTurnRLTrainerSpec"]
+__all__ = ["MultiTurnRLTrainerSpec"]
 
 #: Patterns of the SDK (``multi_turn_rl_trainer.py``), kept identical so that what passes here passes there.
 AGENT_RUNTIME_ARN = r"arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:[0-9]{12}:runtime/[a-zA-Z0-9_-]+"
@@ -32,44 +33,16 @@ AGENT_RUNTIME_ID = r"[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}"
 LAMBDA_ARN = (
     r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[a-zA-Z0-9-_.]+(:\$LATEST|:[a-zA-Z0-9-_]+)?"
 )
+#: The SDK accepts MLflow *apps* only here (not tracking servers, unlike the other trainers).
 MLFLOW_APP_ARN = r"arn:[a-z0-9-.]+:sagemaker:[^:]+:[^:]+:mlflow-app/.+"
-MODEL_PACKAGE_ARN = r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/[^/\s]+/[0-9]+"
-MODEL_PACKAGE_GROUP_ARN = r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package-group/[^/\s]+"
-MODEL_PACKAGE_GROUP_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
-DATASET_ARN = r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:hub-content/[^/\s]+/DataSet/[^/\s]+/[0-9.]+"
-HUB_MODEL_ID = r"(?!arn:)[a-zA-Z0-9][a-zA-Z0-9._:-]{0,127}"
 KMS_KEY = r"[a-zA-Z0-9:/_+=,.@-]{1,2048}"
+#: The SDK's limit on hyperparameter overrides of an Agent RFT job.
+MAX_HYPERPARAMETERS = 50
 
 AGENT_ACCEPTED = (
     "a Bedrock AgentCore runtime ARN (arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>), "
     "an agent runtime id like myRuntime-aBcDeFgHiJ, a Lambda function ARN, or {'lambda_arn': ...}"
 )
-DATASET_ACCEPTED = (
-    "an S3 URI like s3://bucket/prefix or an AI Registry dataset ARN "
-    "(arn:aws:sagemaker:<region>:<account>:hub-content/<hub>/DataSet/<name>/<version>)"
-)
-GROUP_ACCEPTED = (
-    "a model package group name (letters, digits, hyphens; at most 63) or its ARN "
-    "(arn:aws:sagemaker:<region>:<account>:model-package-group/<name>)"
-)
-MODEL_ACCEPTED = (
-    "a SageMaker hub model id like huggingface-reasoning-qwen3-32b, a model package ARN "
-    "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>), or the result of an "
-    "earlier trainer task (a mapping with its model_package_arn)"
-)
-
-
-def _model_reference(value: Any) -> Any:
-    """An earlier trainer task's result (or an SDK ``ModelPackage``) gives its model package ARN."""
-    value = loosen(value)
-    if isinstance(value, Mapping):
-        for key in ("model_package_arn", "output_model_package_arn", "ModelPackageArn"):
-            if isinstance(value.get(key), str) and value[key]:
-                return value[key]
-        raise ValueError(
-            "must name a model package: the mapping has no model_package_arn (" + MODEL_ACCEPTED + ")"
-        )
-    return value.strip() if isinstance(value, str) else value
 
 
 def _agent_reference(value: Any) -> Any:
@@ -88,39 +61,19 @@ def _dataset_reference(value: Any) -> Any:
     value = loosen(value)
     if isinstance(value, Mapping) and isinstance(value.get("arn"), str):
         return value["arn"]
-    return value.strip() if isinstance(value, str) else value
-
-
-def _alternatives(*patterns: str) -> str:
-    return "(" + ")|(".join(patterns) + ")"
-
-
-ModelReference = Annotated[
-    str,
-    BeforeValidator(_model_reference),
-    matches(_alternatives(MODEL_PACKAGE_ARN, HUB_MODEL_ID), MODEL_ACCEPTED),
-]
-AgentEnvironment = Annotated[
-    str,
-    BeforeValidator(_agent_reference),
-    matches(_alternatives(AGENT_RUNTIME_ARN, LAMBDA_ARN, AGENT_RUNTIME_ID), AGENT_ACCEPTED),
-]
-DatasetReference = Annotated[
-    str,
-    BeforeValidator(_dataset_reference),
-    matches(_alternatives(S3_URI_PATTERN, DATASET_ARN), DATASET_ACCEPTED),
-]
-ModelPackageGroup = Annotated[
-    str, matches(_alternatives(MODEL_PACKAGE_GROUP_ARN, MODEL_PACKAGE_GROUP_NAME), GROUP_ACCEPTED)
-]
+    return value
 
 
 def _is_scalar(value: Any) -> bool:
     return isinstance(value, str | int | float | bool)
 
 
-#: ``mlflow_app_arn`` value that lets the SDK find (or create) the account's default MLflow app.
-MLFLOW_DEFAULT = "default"
+AgentEnvironment = Annotated[
+    str,
+    BeforeValidator(_agent_reference),
+    matches(f"({AGENT_RUNTIME_ARN})|({LAMBDA_ARN})|({AGENT_RUNTIME_ID})", AGENT_ACCEPTED),
+]
+Dataset = Annotated[DatasetSource, BeforeValidator(_dataset_reference)]
 MlflowApp = Annotated[
     str,
     matches(
@@ -129,7 +82,6 @@ MlflowApp = Annotated[
         f"{MLFLOW_DEFAULT!r} to let the SDK find or create the account's default MLflow app",
     ),
 ]
-MlflowName = Annotated[str, Field(min_length=1, max_length=256)]
 Scalar = Annotated[JsonValue, check(_is_scalar, "must be a string, number or boolean")]
 
 
@@ -140,31 +92,6 @@ def group_name(group: str) -> str:
     :param group: a group name or ARN.
     """
     return group.rsplit("/", 1)[-1] if group.startswith("arn:") else group
-
-
-class AgentVpcSpec(SpecModel):
-    """
-    The VPC the agent RFT job runs in (SDK ``VpcConfig``).
-
-    :param subnets: 1..16 subnet ids like ``subnet-0abc1234``.
-    :param security_group_ids: 1..5 security group ids like ``sg-0abc1234``.
-    """
-
-    subnets: Annotated[
-        list[Annotated[str, matches(r"subnet-[0-9a-z]+", "a subnet id like subnet-0abc1234")]],
-        Loose,
-        Field(min_length=1, max_length=16),
-    ]
-    security_group_ids: Annotated[
-        list[Annotated[str, matches(r"sg-[0-9a-z]+", "a security group id like sg-0abc1234")]],
-        Loose,
-        Field(min_length=1, max_length=5),
-    ]
-
-    _input_aliases: ClassVar[Mapping[str, str]] = {
-        "Subnets": "subnets",
-        "SecurityGroupIds": "security_group_ids",
-    }
 
 
 class MultiTurnRLTrainerSpec(SpecModel):
@@ -179,8 +106,9 @@ class MultiTurnRLTrainerSpec(SpecModel):
         (``myRuntime-aBcDeFgHiJ``, resolved with ``GetAgentRuntime`` through the connection), a Lambda
         function ARN, or ``{"lambda_arn": ...}`` (an SDK ``CustomAgentLambda`` is accepted too).
     :param role: IAM role ARN the job runs as.
-    :param training_dataset: S3 URI or AI Registry dataset ARN of the training prompts.
-    :param validation_dataset: S3 URI or AI Registry dataset ARN of the validation prompts.
+    :param training_dataset: the training prompts: an S3 URI, an AI Registry dataset ARN, or the name of
+        a dataset registered in the AI Registry (resolved to its latest version).
+    :param validation_dataset: the validation prompts, in the same forms as ``training_dataset``.
     :param s3_output_path: S3 URI ``s3://bucket[/prefix]`` for the job's output; default: the SDK's
         ``s3://sagemaker-<region>-<account>/output`` (the SDK creates the bucket and prefix if missing).
     :param output_model_package_group: model package group (name or ARN) that receives the fine-tuned
@@ -196,7 +124,7 @@ class MultiTurnRLTrainerSpec(SpecModel):
         no MLflow call at all.
     :param mlflow_experiment_name: MLflow experiment name, 1..256 characters; needs ``mlflow_app_arn``.
     :param mlflow_run_name: MLflow run name, 1..256 characters; needs ``mlflow_app_arn``.
-    :param networking: the VPC of the job (``AgentVpcSpec``; SDK ``VpcConfig`` accepted).
+    :param networking: the VPC of the job (``VpcConfigSpec``; SDK ``VpcConfig`` accepted).
     :param kms_key_arn: KMS key id or ARN that encrypts the output.
     :param accept_eula: accept the base model's EULA (required for gated models).
     :param tags: a mapping, or a list of ``{key, value}`` / ``{Key, Value}``; at most 50.
@@ -210,8 +138,8 @@ class MultiTurnRLTrainerSpec(SpecModel):
     model: ModelReference
     agent_env: AgentEnvironment
     role: IamRoleArn
-    training_dataset: DatasetReference
-    validation_dataset: DatasetReference | None = None
+    training_dataset: Dataset
+    validation_dataset: Dataset | None = None
     s3_output_path: S3Uri | None = None
     output_model_package_group: ModelPackageGroup | None = None
     intermediate_checkpoint_model_package_group: ModelPackageGroup | None = None
@@ -221,11 +149,11 @@ class MultiTurnRLTrainerSpec(SpecModel):
     mlflow_app_arn: MlflowApp | None = None
     mlflow_experiment_name: MlflowName | None = None
     mlflow_run_name: MlflowName | None = None
-    networking: AgentVpcSpec | None = None
+    networking: VpcConfigSpec | None = None
     kms_key_arn: Annotated[str, matches(KMS_KEY, "a KMS key id, alias or ARN")] | None = None
     accept_eula: bool = False
     tags: Tags = {}
-    hyperparameters: Annotated[dict[HyperparameterName, Scalar], Loose, Field(max_length=50)] = {}
+    hyperparameters: Annotated[dict[HyperparameterName, Scalar], Loose, Field(max_length=MAX_HYPERPARAMETERS)] = {}
     base_job_name: JobName | None = None
 
     @property

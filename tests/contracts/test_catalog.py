@@ -135,7 +135,7 @@ def test_links_are_the_catalogs_and_point_where_results_do(kind: JobKind) -> Non
 
 
 def test_every_link_is_in_the_catalog() -> None:
-    listed = {link for kind in KINDS for link in catalog.link_classes(kind)}
+    listed = {link for kind in KINDS for link in (*catalog.link_classes(kind), *catalog.result_link_classes(kind))}
     assert set(link_classes()) == listed
 
 
@@ -145,7 +145,8 @@ def test_every_operator_runs_a_catalog_kind_and_shows_its_links() -> None:
         assert catalog.entry(kind).kind is kind
         links = set(catalog.link_classes(kind))
         assert operator.job_link in links
-        assert {type(link) for link in operator.operator_extra_links} == links
+        shown = {type(link) for link in operator.operator_extra_links}
+        assert links <= shown <= links | set(catalog.result_link_classes(kind))
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=kind_id)
@@ -164,4 +165,4 @@ def test_provider_info_lists_exactly_the_catalogs_triggers_sensors_and_links() -
     entries = [catalog.entry(kind) for kind in KINDS]
     assert provider_modules("triggers") == {e.trigger.rpartition(".")[0] for e in entries}
     assert provider_modules("sensors") == {e.sensor.rpartition(".")[0] for e in entries if e.sensor}
-    assert set(get_provider_info()["extra-links"]) == {path for e in entries for path in e.links}
+    assert set(get_provider_info()["extra-links"]) == {p for e in entries for p in (*e.links, *e.result_links)}

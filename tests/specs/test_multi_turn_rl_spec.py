@@ -61,6 +61,16 @@ def test_every_agent_environment_form_the_sdk_accepts(given: Any, expected: str)
     assert parse(agent_env=given).agent_env == expected
 
 
+def test_a_registered_dataset_name_is_kept_for_lookup_at_run_time() -> None:
+    assert parse(training_dataset="agent-prompts").training_dataset == "agent-prompts"
+
+
+def test_mlflow_tracking_servers_are_refused_as_the_sdk_does_for_this_trainer() -> None:
+    server = "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/ts-1"
+    assert "an MLflow app ARN" in errors(mlflow_app_arn=server)["mlflow_app_arn"]
+    assert parse(mlflow_app_arn="default").mlflow_app_arn == "default"
+
+
 def test_sdk_custom_agent_lambda_object_is_accepted() -> None:
     from sagemaker.train.custom_agent_lambda import CustomAgentLambda
 
@@ -78,7 +88,7 @@ def test_json_native_and_rendered_inputs() -> None:
         validation_dataset="s3://bucket/val.jsonl",
         output_model_package_group=GROUP_ARN,
         intermediate_checkpoint_model_package_group="mtrl-checkpoints",
-        networking='{"Subnets": ["subnet-0abc"], "SecurityGroupIds": ["sg-0abc"]}',
+        networking='{"subnets": ["subnet-0abc"], "security_group_ids": ["sg-0abc"]}',
         hyperparameters="{'learning_rate': 0.0001, 'max_steps': 20}",
         tags=[{"Key": "team", "Value": "agents"}],
         accept_eula="true",
@@ -105,8 +115,8 @@ BAD = [
         "model package ARN",
     ),
     ({"model": {"job_name": "sft-1", "status": "Completed"}}, "model", "has no model_package_arn"),
-    ({"model": "s3://bucket/model"}, "model", "a SageMaker hub model id"),
-    ({"training_dataset": "/data/prompts.jsonl"}, "training_dataset", "an S3 URI like s3://bucket/prefix"),
+    ({"model": "s3://bucket/model"}, "model", "URLs are not accepted"),
+    ({"training_dataset": "/data/prompts.jsonl"}, "training_dataset", "local paths are not accepted"),
     ({"validation_dataset": "gs://bucket/x"}, "validation_dataset", "AI Registry dataset ARN"),
     ({"s3_output_path": "bucket/out"}, "s3_output_path", "must be an S3 URI"),
     ({"role": "SageMakerRole"}, "role", "must be an IAM role ARN"),

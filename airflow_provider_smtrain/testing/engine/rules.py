@@ -20,8 +20,8 @@ class OutcomeRule:
     """
     How jobs whose name matches ``name_glob`` end.
 
-    :param kind: ``training``, ``tuning``, ``agent_rft``, ``hub_content`` (``ImportFailed``) or ``mlflow_app``
-        (``CreateFailed``).
+    :param kind: ``training``, ``tuning``, ``agent_rft``, ``hub_content`` (``ImportFailed``) or
+        ``mlflow_app`` (``CreateFailed``).
     :param name_glob: ``fnmatch`` pattern matched against the job / content / app name (case-sensitive).
     :param outcome: ``Completed`` or ``Failed``; ``None`` keeps the normal outcome (use with ``seconds``).
     :param failure_reason: FailureReason for ``Failed`` outcomes.
