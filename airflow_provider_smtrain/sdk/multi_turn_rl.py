@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_smtrain.exceptions import SageMakerSubmitError
+from airflow_provider_smtrain.sdk.finetune import resolve_registry_name
+from airflow_provider_smtrain.sdk.finetune_checks import construction_error, recipe_override_errors
 from airflow_provider_smtrain.sdk.naming import fixed_unique_name
 from airflow_provider_smtrain.specs.errors import SpecValidationError
 from airflow_provider_smtrain.specs.multi_turn_rl import AGENT_RUNTIME_ID, MLFLOW_DEFAULT
@@ -112,29 +114,27 @@ def resolve_agent_env(boto_session: Any, agent_env: str) -> str:
     return str(_resolve_agent_runtime_arn(agent_env, session=boto_session))
 
 
-def apply_hyperparameters(trainer: Any, overrides: dict[str, Any]) -> None:
+def apply_hyperparameters(trainer: Any, overrides: dict[str, Any], model: str) -> None:
     """
-    Set recipe overrides on the trainer, reporting every bad one by name.
+    Check the recipe overrides against the override spec the SDK loaded, then set them on the trainer.
 
-    The SDK checks each against the model's recipe override spec (name, type, range, enum) when it is
-    set, and the sequence-length sum once all are set.
+    Every bad override is reported by name (``hyperparameters.<name>``), and the sequence-length sum is
+    checked once all are set, before anything is submitted.
 
-    :param trainer: the ``MultiTurnRLTrainer``.
+    :param trainer: the ``MultiTurnRLTrainer`` (its ``hyperparameters`` hold the MTRL recipe's spec).
     :param overrides: the validated ``hyperparameters``.
+    :param model: the model, for the messages.
     """
-    errors: list[dict[str, str]] = []
+    if not overrides:
+        return
     options = trainer.hyperparameters
     specs = getattr(options, "_specs", None)
-    for name, value in overrides.items():
-        if isinstance(specs, dict) and name not in specs:
-            accepted = ", ".join(sorted(specs)) or "none"
-            errors.append(
-                {
-                    "field": f"hyperparameters.{name}",
-                    "message": f"is not a hyperparameter of this model's MTRL recipe (accepted: {accepted})",
-                }
-            )
-            continue
+    if not isinstance(specs, dict):
+        raise SageMakerSubmitError(
+            "the SDK trainer exposes no recipe override spec to check hyperparameters against"
+        )
+    converted, errors = recipe_override_errors(overrides, specs, model)
+    for name, value in converted.items():
         try:
             setattr(options, name, value)
         except (AttributeError, TypeError, ValueError) as err:
@@ -163,8 +163,12 @@ def build_trainer(session: Any, spec: MultiTurnRLTrainerSpec) -> Any:
     kwargs: dict[str, Any] = {
         "model": spec.model,
         "agent_env": resolve_agent_env(session.boto_session, spec.agent_env),
-        "training_dataset": spec.training_dataset,
-        "validation_dataset": spec.validation_dataset,
+        "training_dataset": resolve_registry_name(
+            OWNER, "training_dataset", "DataSet", spec.training_dataset, session
+        ),
+        "validation_dataset": resolve_registry_name(
+            OWNER, "validation_dataset", "DataSet", spec.validation_dataset, session
+        ),
         "mlflow_app_arn": None if spec.mlflow_app_arn == MLFLOW_DEFAULT else spec.mlflow_app_arn,
         "s3_output_path": spec.s3_output_path,
         "output_model_package_group": spec.output_model_package_group,
@@ -183,22 +187,31 @@ def build_trainer(session: Any, spec: MultiTurnRLTrainerSpec) -> Any:
         kwargs["networking"] = VpcConfig(
             security_group_ids=list(spec.networking.security_group_ids), subnets=list(spec.networking.subnets)
         )
-    trainer = MultiTurnRLTrainer(**kwargs)
-    apply_hyperparameters(trainer, dict(spec.hyperparameters))
+    try:
+        trainer = MultiTurnRLTrainer(**kwargs)
+    except (ValueError, AttributeError) as err:
+        translated = construction_error(OWNER, err)
+        if translated is None:
+            raise
+        raise translated from None
+    apply_hyperparameters(trainer, dict(spec.hyperparameters), spec.model)
     return trainer
 
 
-def start_agent_rft_job(session: Any, spec: MultiTurnRLTrainerSpec, job_name: str) -> dict[str, str]:
+def start_agent_rft_job(
+    session: Any, spec: MultiTurnRLTrainerSpec, job_name: str, region: str
+) -> dict[str, str]:
     """
     Start the Agent RFT job called ``job_name`` and return its name and ARN; do not wait.
 
     :param session: the SDK ``Session`` from :meth:`SageMakerTrainHook.sdk_scope`.
     :param spec: the validated spec.
     :param job_name: the deterministic job name chosen by the operator.
+    :param region: the task's region.
     """
     import sagemaker.train.multi_turn_rl_trainer as mtrl_module
 
-    check_region(session.boto_region_name, spec.model)
+    check_region(region, spec.model)
     with contextlib.ExitStack() as stack:
         stack.enter_context(private_tempdir())
         if spec.mlflow_app_arn is None:
