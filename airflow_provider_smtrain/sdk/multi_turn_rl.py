@@ -207,7 +207,7 @@ def start_agent_rft_job(
     :param session: the SDK ``Session`` from :meth:`SageMakerTrainHook.sdk_scope`.
     :param spec: the validated spec.
     :param job_name: the deterministic job name chosen by the operator.
-    :param region: the task's region.
+    :param region: the task's region (checked against the model's regions).
     """
     import sagemaker.train.multi_turn_rl_trainer as mtrl_module
 
