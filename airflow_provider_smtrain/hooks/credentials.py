@@ -10,7 +10,8 @@ endpoint, a telemetry thread). :func:`sdk_credentials_scope` closes those holes 
   ``os.environ`` (fresh ``boto3.Session()`` paths and clients built without an endpoint);
 * clients created without ``verify`` get the connection's ``verify`` (``False`` or a CA bundle);
 * the SDK's cached ``SageMakerClient`` instances are dropped on entry and exit;
-* class-level clients of ``AIRHub`` are replaced with clients of the hook's session;
+* class-level clients of ``AIRHub`` are replaced with clients of the hook's session, and its cached
+  hub name (derived from the account that asked first) is forgotten on entry and exit;
 * the explicit regional STS endpoint follows the connection's endpoint, when it has one;
 * SDK telemetry is switched off.
 
@@ -130,9 +131,22 @@ def _sdk_patches(stack: contextlib.ExitStack, boto_session: Any, endpoint_url: s
     if air_hub is not None:
         stack.enter_context(_patched_attr(air_hub, "_sagemaker_client", boto_session.client("sagemaker")))
         stack.enter_context(_patched_attr(air_hub, "_s3_client", boto_session.client("s3")))
-        if "hubName" in air_hub.__dict__:
-            stack.enter_context(_patched_attr(air_hub, "hubName", None))
-            delattr(air_hub, "hubName")
+        for name in _AIR_HUB_NAMES:  # derived from the account of whoever asked first: never shared
+            stack.enter_context(_patched_attr(air_hub, name, None))
+            delattr(air_hub, name)
+    else:  # imported inside the scope: its class clients are the hook's; its hub name must not outlive it
+        stack.callback(_forget_air_hub_names)
+
+
+#: Class attributes in which ``AIRHub`` caches the hub name of the first account that asked.
+_AIR_HUB_NAMES = ("hubName", "hubDisplayName")
+
+
+def _forget_air_hub_names() -> None:
+    air_hub = getattr(sys.modules.get("sagemaker.ai_registry.air_hub"), "AIRHub", None)
+    for name in _AIR_HUB_NAMES if air_hub is not None else ():
+        if name in air_hub.__dict__:
+            delattr(air_hub, name)
 
 
 @contextlib.contextmanager

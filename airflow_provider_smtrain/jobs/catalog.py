@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind
-from airflow_provider_smtrain.jobs.outputs import training_result, tuning_result
+from airflow_provider_smtrain.jobs.kinds import HUB_CONTENT, TRAINING, TUNING, JobKind
+from airflow_provider_smtrain.jobs.outputs import hub_content_result, training_result, tuning_result
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
@@ -81,6 +81,14 @@ CATALOG: Mapping[str, CatalogEntry] = _entries(
         trigger=f"{_PACKAGE}.triggers.jobs.TuningJobTrigger",
         sensor=f"{_PACKAGE}.sensors.jobs.TuningJobSensor",
         links=(f"{_PACKAGE}.links.sagemaker.TuningJobLink",),
+    ),
+    CatalogEntry(
+        kind=HUB_CONTENT,
+        result=hub_content_result,
+        result_doc="AI Registry result",
+        trigger=f"{_PACKAGE}.triggers.registry.HubContentTrigger",
+        sensor=f"{_PACKAGE}.sensors.registry.HubContentSensor",
+        links=(f"{_PACKAGE}.links.sagemaker.HubContentLink",),
     ),
 )
 

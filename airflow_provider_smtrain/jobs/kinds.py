@@ -8,13 +8,16 @@ exist, and what results, triggers, links and sensors go with each, is listed in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
 from airflow_provider_smtrain.jobs.console import console_domain, console_url, log_console_url
+from airflow_provider_smtrain.jobs.hub_content import hub_content_params
 
 __all__ = [
+    "HUB_CONTENT",
     "TRAINING",
     "TUNING",
     "JobKind",
@@ -73,6 +76,9 @@ class JobKind:
     :param failure_key: response key of the reason a job failed.
     :param token_param: request parameter of the idempotency token a start (and stop) call takes,
         if any (``ClientRequestToken`` for pipeline executions).
+    :param handle_params: for kinds whose describe call takes several parameters (hub content: hub,
+        type, name, version), turns the job's handle (its ARN) into them; None sends
+        ``{name_param: handle}``.
     """
 
     name: str
@@ -92,6 +98,15 @@ class JobKind:
     arn_key: str | None = None
     failure_key: str = "FailureReason"
     token_param: str | None = None
+    handle_params: Callable[[str], dict[str, str]] | None = None
+
+    def request(self, handle: str) -> dict[str, str]:
+        """
+        The parameters that name one job in its describe (and stop) request.
+
+        :param handle: the job's name, or ARN for kinds identified by ARN.
+        """
+        return self.handle_params(handle) if self.handle_params is not None else {self.name_param: handle}
 
     @property
     def stoppable(self) -> bool:
@@ -147,6 +162,26 @@ TUNING = JobKind(
     max_name_length=32,
     stop="stop_hyper_parameter_tuning_job",
     arn_key="HyperParameterTuningJobArn",
+)
+
+#: An AI Registry import (``ImportHubContent``): identified by its hub content ARN, cannot be stopped.
+HUB_CONTENT = JobKind(
+    name="hub_content",
+    label="AI Registry hub content",
+    describe_method="describe_hub_content",
+    name_param="HubContentArn",
+    status_key="HubContentStatus",
+    secondary_status_key=None,
+    succeeded=frozenset({"Available"}),
+    failed=frozenset({"ImportFailed", "Deleting", "DeleteFailed", "PendingDelete"}),
+    stopped=frozenset(),
+    stopping=frozenset(),
+    console_fragment="hubs",
+    max_name_length=63,
+    stop=None,
+    identity="arn",
+    arn_key="HubContentArn",
+    handle_params=hub_content_params,
 )
 
 

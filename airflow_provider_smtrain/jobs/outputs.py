@@ -7,6 +7,7 @@ which builder serves which kind is listed in :mod:`~airflow_provider_smtrain.job
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,8 @@ from airflow_provider_smtrain.jobs.console import (
     mlflow_console_url,
     model_package_console_url,
 )
-from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING
+from airflow_provider_smtrain.jobs.hub_content import digest_of, parse_keywords
+from airflow_provider_smtrain.jobs.kinds import HUB_CONTENT, TRAINING, TUNING
 
 
 def iso(value: Any) -> str | None:
@@ -207,4 +209,49 @@ def finetune_result(
         "model_package_arn": describe.get("OutputModelPackageArn"),
         "mlflow": _mlflow(describe.get("MlflowConfig") or {}, describe.get("MlflowDetails") or {}, region),
         "billable_token_count": _number(describe.get("BillableTokenCount")),
+    }
+
+
+def _json_object(text: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _registry_reference(document: dict[str, Any]) -> tuple[str | None, str | None]:
+    """What a hub content document points at, and its evaluator type (datasets have none)."""
+    if "DatasetS3Bucket" in document:
+        return f"s3://{document['DatasetS3Bucket']}/{document.get('DatasetS3Prefix', '')}", None
+    content = _json_object(document.get("JsonContent"))
+    return content.get("Reference") or None, content.get("EvaluatorType") or None
+
+
+def hub_content_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
+    """
+    The result of an AI Registry dataset or evaluator version, built from ``DescribeHubContent``.
+
+    :param describe: the DescribeHubContent response.
+    :param region: the AWS region of the hub.
+    """
+    arn = describe["HubContentArn"]
+    reference, evaluator_type = _registry_reference(_json_object(describe.get("HubContentDocument")))
+    return {
+        "kind": HUB_CONTENT.name,
+        "job_name": arn,
+        "arn": arn,
+        "hub_name": describe.get("HubName"),
+        "name": describe.get("HubContentName"),
+        "type": describe.get("HubContentType"),
+        "version": describe.get("HubContentVersion"),
+        "status": describe.get("HubContentStatus"),
+        "failure_reason": HUB_CONTENT.failure_reason(describe),
+        "reference": reference,
+        "evaluator_type": evaluator_type,
+        "method": parse_keywords(describe.get("HubContentSearchKeywords")).get("method"),
+        "content_sha256": digest_of(describe),
+        "creation_time": iso(describe.get("CreationTime")),
+        "last_modified_time": iso(describe.get("LastModifiedTime")),
+        "console_url": console_url(HUB_CONTENT, arn, region),
     }

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
 
 from airflow_provider_smtrain.jobs.console import console_url, log_console_url
-from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobKind
+from airflow_provider_smtrain.jobs.kinds import HUB_CONTENT, TRAINING, TUNING, JobKind
 
 
 class SageMakerJobLink(BaseAwsLink):
@@ -48,6 +48,14 @@ class TuningJobLink(SageMakerJobLink):
     name = "SageMaker Tuning Job"
     key = "smtrain_tuning_job"
     job_kind = TUNING
+
+
+class HubContentLink(SageMakerJobLink):
+    """Link to the SageMaker console's hubs page, where the AI Registry hub of the content is listed."""
+
+    name = "SageMaker AI Registry"
+    key = "smtrain_hub_content"
+    job_kind = HUB_CONTENT
 
 
 class TrainingLogsLink(BaseAwsLink):

@@ -107,9 +107,19 @@ class FineTuneOperator(SageMakerJobOperator):
     def submit_job(self, spec: _FineTuneSpec, name: str, context: Context) -> None:
         """Check the recipe overrides, then start the job with the SDK trainer under the fixed name."""
         from airflow_provider_smtrain.sdk.finetune import start_finetune_job
+        from airflow_provider_smtrain.specs import SpecValidationError
 
-        with self.hook.sdk_scope() as session:
-            start_finetune_job(type(self).__name__, session, spec, name, self.region)
+        try:
+            with self.hook.sdk_scope() as session:
+                start_finetune_job(type(self).__name__, session, spec, name, self.region)
+        except SpecValidationError:
+            self._rejected = True  # bad input found by a lookup: no job was created
+            raise
+
+    def _stop_if_last_try(self, context: Context) -> None:
+        """Nothing to stop when the SDK rejected the input before creating the job."""
+        if not getattr(self, "_rejected", False):
+            super()._stop_if_last_try(context)
 
     def job_result(self, describe: dict[str, Any]) -> dict[str, Any]:
         """See ``docs/outputs.md`` (fine-tune result)."""
@@ -135,6 +145,9 @@ class FineTuneOperator(SageMakerJobOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Run, re-attach to, or return the result of this task instance's job; link its products."""
+        from airflow_provider_smtrain.sdk.finetune import preflight
+
+        preflight(type(self).__name__, self._spec, self.region)  # before any AWS call
         result = super().execute(context)
         self._persist_result_links(context, result)
         return result

@@ -30,6 +30,7 @@ from airflow_provider_smtrain.exceptions import SageMakerSubmitError
 from airflow_provider_smtrain.jobs.clock import clock
 from airflow_provider_smtrain.sdk.finetune_checks import (
     check_dpo_records,
+    check_region,
     check_reward_model,
     construction_error,
     recipe_override_errors,
@@ -256,9 +257,21 @@ def build_trainer(owner: str, spec: _FineTuneSpec, session: Any, job_name: str, 
     return trainer
 
 
+def preflight(owner: str, spec: _FineTuneSpec, region: str) -> None:
+    """
+    The checks that need the region but no AWS call: the model's regions, RLAIF's reward model.
+
+    :param owner: the operator class name.
+    :param spec: the validated spec.
+    :param region: the task's region.
+    """
+    check_region(owner, spec.model, region)
+    if spec.technique == "RLAIF":
+        check_reward_model(owner, spec.reward_model_id, region)  # type: ignore[attr-defined]
+
+
 def _technique_arguments(owner: str, spec: Any, session: Any, region: str) -> dict[str, Any]:
     if spec.technique == "RLAIF":
-        check_reward_model(owner, spec.reward_model_id, region)
         return {"reward_model_id": spec.reward_model_id, "reward_prompt": spec.reward_prompt}
     if spec.technique != "RLVR":
         return {}

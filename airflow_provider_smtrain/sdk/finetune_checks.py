@@ -23,6 +23,7 @@ from airflow_provider_smtrain.specs.errors import SpecValidationError
 
 __all__ = [
     "check_dpo_records",
+    "check_region",
     "check_reward_model",
     "coerce_override",
     "construction_error",
@@ -173,6 +174,28 @@ def check_reward_model(owner: str, reward_model_id: str, region: str) -> None:
     else:
         return
     raise SpecValidationError(owner, [{"field": "reward_model_id", "message": message}])
+
+
+def check_region(owner: str, model: str, region: str) -> None:
+    """
+    Reject a region outside the SDK's allow-list for a hub model (static: no AWS call).
+
+    A model package's base model is only known after a lookup; the SDK checks it then.
+
+    :param owner: the operator class name.
+    :param model: the ``model`` argument (a hub model id or a model package ARN).
+    :param region: the task's region.
+    """
+    from sagemaker.train.common_utils.finetune_utils import _validate_model_region_availability
+    from sagemaker.train.common_utils.model_aliases import normalize_model_name
+
+    if model.startswith("arn:"):
+        return
+    try:
+        _validate_model_region_availability(normalize_model_name(model), region)
+    except ValueError as err:
+        translated = construction_error(owner, err)
+        raise (translated or err) from None
 
 
 _PREFERENCE_KEYS = ("prompt", "chosen", "rejected")

@@ -19,6 +19,7 @@ from airflow_provider_smtrain.specs.finetune import (
     VpcConfigSpec,
 )
 from airflow_provider_smtrain.specs.multi_turn_rl import MultiTurnRLTrainerSpec
+from airflow_provider_smtrain.specs.registry import DataSetSpec, EvaluatorSpec
 from airflow_provider_smtrain.specs.training import (
     CheckpointSpec,
     ComputeSpec,
@@ -48,6 +49,8 @@ __all__ = [
     "ComputeSpec",
     "ContinuousRangeSpec",
     "DPOTrainerSpec",
+    "DataSetSpec",
+    "EvaluatorSpec",
     "FineTuneStoppingSpec",
     "HyperbandStrategySpec",
     "HyperparameterTunerSpec",

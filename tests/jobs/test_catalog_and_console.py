@@ -9,7 +9,13 @@ import pytest
 
 from airflow_provider_smtrain.jobs import catalog
 from airflow_provider_smtrain.jobs.console import TRAINING_LOG_GROUP, console_url, log_console_url
-from airflow_provider_smtrain.jobs.kinds import TRAINING, TUNING, JobNotStoppable, failure_message
+from airflow_provider_smtrain.jobs.kinds import (
+    HUB_CONTENT,
+    TRAINING,
+    TUNING,
+    JobNotStoppable,
+    failure_message,
+)
 from airflow_provider_smtrain.links.sagemaker import TrainingJobLink, TrainingLogsLink, TuningJobLink
 from airflow_provider_smtrain.triggers import (
     TrainingJobTrigger,
@@ -78,8 +84,8 @@ def test_links_and_results_share_one_url_builder(region: str, host: str) -> None
 
 def test_catalog_entries_by_kind_or_name() -> None:
     assert catalog.entry("training") is catalog.entry(TRAINING)
-    assert catalog.kinds() == (TRAINING, TUNING)
-    with pytest.raises(ValueError, match=r"accepted: \['training', 'tuning'\]"):
+    assert catalog.kinds() == (TRAINING, TUNING, HUB_CONTENT)
+    with pytest.raises(ValueError, match=r"accepted: \['hub_content', 'training', 'tuning'\]"):
         catalog.entry("processing")
 
 

@@ -30,3 +30,19 @@ def tuner_args(**overrides: Any) -> dict[str, Any]:
     }
     args.update(overrides)
     return args
+
+
+FT_ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+MODEL_PACKAGE = "arn:aws:sagemaker:us-east-1:123456789012:model-package/ft-models/3"
+
+
+def finetune_args(**overrides: Any) -> dict[str, Any]:
+    """Smallest valid fine-tuning trainer arguments (serverless), with overrides."""
+    args: dict[str, Any] = {
+        "model": "meta-textgeneration-llama-3-2-1b-instruct",
+        "role": FT_ROLE,
+        "model_package_group": "ft-models",
+        "training_dataset": "s3://my-bucket/train.jsonl",
+    }
+    args.update(overrides)
+    return args

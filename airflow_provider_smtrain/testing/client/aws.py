@@ -55,21 +55,23 @@ class AwsHelpers(Launcher):
         return f"aws://{login}:{password}@/?{extra}"
 
     def airflow_connection_json(
-        self, access_key_id: str = DEFAULT_ACCESS_KEY_ID, secret_access_key: str = DEFAULT_SECRET_ACCESS_KEY
+        self,
+        access_key_id: str = DEFAULT_ACCESS_KEY_ID,
+        secret_access_key: str = DEFAULT_SECRET_ACCESS_KEY,
+        session_token: str | None = None,
     ) -> str:
         """
         Airflow ``aws`` connection in the JSON form accepted by ``AIRFLOW_CONN_<ID>``.
 
         :param access_key_id: Connection login (access key id).
         :param secret_access_key: Connection password (secret key).
+        :param session_token: Session token of temporary credentials (see :meth:`assume_role`).
         """
+        extra = self.airflow_connection_extra()
+        if session_token:
+            extra["aws_session_token"] = session_token
         return json.dumps(
-            {
-                "conn_type": "aws",
-                "login": access_key_id,
-                "password": secret_access_key,
-                "extra": self.airflow_connection_extra(),
-            }
+            {"conn_type": "aws", "login": access_key_id, "password": secret_access_key, "extra": extra}
         )
 
     def boto3_client(
@@ -145,6 +147,25 @@ class AwsHelpers(Launcher):
         """
         data: bytes = self.boto3_client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
         return data
+
+    def assume_role(self, role_arn: str, session_name: str = "airflow") -> dict[str, str]:
+        """
+        Temporary credentials of ``role_arn``: signed with them, ``GetCallerIdentity`` answers
+        ``arn:aws:sts::<account>:assumed-role/<role>/<session>`` (what the SDK needs to derive a role
+        from the caller, e.g. RLVR's inner ``Evaluator.create``).
+
+        :param role_arn: The role (see :meth:`create_role`).
+        :param session_name: Role session name.
+        :returns: ``{"access_key_id", "secret_access_key", "session_token"}``.
+        """
+        credentials = self.boto3_client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)[
+            "Credentials"
+        ]
+        return {
+            "access_key_id": credentials["AccessKeyId"],
+            "secret_access_key": credentials["SecretAccessKey"],
+            "session_token": credentials["SessionToken"],
+        }
 
     def create_role(self, name: str, service: str = "sagemaker.amazonaws.com") -> str:
         """

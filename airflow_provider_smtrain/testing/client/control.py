@@ -57,6 +57,8 @@ class Control(Launcher):
         stop_seconds: float | None = None,
         run_scripts: bool | None = None,
         script_timeout_seconds: float | None = None,
+        hub_import_seconds: float | None = None,
+        mlflow_app_seconds: float | None = None,
     ) -> dict[str, Any]:
         """
         Change server settings (``None`` = unchanged); returns the config. :meth:`reset` restores defaults.
@@ -66,6 +68,8 @@ class Control(Launcher):
         :param stop_seconds: Time a stopped job stays ``Stopping``.
         :param run_scripts: Run ``SourceCode`` entry scripts of new training jobs for real.
         :param script_timeout_seconds: Timeout of one script run.
+        :param hub_import_seconds: Time a new hub content version stays ``Importing``.
+        :param mlflow_app_seconds: Time a new MLflow app stays ``Creating``.
         """
         payload = {
             "training_seconds": training_seconds,
@@ -73,6 +77,8 @@ class Control(Launcher):
             "stop_seconds": stop_seconds,
             "run_scripts": run_scripts,
             "script_timeout_seconds": script_timeout_seconds,
+            "hub_import_seconds": hub_import_seconds,
+            "mlflow_app_seconds": mlflow_app_seconds,
         }
         result: dict[str, Any] = self._control(
             "POST", "config", {k: v for k, v in payload.items() if v is not None}
@@ -274,6 +280,49 @@ class Control(Launcher):
         }
         result: dict[str, Any] = self._control("POST", "jobs/force", payload)
         return result
+
+    def register_model_package(
+        self,
+        group: str,
+        *,
+        training_job_name: str,
+        training_job_arn: str,
+        model_data_s3_uri: str,
+        base_model: str | None = None,
+        base_model_version: str | None = None,
+        recipe_name: str | None = None,
+        image: str | None = None,
+        approval_status: str = "PendingManualApproval",
+        region: str | None = None,
+    ) -> str:
+        """
+        Create the next version in a model package group as a completed fine-tuning job does; return its ARN.
+
+        :param group: Model package group name or ARN (must exist).
+        :param training_job_name: The job that produced the model.
+        :param training_job_arn: Its ARN.
+        :param model_data_s3_uri: S3 prefix or ``model.tar.gz`` of the weights.
+        :param base_model: Hub content name of the base model (read back by the SDK for continued fine-tuning).
+        :param base_model_version: Its version (default: the public hub's).
+        :param recipe_name: Recipe name.
+        :param image: Inference image (default: the base model's hosting image).
+        :param approval_status: ``ModelApprovalStatus``.
+        :param region: Region (default :attr:`region`).
+        """
+        payload = {
+            "group": group,
+            "training_job_name": training_job_name,
+            "training_job_arn": training_job_arn,
+            "model_data_s3_uri": model_data_s3_uri,
+            "base_model": base_model,
+            "base_model_version": base_model_version,
+            "recipe_name": recipe_name,
+            "image": image,
+            "approval_status": approval_status,
+            "region": region or self.region,
+        }
+        result: dict[str, Any] = self._control("POST", "model_packages/register", payload)
+        return str(result["ModelPackageArn"])
 
     @property
     def clock(self) -> ClockControl:

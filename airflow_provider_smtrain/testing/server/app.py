@@ -52,11 +52,14 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     from airflow_provider_smtrain.testing.server.faults import FaultInjector
     from airflow_provider_smtrain.testing.server.requests_log import RequestLog
     from airflow_provider_smtrain.testing.server.router import Router
-    from airflow_provider_smtrain.testing.services import agentcore, iam
+    from airflow_provider_smtrain.testing.services import agentcore, iam, model_registry
     from airflow_provider_smtrain.testing.services.agent_rft import patches as agent_rft_patches
     from airflow_provider_smtrain.testing.services.agent_rft.service import AgentRFTService
+    from airflow_provider_smtrain.testing.services.awslambda import invoke as lambda_invoke
     from airflow_provider_smtrain.testing.services.hub import patches as hub_patches
     from airflow_provider_smtrain.testing.services.hub.store import HubStore
+    from airflow_provider_smtrain.testing.services.mlflow import patches as mlflow_patches
+    from airflow_provider_smtrain.testing.services.mlflow.apps import MlflowApps
     from airflow_provider_smtrain.testing.services.training import patches as training_patches
     from airflow_provider_smtrain.testing.services.training import script_runner
     from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
@@ -72,13 +75,17 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     simulator.register(TuningService(simulator, training))
     simulator.register(HubStore(simulator))
     simulator.register(AgentRFTService(simulator))
+    simulator.register(MlflowApps(simulator))
     activate(simulator)
     training_patches.install()
     tuning_patches.install()
     agent_rft_patches.install()
+    lambda_invoke.install()
     iam.install()
     agentcore.install()
     hub_patches.install()
+    model_registry.install()
+    mlflow_patches.install()
     script_runner.install(training)
 
     def reset_moto() -> None:

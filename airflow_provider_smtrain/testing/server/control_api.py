@@ -14,6 +14,9 @@ All bodies are JSON. Endpoints:
 * ``POST /_local/jobs/force`` -> ``{"kind", "name", "status", "failure_reason", "secondary_status", "region"}``
 * ``GET|POST /_local/clock`` -> clock state / ``{"action": "freeze"|"advance"|"resume", "seconds"}``
 * ``GET  /_local/stats`` -> work counters (job applications per service)
+* ``GET  /_local/mlflow/<app id>`` -> the MLflow app a presigned URL points at (``{"Arn", "Name", "Status"}``)
+* ``POST /_local/model_packages/register`` -> ``register_model_package`` fields (+ ``account_id``,
+  ``region``) -> ``{"ModelPackageArn"}``
 * ``POST /_local/reset`` -> reset moto (all services), jobs, clock, rules, faults, request log, config
 * ``POST /_local/shutdown`` -> stop the server process
 """
@@ -180,6 +183,10 @@ class ControlAPI:
                     region=payload.get("region"),
                 )
                 return 200, self.simulator.snapshot()
+        if route.startswith("mlflow/") and method == "GET":
+            return 200, self._mlflow_app(route.split("/", 1)[1])
+        if route == "model_packages/register" and method == "POST":
+            return 200, self._register_model_package(payload)
         if route == "reset" and method == "POST":
             with self.simulator.lock:
                 self.reset_moto()
@@ -192,6 +199,33 @@ class ControlAPI:
             self.shutdown()
             return 200, {"status": "shutting down"}
         raise ControlError(f"no control endpoint {method} {CONTROL_PREFIX}{route}", status=404)
+
+    def _mlflow_app(self, app_id: str) -> dict[str, Any]:
+        """``/_local/mlflow/<app id>``: what a presigned MLflow app URL opens."""
+        with self.simulator.lock:
+            store: Any = self.simulator.service("mlflow_app")
+            for app in store.apps.values():
+                if app.app_id == app_id:
+                    summary = app.summary(store.now())
+                    return {key: summary[key] for key in ("Arn", "Name", "Status")}
+        raise LookupError(f"no MLflow app {app_id!r}")
+
+    def _register_model_package(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """``/_local/model_packages/register``: a new version in a group, as a completed fine-tuning job makes."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        from airflow_provider_smtrain.testing.services.model_registry import register_model_package
+
+        fields = dict(payload)
+        account_id = str(fields.pop("account_id", None) or DEFAULT_ACCOUNT_ID)
+        region = str(fields.pop("region"))
+        group = str(fields.pop("group"))
+        with self.simulator.lock:
+            try:
+                arn = register_model_package(account_id, region, group, **fields)
+            except Exception as err:  # moto's ValidationException for a missing group
+                raise ControlError(f"cannot register a model package in {group!r}: {err}") from None
+        return {"ModelPackageArn": arn}
 
     def _clock(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         """

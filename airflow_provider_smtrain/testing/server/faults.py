@@ -309,13 +309,14 @@ def error_response(error: InjectedError, protocol: str) -> tuple[str, list[tuple
     Render an injected error the way AWS would for the request's protocol.
 
     :param error: The error.
-    :param protocol: ``json`` (awsJson ``__type`` body) or ``query`` (XML ``ErrorResponse``).
+    :param protocol: ``json`` (awsJson ``__type`` body), ``rest-json`` (Lambda: JSON body, code in
+        ``x-amzn-ErrorType``) or ``query`` (XML ``ErrorResponse``).
     """
     request_id = str(uuid.uuid4())
     status = f"{error.status} {_REASONS.get(error.status, 'Error')}"
-    if protocol == "json":
+    if protocol in ("json", "rest-json"):
         body = json.dumps({"__type": error.code, "message": error.message}).encode()
-        content_type = "application/x-amz-json-1.1"
+        content_type = "application/x-amz-json-1.1" if protocol == "json" else "application/json"
     else:
         sender = "Sender" if error.status < 500 else "Receiver"
         body = (

@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 _CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 
@@ -38,9 +38,10 @@ class RequestIdentity:
     :param operation: API operation name (``CreateTrainingJob``, ``PutObject``, ...).
     :param access_key_id: Access key id from the SigV4 ``Credential=`` (header or presigned query).
     :param region: Region from the credential scope.
-    :param protocol: ``json`` (X-Amz-Target), ``query`` (Action=), ``rest`` (anything else).
-    :param name: The job (or log stream) the request is about: its ``...JobName`` or ``logStreamName``
-        parameter, for awsJson requests.
+    :param protocol: ``json`` (X-Amz-Target), ``query`` (Action=), ``rest-json`` (Lambda), ``rest`` (anything else).
+    :param name: The job (or log stream, hub content, model package group) the request is about: its
+        ``...JobName``, ``logStreamName``, ``HubContentName`` or ``ModelPackageGroupName`` parameter, for
+        awsJson requests (Lambda: the function name).
     """
 
     service: str | None
@@ -84,8 +85,34 @@ def identify_request(environ: dict[str, Any], body: bytes | None) -> RequestIden
 
     method = environ.get("REQUEST_METHOD", "GET").upper()
     path = environ.get("PATH_INFO", "/")
+    if service == "lambda":
+        operation, function = _lambda_operation(method, path)
+        return RequestIdentity(service, operation, access_key, region, "rest-json", function)
     operation = _s3_operation(method, path, query) if service in (None, "s3") else f"{method} {path}"
     return RequestIdentity(service, operation, access_key, region, "rest")
+
+
+#: Lambda REST calls: (method, what follows ``/functions/<name>``) -> operation name.
+_LAMBDA_OPERATIONS = {
+    ("POST", "invocations"): "Invoke",
+    ("POST", "invoke-async"): "InvokeAsync",
+    ("GET", ""): "GetFunction",
+    ("DELETE", ""): "DeleteFunction",
+    ("GET", "configuration"): "GetFunctionConfiguration",
+    ("PUT", "configuration"): "UpdateFunctionConfiguration",
+    ("PUT", "code"): "UpdateFunctionCode",
+}
+
+
+def _lambda_operation(method: str, path: str) -> tuple[str, str | None]:
+    """Operation name and function name of a Lambda REST call (``/2015-03-31/functions/<name>/...``)."""
+    parts = [unquote(p) for p in path.split("/") if p]
+    if len(parts) < 2 or parts[1] != "functions":
+        return f"{method} {path}", None
+    if len(parts) == 2:
+        return ("CreateFunction" if method == "POST" else "ListFunctions"), None
+    rest = "/".join(parts[3:])
+    return _LAMBDA_OPERATIONS.get((method, rest), f"{method} {path}"), parts[2]
 
 
 def _s3_operation(method: str, path: str, query: dict[str, list[str]]) -> str:
@@ -142,7 +169,7 @@ class RequestRecord:
 
 
 def _subject(body: bytes | None) -> str | None:
-    """The ``...JobName`` (else ``logStreamName``) parameter of an awsJson body, if any."""
+    """The ``...JobName`` (else ``logStreamName``, ``HubContentName``, ``ModelPackageGroupName``) of an awsJson body."""
     try:
         params = json.loads(body) if body else None
     except ValueError:
@@ -152,8 +179,11 @@ def _subject(body: bytes | None) -> str | None:
     for key, value in params.items():
         if key.endswith("JobName") and isinstance(value, str):
             return value
-    value = params.get("logStreamName")
-    return value if isinstance(value, str) else None
+    for key in ("logStreamName", "HubContentName", "ModelPackageGroupName"):
+        value = params.get(key)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 class RequestLog:

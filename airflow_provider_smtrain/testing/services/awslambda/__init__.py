@@ -1,0 +1,1 @@
+"""Lambda functions whose Python handler really runs, locally (moto needs Docker for that)."""

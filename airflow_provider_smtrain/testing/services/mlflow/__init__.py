@@ -1,0 +1,1 @@
+"""SageMaker managed MLflow apps (``CreateMlflowApp`` ... ``CreatePresignedMlflowAppUrl``)."""

@@ -1,0 +1,254 @@
+"""The fine-tuning operators against the local SageMaker: the SDK's own request sequence, serverless jobs
+registered in a model package group, every request signed by the connection, nothing created that the task
+did not ask for, SFT -> DPO chaining, re-attach on retry, and bad input rejected before any job exists."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from airflow_provider_smtrain.exceptions import SageMakerJobFailed
+from airflow_provider_smtrain.operators.finetune import (
+    DPOTrainerOperator,
+    RLAIFTrainerOperator,
+    RLVRTrainerOperator,
+    SFTTrainerOperator,
+)
+from airflow_provider_smtrain.specs import SpecValidationError
+from tests.operators.conftest import CONNECTION_ACCESS_KEY, Env
+from tests.operators.finetune_env import (
+    GROUP,
+    LAMBDA_ARN,
+    MLFLOW_ARN,
+    MODEL,
+    RL_MODEL,
+    build,
+    data,
+    in_order,
+    operations,
+    prepare,
+)
+from tests.operators.runner import FakeTI, FastClock, MemoryStateStore, run_operator
+
+#: The SDK's serverless SFT sequence (SDK_CALL_TRACES), as seen by the local SageMaker.
+SFT_SEQUENCE = [
+    "DescribeHubContent",  # the model exists
+    "DescribeHubContent",  # fine-tuning options
+    "GetObject",  # the recipe's override spec
+    "SimulatePrincipalPolicy",
+    "GetRole",
+    "GetCallerIdentity",
+    "HeadBucket",
+    "ListObjectsV2",
+    "DescribeModelPackageGroup",
+    "CreateTrainingJob",
+    "DescribeTrainingJob",
+]
+NEVER_UNLESS_ASKED = {"ListMlflowApps", "CreateMlflowApp", "DescribeMlflowApp", "CreateFunction"}
+
+
+@pytest.fixture
+def ft(env: Env) -> Env:
+    prepare(env)
+    return env
+
+
+def describe(env: Env, name: str) -> dict[str, Any]:
+    return env.sm.boto3_client("sagemaker").describe_training_job(TrainingJobName=name)
+
+
+def creates(env: Env) -> list[dict[str, Any]]:
+    return env.sm.requests(operation="CreateTrainingJob")
+
+
+def test_sft_runs_serverless_and_registers_the_model(
+    ft: Env, store: MemoryStateStore, ti: FakeTI, ambient_access_key: str
+) -> None:
+    operator = build(SFTTrainerOperator, ft, model=MODEL, accept_eula=True, training_dataset=data(ft, "sft"),
+                     hyperparameters={"learning_rate": "0.0002", "lora_rank": 32})
+    result = run_operator(operator, ti, store)
+
+    assert json.loads(json.dumps(result)) == result
+    assert result["status"] == "Completed" and result["technique"] == "SFT" and result["serverless"] is True
+    assert result["training_type"] == "LORA"
+    assert result["base_model"]["id"] == MODEL and result["base_model"]["version"] == "1.3.0"
+    package = result["model_package"]
+    assert package["arn"] == result["model_package_arn"]
+    assert package["arn"].endswith(f":model-package/{GROUP}/1") and package["version"] == 1
+    assert package["group_arn"].endswith(f":model-package-group/{GROUP}")
+    assert result["output_path"] == f"s3://{ft.bucket}/ft-out"
+    assert result["mlflow"]["resource_arn"] is None
+    signers = {r["access_key_id"] for r in ft.sm.requests() if r["service"] != "local"}
+    assert signers == {CONNECTION_ACCESS_KEY} and ambient_access_key not in signers
+
+    job = describe(ft, result["job_name"])
+    assert job["ServerlessJobConfig"]["CustomizationTechnique"] == "SFT"
+    assert job["ServerlessJobConfig"]["Peft"] == "LORA"
+    assert job["ServerlessJobConfig"]["BaseModelArn"] == result["base_model"]["arn"]
+    assert job["ModelPackageConfig"]["ModelPackageGroupArn"] == package["group_arn"]
+    assert job["HyperParameters"]["learning_rate"] == "0.0002"
+    assert job["HyperParameters"]["lora_rank"] == "32"
+    assert "AlgorithmSpecification" not in job or not job["AlgorithmSpecification"].get("TrainingImage")
+
+    sent = operations(ft)
+    assert in_order(sent, SFT_SEQUENCE), sent
+    assert not NEVER_UNLESS_ASKED & set(sent), "no MLflow app or Lambda function unless the task asks"
+    assert ti.xcoms["smtrain_model_package"]["arn"] == package["arn"]
+    assert "smtrain_mlflow" not in ti.xcoms
+
+
+def test_dpo_trains_further_the_model_package_of_the_sft_task(
+    ft: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    sft = run_operator(build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft")), ti, store)
+    rendered = str(sft)  # what "{{ ti.xcom_pull('sft') }}" renders to
+    dpo = build(DPOTrainerOperator, ft, task_id="dpo", model=rendered, training_dataset=data(ft, "dpo"),
+                deferrable=True)
+    result = run_operator(dpo, FakeTI(task_id="dpo"), MemoryStateStore())
+
+    assert result["technique"] == "DPO"
+    assert result["source_model_package_arn"] == sft["model_package_arn"]
+    assert result["model_package"]["version"] == 2, "the DPO model is the group's next version"
+    job = describe(ft, result["job_name"])
+    assert job["ModelPackageConfig"]["SourceModelPackageArn"] == sft["model_package_arn"]
+    assert "DescribeModelPackage" in operations(ft)
+    assert len(creates(ft)) == 2
+
+
+def test_dpo_without_preference_fields_is_rejected_before_any_job(
+    ft: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    operator = build(DPOTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"))
+    with pytest.raises(SpecValidationError) as info:
+        run_operator(operator, ti, store)
+    assert info.value.errors[0]["field"] == "training_dataset"
+    assert "'chosen', 'rejected'" in info.value.errors[0]["message"]
+    assert creates(ft) == []
+
+
+def test_rlaif_judges_with_the_reward_model(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    operator = build(RLAIFTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "rl"),
+                     reward_model_id="openai.gpt-oss-20b-1:0", training_type="full")
+    result = run_operator(operator, ti, store)
+
+    assert result["technique"] == "RLAIF" and result["training_type"] == "FULL"
+    job = describe(ft, result["job_name"])
+    assert job["ServerlessJobConfig"]["CustomizationTechnique"] == "RLAIF"
+    assert "Peft" not in job["ServerlessJobConfig"]
+    assert job["HyperParameters"]["judge_model_id"] == "bedrock/openai.gpt-oss-20b-1:0"
+    assert not NEVER_UNLESS_ASKED & set(operations(ft))
+
+
+def test_rlvr_registers_the_lambda_once_with_the_task_role(
+    ft: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    from airflow_provider_smtrain.jobs.clock import use_clock
+
+    def rlvr(task_id: str) -> Any:
+        return build(RLVRTrainerOperator, ft, task_id=task_id, model=RL_MODEL, training_dataset=data(ft, "rl"),
+                     custom_reward_function=LAMBDA_ARN, skip_reward_validation=True)
+
+    with use_clock(FastClock(real_cap=0.5)):
+        first = run_operator(rlvr("rlvr1"), FakeTI(task_id="rlvr1"), MemoryStateStore())
+        second = run_operator(rlvr("rlvr2"), FakeTI(task_id="rlvr2"), MemoryStateStore())
+
+    evaluator_arn = describe(ft, first["job_name"])["ServerlessJobConfig"]["EvaluatorArn"]
+    assert "/JsonDoc/reward-my-reward-fn-" in evaluator_arn
+    assert describe(ft, second["job_name"])["ServerlessJobConfig"]["EvaluatorArn"] == evaluator_arn
+    assert len(ft.sm.requests(operation="ImportHubContent")) == 1, "the second run reuses the evaluator"
+    assert not NEVER_UNLESS_ASKED & set(operations(ft))
+
+
+def test_rlvr_with_a_preset_reward_function_needs_no_evaluator(
+    ft: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    operator = build(RLVRTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "rl"),
+                     hyperparameters={"preset_reward_function": "prime_math"})
+    result = run_operator(operator, ti, store)
+    assert describe(ft, result["job_name"])["HyperParameters"]["preset_reward_function"] == "prime_math"
+    assert "ImportHubContent" not in operations(ft)
+
+
+def test_mlflow_is_used_when_asked_and_nothing_is_created(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"),
+                     mlflow_resource_arn=MLFLOW_ARN, mlflow_experiment_name="exp", mlflow_run_name="run-1")
+    result = run_operator(operator, ti, store)
+
+    mlflow = result["mlflow"]
+    assert (mlflow["resource_arn"], mlflow["experiment_name"], mlflow["run_name"]) == (MLFLOW_ARN, "exp", "run-1")
+    assert mlflow["console_url"].endswith("#/mlflow-apps/app-ABC123")
+    assert ti.xcoms["smtrain_mlflow"]["arn"] == MLFLOW_ARN
+    assert not NEVER_UNLESS_ASKED & set(operations(ft))
+
+
+def test_retry_reattaches_to_the_running_job(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    from airflow.sdk.exceptions import TaskDeferred
+
+    ft.sm.configure(training_seconds=2.0)
+    operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"), deferrable=True)
+    with pytest.raises(TaskDeferred):
+        run_operator(operator, ti, store, run_trigger=False)
+    ti.retry()
+    ft.sm.clear_requests()
+    result = run_operator(
+        build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"), deferrable=True), ti, store
+    )
+    assert result["status"] == "Completed"
+    assert creates(ft) == [] and "DescribeHubContent" not in operations(ft), "re-attached: the SDK is not called"
+
+
+def test_failed_job_fails_the_task_with_its_reason(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    ft.sm.add_rule(kind="training", name_glob="*", outcome="Failed", failure_reason="ClientError: bad records")
+    operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"))
+    with pytest.raises(SageMakerJobFailed, match="ClientError: bad records"):
+        run_operator(operator, ti, store)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field", "message"),
+    [
+        ({"model": "no-such-model-anywhere"}, "model", "no such model in the SageMaker hub"),
+        ({"hyperparameters": {"learning_rate": 0.5}}, "hyperparameters.learning_rate", "must be <= 0.001"),
+        ({"hyperparameters": {"learning_rate": "fast"}}, "hyperparameters.learning_rate", "must be a number"),
+        ({"hyperparameters": {"max_epoch": 2}}, "hyperparameters.max_epoch", "did you mean 'max_epochs'?"),
+        ({"hyperparameters": {"lora_rank": 12}}, "hyperparameters.lora_rank", "must be one of 4, 8, 16"),
+        ({"hyperparameters": {"global_batch_size": 2.5}}, "hyperparameters.global_batch_size", "an integer"),
+        ({"model": MODEL}, "accept_eula", "must be true: the model is gated"),
+        ({"sequence_length": "64K"}, "sequence_length", "no recipe for this length"),
+        ({"training_dataset": "no-such-dataset"}, "training_dataset", "no AI Registry dataset"),
+    ],
+)
+def test_bad_input_found_by_a_lookup_is_rejected_before_any_job(
+    ft: Env, store: MemoryStateStore, ti: FakeTI, arguments: dict[str, Any], field: str, message: str
+) -> None:
+    arguments = {"model": RL_MODEL, "training_dataset": data(ft, "sft"), **arguments}
+    with pytest.raises(SpecValidationError) as info:
+        run_operator(build(SFTTrainerOperator, ft, **arguments), ti, store)
+    errors = {e["field"]: e["message"] for e in info.value.errors}
+    assert field in errors and message in errors[field], errors
+    assert creates(ft) == []
+    assert "0.5" not in str(info.value) and "fast" not in str(info.value), "hyperparameter values are not shown"
+
+
+def test_region_outside_the_models_regions_is_rejected_before_any_request(
+    ft: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"), region_name="eu-north-1")
+    with pytest.raises(SpecValidationError) as info:
+        run_operator(operator, ti, store)
+    assert info.value.errors[0]["field"] == "region_name"
+    assert "us-east-1" in info.value.errors[0]["message"]
+    assert creates(ft) == []
+
+
+def test_rlaif_reward_model_outside_the_region_is_rejected(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    operator = build(RLAIFTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "rl"),
+                     reward_model_id="qwen.qwen3-coder-480b-a35b-v1:0")
+    with pytest.raises(SpecValidationError) as info:
+        run_operator(operator, ti, store)
+    assert info.value.errors == [
+        {"field": "reward_model_id", "message": "is not offered in us-east-1; its regions: us-west-2, ap-northeast-1"}
+    ]
+    assert operations(ft) == [], "rejected before any request"
