@@ -171,7 +171,7 @@ def build_trainer(session: Any, spec: MultiTurnRLTrainerSpec) -> Any:
         ),
         "mlflow_app_arn": None if spec.mlflow_app_arn == MLFLOW_DEFAULT else spec.mlflow_app_arn,
         "s3_output_path": spec.s3_output_path,
-        "output_model_package_group": spec.output_model_package_group,
+        "output_model_package_group": spec.output_group,
         "intermediate_checkpoint_model_package_group": spec.intermediate_checkpoint_model_package_group,
         "bedrock_agentcore_qualifier": spec.bedrock_agentcore_qualifier,
         "mlflow_experiment_name": spec.mlflow_experiment_name,

@@ -112,8 +112,8 @@ class MultiTurnRLTrainerSpec(SpecModel):
     :param s3_output_path: S3 URI ``s3://bucket[/prefix]`` for the job's output; default: the SDK's
         ``s3://sagemaker-<region>-<account>/output`` (the SDK creates the bucket and prefix if missing).
     :param output_model_package_group: model package group (name or ARN) that receives the fine-tuned
-        model; it must exist. Default: the SDK's ``<model>-mtrl-mpg`` (created if missing), or the base
-        model package's own group.
+        model; it must exist. Default: the group of ``model`` when it is a model package, else the SDK's
+        ``<model>-mtrl-mpg`` (created if missing).
     :param intermediate_checkpoint_model_package_group: model package group (name or ARN) for the
         intermediate checkpoints; it must exist and differ from ``output_model_package_group``.
         Default: the SDK's ``<model>-mtrl-checkpoint-mpg`` (created if missing).
@@ -161,17 +161,24 @@ class MultiTurnRLTrainerSpec(SpecModel):
         """Whether the base model is a model package (else a hub model id)."""
         return self.model.startswith("arn:")
 
+    @property
+    def output_group(self) -> str | None:
+        """The output group: the one given, else a model package's own group, else None (the SDK's default)."""
+        if self.output_model_package_group is not None:
+            return self.output_model_package_group
+        if self.is_model_package:
+            return self.model.split(":model-package/", 1)[1].split("/", 1)[0]
+        return None
+
     @model_validator(mode="after")
     def _check_combination(self) -> MultiTurnRLTrainerSpec:
         problems = Problems()
-        output, checkpoints = (
-            self.output_model_package_group,
-            self.intermediate_checkpoint_model_package_group,
-        )
+        output, checkpoints = self.output_group, self.intermediate_checkpoint_model_package_group
         if output and checkpoints and group_name(output) == group_name(checkpoints):
             problems.add(
                 "intermediate_checkpoint_model_package_group",
-                "must differ from output_model_package_group (the SDK refuses one group for both)",
+                "must differ from the output group (output_model_package_group, or the group of a model "
+                "package model): the SDK refuses one group for both",
             )
         for name in ("mlflow_experiment_name", "mlflow_run_name"):
             if getattr(self, name) is not None and self.mlflow_app_arn is None:

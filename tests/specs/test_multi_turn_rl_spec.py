@@ -82,6 +82,14 @@ def test_an_earlier_trainer_result_gives_its_model_package() -> None:
     assert spec.model == PACKAGE and spec.is_model_package
 
 
+def test_a_model_package_registers_into_its_own_group_unless_one_is_named() -> None:
+    assert parse(model=PACKAGE).output_group == "sft-models"
+    assert parse(model=PACKAGE, output_model_package_group=GROUP_ARN).output_group == GROUP_ARN
+    assert parse().output_group is None, "a hub model leaves the default to the SDK"
+    found = errors(model=PACKAGE, intermediate_checkpoint_model_package_group="sft-models")
+    assert "must differ from the output group" in found["intermediate_checkpoint_model_package_group"]
+
+
 def test_json_native_and_rendered_inputs() -> None:
     spec = parse(
         training_dataset={"arn": DATASET_ARN},
