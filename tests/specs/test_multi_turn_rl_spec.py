@@ -135,7 +135,7 @@ BAD = [
             "intermediate_checkpoint_model_package_group": GROUP_ARN[:-8] + "grp",
         },
         "intermediate_checkpoint_model_package_group",
-        "must differ from output_model_package_group",
+        "must differ from the output group",
     ),
     ({"mlflow_app_arn": "arn:aws:sagemaker:us-east-1:1:experiment/x"}, "mlflow_app_arn", "an MLflow app ARN"),
     ({"mlflow_experiment_name": "exp"}, "mlflow_experiment_name", "needs mlflow_app_arn"),
