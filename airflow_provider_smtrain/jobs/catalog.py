@@ -17,8 +17,13 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_smtrain.jobs.kinds import HUB_CONTENT, TRAINING, TUNING, JobKind
-from airflow_provider_smtrain.jobs.outputs import hub_content_result, training_result, tuning_result
+from airflow_provider_smtrain.jobs.kinds import AGENT_RFT, HUB_CONTENT, TRAINING, TUNING, JobKind
+from airflow_provider_smtrain.jobs.outputs import (
+    agent_rft_result,
+    hub_content_result,
+    training_result,
+    tuning_result,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
@@ -89,6 +94,14 @@ CATALOG: Mapping[str, CatalogEntry] = _entries(
         trigger=f"{_PACKAGE}.triggers.registry.HubContentTrigger",
         sensor=f"{_PACKAGE}.sensors.registry.HubContentSensor",
         links=(f"{_PACKAGE}.links.sagemaker.HubContentLink",),
+    ),
+    CatalogEntry(
+        kind=AGENT_RFT,
+        result=agent_rft_result,
+        result_doc="AgentRFT result",
+        trigger=f"{_PACKAGE}.triggers.jobs.AgentRFTJobTrigger",
+        sensor=f"{_PACKAGE}.sensors.jobs.AgentRFTJobSensor",
+        links=(f"{_PACKAGE}.links.sagemaker.AgentRFTJobLink", f"{_PACKAGE}.links.sagemaker.AgentRFTLogsLink"),
     ),
 )
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 #: CloudWatch log group of every SageMaker training job (one stream per instance: ``<job>/algo-<n>-<epoch>``).
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+#: CloudWatch log group of AgentRFT jobs (``CreateJob``; streams are prefixed with the job name).
+AGENT_RFT_LOG_GROUP = "/aws/sagemaker/Job/AgentRFT"
 
 
 def console_domain(region: str) -> str:
@@ -42,16 +44,17 @@ def console_url(kind: JobKind, name: str, region: str, **fields: str) -> str:
     return f"https://{console_domain(region)}/sagemaker/home?region={region}#/{fragment}"
 
 
-def log_console_url(job_name: str, region: str) -> str:
+def log_console_url(job_name: str, region: str, group: str = TRAINING_LOG_GROUP) -> str:
     """
-    CloudWatch console page of a training job's log streams.
+    CloudWatch console page of a job's log streams.
 
-    :param job_name: the training job name.
+    :param job_name: the job name (its streams' prefix).
     :param region: the AWS region of the job.
+    :param group: the log group (default: training jobs').
     """
     return (
         f"https://{console_domain(region)}/cloudwatch/home?region={region}"
-        f"#logStream:group={TRAINING_LOG_GROUP};prefix={job_name};streamFilter=typeLogStreamPrefix"
+        f"#logStream:group={group};prefix={job_name};streamFilter=typeLogStreamPrefix"
     )
 
 

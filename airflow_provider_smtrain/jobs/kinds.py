@@ -17,6 +17,7 @@ from airflow_provider_smtrain.jobs.console import console_domain, console_url, l
 from airflow_provider_smtrain.jobs.hub_content import hub_content_params
 
 __all__ = [
+    "AGENT_RFT",
     "HUB_CONTENT",
     "TRAINING",
     "TUNING",
@@ -79,6 +80,8 @@ class JobKind:
     :param handle_params: for kinds whose describe call takes several parameters (hub content: hub,
         type, name, version), turns the job's handle (its ARN) into them; None sends
         ``{name_param: handle}``.
+    :param fixed_params: further request parameters, the same for every job of the kind, that describe
+        and stop calls need (``JobCategory`` for the ``CreateJob`` family).
     """
 
     name: str
@@ -99,14 +102,16 @@ class JobKind:
     failure_key: str = "FailureReason"
     token_param: str | None = None
     handle_params: Callable[[str], dict[str, str]] | None = None
+    fixed_params: tuple[tuple[str, str], ...] = ()
 
     def request(self, handle: str) -> dict[str, str]:
         """
-        The parameters that name one job in its describe (and stop) request.
+        The parameters that name one job in its describe (and stop) request, with the kind's fixed ones.
 
         :param handle: the job's name, or ARN for kinds identified by ARN.
         """
-        return self.handle_params(handle) if self.handle_params is not None else {self.name_param: handle}
+        named = self.handle_params(handle) if self.handle_params is not None else {self.name_param: handle}
+        return {**named, **dict(self.fixed_params)}
 
     @property
     def stoppable(self) -> bool:
@@ -182,6 +187,25 @@ HUB_CONTENT = JobKind(
     identity="arn",
     arn_key="HubContentArn",
     handle_params=hub_content_params,
+)
+
+
+AGENT_RFT = JobKind(
+    name="agent_rft",
+    label="AgentRFT job",
+    describe_method="describe_job",
+    name_param="JobName",
+    status_key="JobStatus",
+    secondary_status_key="SecondaryStatus",
+    succeeded=frozenset({"Completed"}),
+    failed=frozenset({"Failed", "Deleting", "DeleteFailed"}),
+    stopped=frozenset({"Stopped"}),
+    stopping=frozenset({"Stopping"}),
+    console_fragment="jobs/agent-rft/{name}",
+    max_name_length=63,
+    stop="stop_job",
+    arn_key="JobArn",
+    fixed_params=(("JobCategory", "AgentRFT"),),
 )
 
 

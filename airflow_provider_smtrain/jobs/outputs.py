@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from airflow_provider_smtrain.jobs.console import (
+    AGENT_RFT_LOG_GROUP,
     console_url,
     log_console_url,
     mlflow_console_url,
     model_package_console_url,
 )
 from airflow_provider_smtrain.jobs.hub_content import digest_of, parse_keywords
-from airflow_provider_smtrain.jobs.kinds import HUB_CONTENT, TRAINING, TUNING
+from airflow_provider_smtrain.jobs.kinds import AGENT_RFT, HUB_CONTENT, TRAINING, TUNING
 
 
 def iso(value: Any) -> str | None:
@@ -254,4 +255,78 @@ def hub_content_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
         "creation_time": iso(describe.get("CreationTime")),
         "last_modified_time": iso(describe.get("LastModifiedTime")),
         "console_url": console_url(HUB_CONTENT, arn, region),
+    }
+
+
+def job_config_document(describe: dict[str, Any]) -> dict[str, Any]:
+    """
+    The ``JobConfigDocument`` of a DescribeJob response as a dict (``{}`` when absent or not a JSON object).
+
+    :param describe: a DescribeJob response.
+    """
+    raw = describe.get("JobConfigDocument")
+    try:
+        document = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _section(document: dict[str, Any], *path: str) -> dict[str, Any]:
+    for key in path:
+        value = document.get(key)
+        document = value if isinstance(value, dict) else {}
+    return document
+
+
+def _ints(raw: dict[str, Any], names: dict[str, str]) -> dict[str, int] | None:
+    values = {name: int(raw[key]) for name, key in names.items() if raw.get(key) is not None}
+    return values or None
+
+
+def agent_rft_result(describe: dict[str, Any], region: str) -> dict[str, Any]:
+    """
+    The result of an AgentRFT job (``MultiTurnRLTrainer``), built from ``DescribeJob``.
+
+    SageMaker reports a job's outputs in the ``ServiceOutput`` section of its ``JobConfigDocument``.
+
+    :param describe: the DescribeJob response.
+    :param region: the AWS region of the job.
+    """
+    name = describe["JobName"]
+    document = job_config_document(describe)
+    service_output = _section(document, "ServiceOutput")
+    mlflow = _section(document, "TrainingConfig", "MlflowConfig")
+    details = _section(service_output, "MlflowDetails")
+    return {
+        "kind": AGENT_RFT.name,
+        "job_name": name,
+        "job_arn": describe.get("JobArn"),
+        "job_category": describe.get("JobCategory"),
+        "status": describe.get("JobStatus"),
+        "secondary_status": describe.get("SecondaryStatus"),
+        "failure_reason": AGENT_RFT.failure_reason(describe),
+        "base_model_arn": _section(document, "TrainingConfig").get("BaseModelArn"),
+        "output_path": _section(document, "OutputDataConfig").get("S3OutputPath"),
+        "model_package_group_arn": _section(document, "ModelPackageConfig").get("OutputModelPackageGroupArn"),
+        "model_package_arn": service_output.get("OutputModelPackageArn"),
+        "mlflow_resource_arn": mlflow.get("MlflowResourceArn"),
+        "mlflow_experiment_name": mlflow.get("MlflowExperimentName") or details.get("ExperimentName"),
+        "mlflow_run_name": mlflow.get("MlflowRunName") or details.get("RunName"),
+        "mlflow_experiment_id": details.get("ExperimentId"),
+        "mlflow_run_id": details.get("RunId"),
+        "progress": _ints(
+            _section(service_output, "ProgressInfo"),
+            {"current_step": "CurrentStep", "max_steps": "MaxSteps", "current_epoch": "CurrentEpoch",
+             "max_epoch": "MaxEpoch", "steps_per_epoch": "StepsPerEpoch"},
+        ),
+        "billable_tokens": _ints(
+            _section(service_output, "BillableTokenUsage"),
+            {"train": "TrainTokenCount", "prefill": "PrefillTokenCount", "sample": "SampleTokenCount"},
+        ),
+        "creation_time": iso(describe.get("CreationTime")),
+        "end_time": iso(describe.get("EndTime")),
+        "last_modified_time": iso(describe.get("LastModifiedTime")),
+        "console_url": console_url(AGENT_RFT, name, region),
+        "logs_url": log_console_url(name, region, AGENT_RFT_LOG_GROUP),
     }

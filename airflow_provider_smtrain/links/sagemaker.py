@@ -12,8 +12,13 @@ from typing import Any, ClassVar
 
 from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
 
-from airflow_provider_smtrain.jobs.console import console_url, log_console_url
-from airflow_provider_smtrain.jobs.kinds import HUB_CONTENT, TRAINING, TUNING, JobKind
+from airflow_provider_smtrain.jobs.console import (
+    AGENT_RFT_LOG_GROUP,
+    TRAINING_LOG_GROUP,
+    console_url,
+    log_console_url,
+)
+from airflow_provider_smtrain.jobs.kinds import AGENT_RFT, HUB_CONTENT, TRAINING, TUNING, JobKind
 
 
 class SageMakerJobLink(BaseAwsLink):
@@ -58,12 +63,22 @@ class HubContentLink(SageMakerJobLink):
     job_kind = HUB_CONTENT
 
 
+class AgentRFTJobLink(SageMakerJobLink):
+    """Link to the SageMaker console page of an AgentRFT job."""
+
+    name = "SageMaker AgentRFT Job"
+    key = "smtrain_agent_rft_job"
+    job_kind = AGENT_RFT
+
+
 class TrainingLogsLink(BaseAwsLink):
     """Link to the CloudWatch log streams of a training job."""
 
     name = "Training Job Logs"
     key = "smtrain_training_logs"
     format_str = ""  # the URL is built by jobs.console, see format_link
+    #: The CloudWatch log group of the job kind.
+    log_group: ClassVar[str] = TRAINING_LOG_GROUP
 
     def format_link(self, **kwargs: Any) -> str:
         """
@@ -74,4 +89,12 @@ class TrainingLogsLink(BaseAwsLink):
         region, name = kwargs.get("region_name"), kwargs.get("job_name")
         if not region or not name:
             return ""
-        return log_console_url(str(name), str(region))
+        return log_console_url(str(name), str(region), self.log_group)
+
+
+class AgentRFTLogsLink(TrainingLogsLink):
+    """Link to the CloudWatch log streams of an AgentRFT job."""
+
+    name = "AgentRFT Job Logs"
+    key = "smtrain_agent_rft_logs"
+    log_group = AGENT_RFT_LOG_GROUP

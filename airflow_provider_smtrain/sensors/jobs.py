@@ -17,6 +17,7 @@ from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
 from airflow_provider_smtrain.jobs.catalog import job_result
 from airflow_provider_smtrain.jobs.kinds import (
+    AGENT_RFT,
     TRAINING,
     TUNING,
     JobKind,
@@ -144,3 +145,13 @@ class TuningJobSensor(SageMakerJobSensor):
     """
 
     job_kind = TUNING
+
+
+class AgentRFTJobSensor(SageMakerJobSensor):
+    """
+    Wait for a SageMaker AgentRFT job (``MultiTurnRLTrainer``) started elsewhere; return the AgentRFT result.
+
+    :param job_name: the AgentRFT job name.
+    """
+
+    job_kind = AGENT_RFT

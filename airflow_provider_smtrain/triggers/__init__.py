@@ -7,9 +7,16 @@ from typing import Any, Protocol
 from airflow_provider_smtrain.jobs.catalog import trigger_class
 from airflow_provider_smtrain.jobs.kinds import JobKind
 from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
-from airflow_provider_smtrain.triggers.jobs import TrainingJobTrigger, TuningJobTrigger
+from airflow_provider_smtrain.triggers.jobs import AgentRFTJobTrigger, TrainingJobTrigger, TuningJobTrigger
 
-__all__ = ["SageMakerJobTrigger", "TrainingJobTrigger", "TuningJobTrigger", "trigger_for", "trigger_for_task"]
+__all__ = [
+    "AgentRFTJobTrigger",
+    "SageMakerJobTrigger",
+    "TrainingJobTrigger",
+    "TuningJobTrigger",
+    "trigger_for",
+    "trigger_for_task",
+]
 
 
 class AwsTask(Protocol):

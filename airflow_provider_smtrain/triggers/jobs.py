@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 
-__all__ = ["TrainingJobTrigger", "TuningJobTrigger"]
+__all__ = ["AgentRFTJobTrigger", "TrainingJobTrigger", "TuningJobTrigger"]
 
 
 class TrainingJobTrigger(SageMakerJobTrigger):
@@ -34,3 +34,15 @@ class TuningJobTrigger(SageMakerJobTrigger):
     """
 
     fixed_kind: ClassVar[str | None] = "tuning"
+
+
+class AgentRFTJobTrigger(SageMakerJobTrigger):
+    """
+    Wait for one SageMaker AgentRFT job (``DescribeJob``; stopped with ``StopJob``; ``JobCategory=AgentRFT``).
+
+    The jobs ``MultiTurnRLTrainer`` starts with ``CreateJob``. Takes the keyword arguments of
+    :class:`~airflow_provider_smtrain.triggers.base.SageMakerJobTrigger`; ``kind`` may be omitted and, if
+    given, must be ``"agent_rft"``.
+    """
+
+    fixed_kind: ClassVar[str | None] = "agent_rft"

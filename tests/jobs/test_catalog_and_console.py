@@ -10,6 +10,7 @@ import pytest
 from airflow_provider_smtrain.jobs import catalog
 from airflow_provider_smtrain.jobs.console import TRAINING_LOG_GROUP, console_url, log_console_url
 from airflow_provider_smtrain.jobs.kinds import (
+    AGENT_RFT,
     HUB_CONTENT,
     TRAINING,
     TUNING,
@@ -18,6 +19,7 @@ from airflow_provider_smtrain.jobs.kinds import (
 )
 from airflow_provider_smtrain.links.sagemaker import TrainingJobLink, TrainingLogsLink, TuningJobLink
 from airflow_provider_smtrain.triggers import (
+    AgentRFTJobTrigger,
     TrainingJobTrigger,
     TuningJobTrigger,
     trigger_for,
@@ -84,14 +86,15 @@ def test_links_and_results_share_one_url_builder(region: str, host: str) -> None
 
 def test_catalog_entries_by_kind_or_name() -> None:
     assert catalog.entry("training") is catalog.entry(TRAINING)
-    assert catalog.kinds() == (TRAINING, TUNING, HUB_CONTENT)
-    with pytest.raises(ValueError, match=r"accepted: \['hub_content', 'training', 'tuning'\]"):
+    assert catalog.kinds() == (TRAINING, TUNING, HUB_CONTENT, AGENT_RFT)
+    with pytest.raises(ValueError, match=r"accepted: \['agent_rft', 'hub_content', 'training', 'tuning'\]"):
         catalog.entry("processing")
 
 
 def test_trigger_for_builds_the_catalogs_class() -> None:
     assert type(trigger_for(TRAINING, job_name="j")) is TrainingJobTrigger
     assert type(trigger_for(TUNING, job_name="j")) is TuningJobTrigger
+    assert type(trigger_for(AGENT_RFT, job_name="j")) is AgentRFTJobTrigger
 
 
 def test_trigger_for_task_connects_as_the_task_does() -> None:
