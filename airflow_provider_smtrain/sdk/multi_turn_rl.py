@@ -71,30 +71,6 @@ def _no_default_mlflow_app(*args: Any, **kwargs: Any) -> None:
     return None
 
 
-def check_region(region: str, model: str) -> None:
-    """
-    Reject a region the SDK does not customize ``model`` in, before any AWS call.
-
-    :param region: the task's region.
-    :param model: the spec's ``model`` (a hub model id; model package ARNs are checked by the SDK).
-    """
-    from sagemaker.train.common_utils.finetune_utils import NOVA_REGIONS, OPEN_WEIGHTS_REGIONS
-
-    if model.startswith("arn:"):
-        return
-    regions = NOVA_REGIONS if "nova" in model.lower() else OPEN_WEIGHTS_REGIONS
-    if region not in regions:
-        raise SpecValidationError(
-            OWNER,
-            [
-                {
-                    "field": "region_name",
-                    "message": f"must be one of {', '.join(regions)} for model {model!r} (got {region!r})",
-                }
-            ],
-        )
-
-
 def resolve_agent_env(boto_session: Any, agent_env: str) -> str:
     """
     The agent environment as the SDK puts it in the job: a bare runtime id becomes its runtime ARN.
@@ -198,20 +174,16 @@ def build_trainer(session: Any, spec: MultiTurnRLTrainerSpec) -> Any:
     return trainer
 
 
-def start_agent_rft_job(
-    session: Any, spec: MultiTurnRLTrainerSpec, job_name: str, region: str
-) -> dict[str, str]:
+def start_agent_rft_job(session: Any, spec: MultiTurnRLTrainerSpec, job_name: str) -> dict[str, str]:
     """
     Start the Agent RFT job called ``job_name`` and return its name and ARN; do not wait.
 
     :param session: the SDK ``Session`` from :meth:`SageMakerTrainHook.sdk_scope`.
     :param spec: the validated spec.
     :param job_name: the deterministic job name chosen by the operator.
-    :param region: the task's region (checked against the model's regions).
     """
     import sagemaker.train.multi_turn_rl_trainer as mtrl_module
 
-    check_region(region, spec.model)
     with contextlib.ExitStack() as stack:
         stack.enter_context(private_tempdir())
         if spec.mlflow_app_arn is None:

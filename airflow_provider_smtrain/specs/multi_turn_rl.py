@@ -10,7 +10,7 @@ hyperparameter specs) run in ``execute()`` before the job is submitted.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, JsonValue, model_validator
 
@@ -155,6 +155,9 @@ class MultiTurnRLTrainerSpec(SpecModel):
     tags: Tags = {}
     hyperparameters: Annotated[dict[HyperparameterName, Scalar], Loose, Field(max_length=MAX_HYPERPARAMETERS)] = {}
     base_job_name: JobName | None = None
+
+    #: The SDK's customization technique (the fine-tune checks read it).
+    technique: ClassVar[str] = "MTRL"
 
     @property
     def is_model_package(self) -> bool:
