@@ -192,6 +192,9 @@ def start_agent_rft_job(session: Any, spec: MultiTurnRLTrainerSpec, job_name: st
         with fixed_unique_name(mtrl_module, job_name):
             job = trainer.train(wait=False)
     found = getattr(job, "job_name", None)
+    if job is not None and found != job_name:
+        with contextlib.suppress(Exception):  # a job nobody would come back for: do not leave it running
+            job.stop()
     if job is None or found != job_name:
         raise SageMakerSubmitError(
             f"MultiTurnRLTrainer.train() did not start Agent RFT job {job_name!r} (SDK reported {found!r}); "

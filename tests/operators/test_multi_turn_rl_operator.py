@@ -380,3 +380,22 @@ def test_the_sdks_temporary_files_go_to_a_directory_removed_afterwards() -> None
         assert os.path.dirname(leaked.name) == path
     assert not os.path.exists(leaked.name) and not os.path.exists(path)
     assert tempfile.gettempdir() == before
+
+
+def test_a_job_the_sdk_named_otherwise_is_stopped_and_the_task_fails(
+    env: Env, mtrl: dict[str, Any], store: MemoryStateStore, ti: FakeTI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should a new SDK ignore the pinned name, its job would be found by no retry: stop it, fail clearly."""
+    import contextlib
+
+    import airflow_provider_smtrain.sdk.multi_turn_rl as adapter
+    from airflow_provider_smtrain.exceptions import SageMakerSubmitError
+
+    monkeypatch.setattr(adapter, "fixed_unique_name", lambda module, name: contextlib.nullcontext())
+    env.sm.configure(training_seconds=60)
+    with pytest.raises(SageMakerSubmitError, match="did not start Agent RFT job"):
+        run_operator(make_operator(env, mtrl), ti, store)
+    [created] = creates(env)
+    assert created["name"].startswith(f"{MODEL}-mtrl-")
+    stopped = [r["name"] for r in env.sm.requests(operation="StopJob") if r["status_code"] == 200]
+    assert stopped == [created["name"]]
