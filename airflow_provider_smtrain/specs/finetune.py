@@ -90,6 +90,20 @@ def _model_reference(value: Any) -> Any:
     return value
 
 
+def _registry_output(value: Any) -> Any:
+    """The output of a registry task (``CreateDataSetOperator``, ``CreateEvaluatorOperator``) becomes its ARN."""
+    value = loosen(value)
+    if isinstance(value, Mapping):
+        arn = value.get("arn")
+        if not isinstance(arn, str) or not arn:
+            raise ValueError("a mapping must be the output of an AI Registry task (a dict with arn)")
+        return arn
+    return value
+
+
+RegistryOutput = BeforeValidator(_registry_output)
+
+
 def _check_model(value: str) -> str:
     if is_model_package_arn(value):
         return value
@@ -126,7 +140,7 @@ def _check_dataset(value: str) -> str:
     return value
 
 
-DatasetSource = Annotated[str, Field(min_length=1), AfterValidator(_check_dataset)]
+DatasetSource = Annotated[str, RegistryOutput, Field(min_length=1), AfterValidator(_check_dataset)]
 """An S3 URI, an AI Registry dataset ARN, or a registered dataset name."""
 
 ModelPackageGroup = Annotated[
@@ -186,8 +200,9 @@ _COMMON_DOC = """
     :param training_type: ``LORA`` (default) or ``FULL``, any casing (``LoRA`` too).
     :param model_package_group: name or ARN of the model package group the fine-tuned model is
         registered in; required on the serverless path unless ``model`` is a model package.
-    :param training_dataset: S3 URI (``s3://bucket/key``), AI Registry dataset ARN, or the name of a
-        dataset registered in the AI Registry (resolved to its latest version).
+    :param training_dataset: S3 URI (``s3://bucket/key``), AI Registry dataset ARN, the name of a
+        dataset registered in the AI Registry (resolved to its latest version), or the output of a
+        ``CreateDataSetOperator`` task (its ``arn``).
     :param validation_dataset: same forms as ``training_dataset``.
     :param s3_output_path: S3 URI of the job's output; default ``s3://sagemaker-<region>-<account>/output``.
     :param hyperparameters: overrides of the model's recipe (e.g. ``{{"learning_rate": 1e-4}}``),
@@ -300,8 +315,9 @@ class RLAIFTrainerSpec(_FineTuneSpec):
         """
     :param reward_model_id: the judge model, one of the SDK's reward model ids (e.g.
         ``openai.gpt-oss-120b-1:0``), offered in the task's region; required.
-    :param reward_prompt: built-in judge prompt name (e.g. ``Builtin.Summarize``), or the name or ARN
-        of a reward prompt evaluator in the AI Registry; default: the recipe's.""",
+    :param reward_prompt: built-in judge prompt name (e.g. ``Builtin.Summarize``), the name or ARN
+        of a reward prompt evaluator in the AI Registry, or the output of a ``CreateEvaluatorOperator``
+        task; default: the recipe's.""",
     )
 
     technique = "RLAIF"
@@ -309,6 +325,7 @@ class RLAIFTrainerSpec(_FineTuneSpec):
     reward_prompt: (
         Annotated[
             str,
+            RegistryOutput,
             matches(
                 rf"{EVALUATOR_ARN}|[A-Za-z0-9][A-Za-z0-9._-]{{0,127}}",
                 "a built-in prompt name (e.g. Builtin.Summarize), an evaluator name or an evaluator ARN",
@@ -328,8 +345,8 @@ class RLVRTrainerSpec(_FineTuneSpec):
         "Reinforcement learning from verifiable rewards (SDK ``RLVRTrainer``).",
         _COMPUTE_DOC,
         """
-    :param custom_reward_function: a Lambda function ARN, or the name or ARN of a reward function
-        evaluator in the AI Registry; required unless ``hyperparameters`` sets
+    :param custom_reward_function: a Lambda function ARN, the name or ARN of a reward function
+        evaluator in the AI Registry, or the output of a ``CreateEvaluatorOperator`` task; required unless ``hyperparameters`` sets
         ``preset_reward_function``. A Lambda ARN is registered as an evaluator (with ``role``, through
         the task's connection) and reused by later runs.
     :param skip_reward_validation: do not invoke the reward function on a few training records
@@ -341,6 +358,7 @@ class RLVRTrainerSpec(_FineTuneSpec):
     custom_reward_function: (
         Annotated[
             str,
+            RegistryOutput,
             matches(
                 rf"{LAMBDA_ARN}|{EVALUATOR_ARN}|{RESOURCE_NAME}",
                 "a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>), an evaluator "

@@ -101,3 +101,23 @@ def test_importing_the_hook_imports_no_sdk() -> None:
     code = "import sys, airflow_provider_smtrain.hooks.sagemaker_train; print(any(m.startswith('sagemaker') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_air_hub_class_clients_sign_with_the_connection_and_its_hub_name_never_outlives_a_scope(
+    hook: SageMakerTrainHook, local_sagemaker: Any, monkeypatch: pytest.MonkeyPatch, ambient_access_key: str
+) -> None:
+    with hook.sdk_scope():
+        from sagemaker.ai_registry.air_hub import AIRHub
+
+        AIRHub._generate_hub_names("us-east-1", "111111111111")  # cached by an earlier caller, another account
+    assert "hubName" not in AIRHub.__dict__, "a hub name cached inside a scope is forgotten on exit"
+    monkeypatch.setattr(AIRHub, "hubName", "OtherAccountsHub", raising=False)
+    local_sagemaker.clear_requests()
+    with hook.sdk_scope():
+        assert "hubName" not in AIRHub.__dict__, "a hub name cached outside is not used inside"
+        name = AIRHub.get_hub_name()  # STS with the connection: the connection's account
+        AIRHub._s3_client.list_buckets()
+        AIRHub._sagemaker_client.list_hubs()
+    assert name != "OtherAccountsHub" and AIRHub.hubName == "OtherAccountsHub"  # restored
+    signers = {(r["operation"], r["access_key_id"]) for r in local_sagemaker.requests() if r["service"] != "local"}
+    assert signers == {("GetCallerIdentity", CONN_KEY), ("ListBuckets", CONN_KEY), ("ListHubs", CONN_KEY)}

@@ -58,3 +58,32 @@ def in_order(sequence: list[str], expected: list[str]) -> bool:
     """Whether ``expected`` appears in ``sequence`` as a subsequence (in that order)."""
     position = iter(sequence)
     return all(any(item == wanted for item in position) for wanted in expected)
+
+
+REWARD_HANDLER = '''
+import json
+
+
+def lambda_handler(event, context):
+    scores = [
+        {"id": sample.get("id", index), "aggregate_reward_score": 1.0 if "4" in json.dumps(sample) else 0.0}
+        for index, sample in enumerate(event)
+    ]
+    return {"statusCode": 200, "body": json.dumps(scores)}
+'''
+
+
+def create_reward_lambda(env: Env, name: str = "my_reward-fn") -> str:
+    """A Lambda reward function on the local SageMaker, created with the test client's own key."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("reward.py", REWARD_HANDLER)
+    arn: str = env.sm.boto3_client("lambda").create_function(
+        FunctionName=name, Runtime="python3.12", Role=env.role_arn, Handler="reward.lambda_handler",
+        Code={"ZipFile": buffer.getvalue()}, Timeout=10,
+    )["FunctionArn"]
+    env.sm.clear_requests()
+    return arn

@@ -51,6 +51,7 @@ NEVER_UNLESS_ASKED = {"ListMlflowApps", "CreateMlflowApp", "DescribeMlflowApp", 
 
 @pytest.fixture
 def ft(env: Env) -> Env:
+    env.sm.configure(training_seconds=0.5, hub_import_seconds=0.3)
     prepare(env)
     return env
 
@@ -210,11 +211,6 @@ def test_failed_job_fails_the_task_with_its_reason(ft: Env, store: MemoryStateSt
     ("arguments", "field", "message"),
     [
         ({"model": "no-such-model-anywhere"}, "model", "no such model in the SageMaker hub"),
-        ({"hyperparameters": {"learning_rate": 0.5}}, "hyperparameters.learning_rate", "must be <= 0.001"),
-        ({"hyperparameters": {"learning_rate": "fast"}}, "hyperparameters.learning_rate", "must be a number"),
-        ({"hyperparameters": {"max_epoch": 2}}, "hyperparameters.max_epoch", "did you mean 'max_epochs'?"),
-        ({"hyperparameters": {"lora_rank": 12}}, "hyperparameters.lora_rank", "must be one of 4, 8, 16"),
-        ({"hyperparameters": {"global_batch_size": 2.5}}, "hyperparameters.global_batch_size", "an integer"),
         ({"model": MODEL}, "accept_eula", "must be true: the model is gated"),
         ({"sequence_length": "64K"}, "sequence_length", "no recipe for this length"),
         ({"training_dataset": "no-such-dataset"}, "training_dataset", "no AI Registry dataset"),
@@ -228,8 +224,24 @@ def test_bad_input_found_by_a_lookup_is_rejected_before_any_job(
         run_operator(build(SFTTrainerOperator, ft, **arguments), ti, store)
     errors = {e["field"]: e["message"] for e in info.value.errors}
     assert field in errors and message in errors[field], errors
-    assert creates(ft) == []
+    assert creates(ft) == [] and "StopTrainingJob" not in operations(ft)
+
+
+def test_overrides_outside_the_recipe_are_rejected_together_before_any_job(
+    ft: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    overrides = {"learning_rate": 0.5, "max_epoch": 2, "lora_rank": 12, "global_batch_size": 2.5, "beta": "fast"}
+    operator = build(DPOTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "dpo"), hyperparameters=overrides)
+    with pytest.raises(SpecValidationError) as info:
+        run_operator(operator, ti, store)
+    errors = {e["field"]: e["message"] for e in info.value.errors}
+    assert errors["hyperparameters.learning_rate"].startswith("must be <= 0.001")
+    assert "did you mean 'max_epochs'?" in errors["hyperparameters.max_epoch"]
+    assert errors["hyperparameters.lora_rank"].startswith("must be one of 4, 8, 16, 32, 64, 128")
+    assert errors["hyperparameters.global_batch_size"].startswith("must be an integer")
+    assert errors["hyperparameters.beta"].startswith("must be a number")
     assert "0.5" not in str(info.value) and "fast" not in str(info.value), "hyperparameter values are not shown"
+    assert creates(ft) == []
 
 
 def test_region_outside_the_models_regions_is_rejected_before_any_request(
@@ -252,3 +264,61 @@ def test_rlaif_reward_model_outside_the_region_is_rejected(ft: Env, store: Memor
         {"field": "reward_model_id", "message": "is not offered in us-east-1; its regions: us-west-2, ap-northeast-1"}
     ]
     assert operations(ft) == [], "rejected before any request"
+
+
+def test_rlvr_checks_the_reward_function_through_the_connection(
+    ft: Env, store: MemoryStateStore, ti: FakeTI, ambient_access_key: str
+) -> None:
+    from airflow_provider_smtrain.jobs.clock import use_clock
+    from tests.operators.finetune_env import create_reward_lambda
+
+    lambda_arn = create_reward_lambda(ft)
+    operator = build(RLVRTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "rl"),
+                     custom_reward_function=lambda_arn)
+    with use_clock(FastClock(real_cap=0.5)):
+        result = run_operator(operator, ti, store)
+
+    assert result["status"] == "Completed"
+    invokes = ft.sm.requests(operation="Invoke")
+    assert len(invokes) == 1, "the SDK invoked the reward function on the training samples"
+    assert {r["access_key_id"] for r in ft.sm.requests() if r["service"] != "local"} == {CONNECTION_ACCESS_KEY}
+    assert operations(ft).index("Invoke") < operations(ft).index("CreateTrainingJob")
+    assert "CreateFunction" not in operations(ft)
+
+
+def test_mlflow_default_uses_the_accounts_app_without_creating_one(
+    ft: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    app = ft.sm.boto3_client("sagemaker").create_mlflow_app(
+        Name="default-app", ArtifactStoreUri=f"s3://{ft.bucket}/mlflow", RoleArn=ft.role_arn,
+        AccountDefaultStatus="ENABLED",
+    )["Arn"]
+    ft.sm.clock.advance(3600)  # the app is Created
+    ft.sm.clear_requests()
+    operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"),
+                     mlflow_resource_arn="default", mlflow_experiment_name="exp")
+    result = run_operator(operator, ti, store)
+
+    assert result["mlflow"]["resource_arn"] == app
+    assert "ListMlflowApps" in operations(ft) and "CreateMlflowApp" not in operations(ft)
+
+
+def test_sft_trains_on_the_dataset_a_registry_task_registered(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    from datetime import datetime
+
+    from airflow.sdk import DAG
+
+    from airflow_provider_smtrain.operators.registry import CreateDataSetOperator
+    from tests.operators.finetune_env import SFT_RECORDS
+
+    ft.sm.put_object(ft.bucket, "ft/registry/chat.jsonl", SFT_RECORDS)
+    with DAG(dag_id="dag", schedule=None, start_date=datetime(2026, 1, 1)):
+        register = CreateDataSetOperator(task_id="register", aws_conn_id=ft.conn_id, name="sft-chat",
+                                         source=f"s3://{ft.bucket}/ft/registry/chat.jsonl",
+                                         customization_technique="sft", deferrable=False, poll_interval=0.2)
+    dataset = run_operator(register, FakeTI(task_id="register"), MemoryStateStore())
+    result = run_operator(build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=dataset), ti, store)
+
+    assert result["status"] == "Completed"
+    channel = describe(ft, result["job_name"])["InputDataConfig"][0]
+    assert json.dumps(channel).count(dataset["arn"]) == 1, channel

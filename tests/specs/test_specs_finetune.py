@@ -128,3 +128,13 @@ def test_serverful_path_needs_no_model_package_group() -> None:
     assert not spec.serverless and spec.model_package_group is None
     model_package = parse_spec(SFTTrainerSpec, finetune_args(model=MODEL_PACKAGE, model_package_group=None), owner="T")
     assert model_package.serverless
+
+
+def test_outputs_of_registry_tasks_give_their_arns() -> None:
+    dataset = {"kind": "hub_content", "arn": DATASET, "name": "my-data", "status": "Available"}
+    evaluator = {"kind": "hub_content", "arn": EVALUATOR, "name": "my-eval", "status": "Available"}
+    spec = parse_spec(RLVRTrainerSpec, finetune_args(training_dataset=dataset, custom_reward_function=str(evaluator)),
+                      owner="T")
+    assert (spec.training_dataset, spec.custom_reward_function) == (DATASET, EVALUATOR)
+    errors = _errors(SFTTrainerSpec, finetune_args(training_dataset={"name": "my-data"}))
+    assert errors["training_dataset"].startswith("a mapping must be the output of an AI Registry task")

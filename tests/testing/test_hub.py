@@ -249,6 +249,8 @@ def test_hub_errors_are_sagemakers(sm, sagemaker):
 def test_registered_model_packages_name_their_base_model_and_count_versions(sm, sagemaker):
     sagemaker.create_model_package_group(ModelPackageGroupName="fine-tuned")
     group = sagemaker.describe_model_package_group(ModelPackageGroupName="fine-tuned")
+    by_arn = sagemaker.describe_model_package_group(ModelPackageGroupName=group["ModelPackageGroupArn"])
+    assert by_arn["ModelPackageGroupName"] == "fine-tuned"  # SageMaker takes a name or an ARN
     arns = [
         sm.register_model_package(
             group["ModelPackageGroupArn"],
@@ -321,3 +323,21 @@ def test_every_hub_and_model_package_response_matches_botocore(sm, sagemaker):
     sagemaker.list_hub_contents(HubName=PUBLIC_HUB_NAME, HubContentType="Model")
     missing = [op for op in HUB_OPERATIONS if ("sagemaker", op) not in shapes.CHECKED]
     assert missing == []
+
+
+def test_faults_and_the_request_log_cover_hub_operations(sm, sagemaker):
+    sagemaker.create_hub(HubName="registry", HubDescription="d")
+    sm.fail_next("DescribeHubContent", code="ThrottlingException", status=400)
+    with pytest.raises(ClientError) as err:
+        describe_model(sagemaker, LLAMA_1B)
+    assert err.value.response["Error"]["Code"] == "ThrottlingException"
+    sm.fail_next("ImportHubContent", kind="lost_response")
+    with pytest.raises(Exception):  # noqa: B017 - the connection is reset: botocore's connection error
+        import_content(sagemaker, "lost")
+    assert content_state(sagemaker, "lost") == ("Importing", None)  # carried out, answer lost
+    logged = sm.requests(name="lost")
+    assert [(r["operation"], r["fault"]) for r in logged] == [
+        ("ImportHubContent", "lost_response"),
+        ("DescribeHubContent", None),
+    ]
+    assert {r["access_key_id"] for r in logged} == {"AKIATESTSAGEMAKER"}

@@ -165,10 +165,10 @@ def test_airflow_connection_uri_and_json_round_trip(local_sagemaker, monkeypatch
 def test_unknown_operation_is_logged_not_crashing(local_sagemaker):
     sagemaker = local_sagemaker.boto3_client("sagemaker", retries={"total_max_attempts": 1})
     with pytest.raises(ClientError) as err:
-        sagemaker.describe_hub(HubName="nope")
+        sagemaker.describe_edge_packaging_job(EdgePackagingJobName="nope")
     assert err.value.response["Error"]["Code"] == "NotImplemented"
-    assert "sagemaker:DescribeHub" in err.value.response["Error"]["Message"]
-    [record] = local_sagemaker.requests(operation="DescribeHub")
+    assert "sagemaker:DescribeEdgePackagingJob" in err.value.response["Error"]["Message"]
+    [record] = local_sagemaker.requests(operation="DescribeEdgePackagingJob")
     assert record["status_code"] == 501
 
 

@@ -324,6 +324,20 @@ class Control(Launcher):
         result: dict[str, Any] = self._control("POST", "model_packages/register", payload)
         return str(result["ModelPackageArn"])
 
+    def record_mlflow_run(
+        self, app_arn: str, experiment_name: str, run_name: str | None = None
+    ) -> dict[str, str]:
+        """
+        Log a run in an MLflow app, as a training job with an ``MlflowConfig`` does; returns its ``MlflowDetails``.
+
+        :param app_arn: The app's ARN.
+        :param experiment_name: Experiment (created on first use).
+        :param run_name: Run name.
+        """
+        payload = {"app_arn": app_arn, "experiment_name": experiment_name, "run_name": run_name}
+        result: dict[str, str] = self._control("POST", "mlflow_runs", payload)
+        return result
+
     @property
     def clock(self) -> ClockControl:
         """The simulation clock: ``sm.clock.freeze()``, ``.advance(seconds)``, ``.resume()``, ``.now()``."""

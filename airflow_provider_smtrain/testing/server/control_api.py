@@ -14,7 +14,9 @@ All bodies are JSON. Endpoints:
 * ``POST /_local/jobs/force`` -> ``{"kind", "name", "status", "failure_reason", "secondary_status", "region"}``
 * ``GET|POST /_local/clock`` -> clock state / ``{"action": "freeze"|"advance"|"resume", "seconds"}``
 * ``GET  /_local/stats`` -> work counters (job applications per service)
-* ``GET  /_local/mlflow/<app id>`` -> the MLflow app a presigned URL points at (``{"Arn", "Name", "Status"}``)
+* ``GET  /_local/mlflow/<app id>/auth`` -> the MLflow app a presigned URL opens (``{"Arn", "Name", "Status"}``);
+  ``GET .../api/2.0/mlflow/experiments/get-by-name``, ``POST .../api/2.0/mlflow/runs/search`` (MLflow REST)
+* ``POST /_local/mlflow_runs`` -> ``{"app_arn", "experiment_name", "run_name"}`` -> ``{"MlflowExperimentId", "MlflowRunId"}``
 * ``POST /_local/model_packages/register`` -> ``register_model_package`` fields (+ ``account_id``,
   ``region``) -> ``{"ModelPackageArn"}``
 * ``POST /_local/reset`` -> reset moto (all services), jobs, clock, rules, faults, request log, config
@@ -183,8 +185,8 @@ class ControlAPI:
                     region=payload.get("region"),
                 )
                 return 200, self.simulator.snapshot()
-        if route.startswith("mlflow/") and method == "GET":
-            return 200, self._mlflow_app(route.split("/", 1)[1])
+        if route.startswith("mlflow/") or route == "mlflow_runs":
+            return self._mlflow(method, route, payload, query)
         if route == "model_packages/register" and method == "POST":
             return 200, self._register_model_package(payload)
         if route == "reset" and method == "POST":
@@ -200,15 +202,20 @@ class ControlAPI:
             return 200, {"status": "shutting down"}
         raise ControlError(f"no control endpoint {method} {CONTROL_PREFIX}{route}", status=404)
 
-    def _mlflow_app(self, app_id: str) -> dict[str, Any]:
-        """``/_local/mlflow/<app id>``: what a presigned MLflow app URL opens."""
+    def _mlflow(
+        self, method: str, route: str, payload: dict[str, Any], query: dict[str, str]
+    ) -> tuple[int, Any]:
+        """MLflow behind presigned URLs (``mlflow/<app id>/...``) and run recording (``mlflow_runs``)."""
+        from airflow_provider_smtrain.testing.services.mlflow import tracking
+
         with self.simulator.lock:
-            store: Any = self.simulator.service("mlflow_app")
-            for app in store.apps.values():
-                if app.app_id == app_id:
-                    summary = app.summary(store.now())
-                    return {key: summary[key] for key in ("Arn", "Name", "Status")}
-        raise LookupError(f"no MLflow app {app_id!r}")
+            apps: Any = self.simulator.service("mlflow_app")
+            if route == "mlflow_runs" and method == "POST":
+                run = tracking.record_run(
+                    apps, str(payload["app_arn"]), str(payload["experiment_name"]), payload.get("run_name")
+                )
+                return 200, run
+            return tracking.handle(apps, method, route.split("/", 1)[1], payload, query)
 
     def _register_model_package(self, payload: dict[str, Any]) -> dict[str, Any]:
         """``/_local/model_packages/register``: a new version in a group, as a completed fine-tuning job makes."""

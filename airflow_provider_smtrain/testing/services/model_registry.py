@@ -4,7 +4,8 @@ Model package groups and packages (server process only): what moto lacks, and re
 moto implements CreateModelPackageGroup, DescribeModelPackageGroup, CreateModelPackage,
 DescribeModelPackage, ListModelPackages and UpdateModelPackage; :func:`install` makes two of its
 responses what SageMaker sends (``CreatedBy`` of a group, ``ModelPackageName`` of a versioned
-package are required members; status detail names are the package's name, not its ARN). :func:`register_model_package` is what a completed fine-tuning job
+package are required members; status detail names are the package's name, not its ARN), and
+groups can be named by ARN, as SageMaker allows. :func:`register_model_package` is what a completed fine-tuning job
 does with its ``ModelPackageConfig``: a new version in the group, whose container names the base
 model the SDK reads back (``InferenceSpecification.Containers[0].BaseModel.HubContentName``).
 """
@@ -25,6 +26,23 @@ def install() -> None:
     """Install the model registry patches (once per process)."""
     moto_support.patch_once(sm_models.ModelPackageGroup, "gen_response_object", _group_response)
     moto_support.patch_once(sm_models.ModelPackage, "gen_response_object", _package_response)
+    for method in ("describe_model_package_group", "create_model_package"):
+        moto_support.patch_once(sm_models.SageMakerModelBackend, method, _group_by_name_or_arn)
+
+
+def _group_by_name_or_arn(original: Callable[..., Any]) -> Callable[..., Any]:
+    """SageMaker takes a group's name or ARN as ``ModelPackageGroupName``; moto only its name."""
+
+    @functools.wraps(original)
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        group = kwargs.get("model_package_group_name")
+        if isinstance(group, str) and group.startswith("arn:") and ":model-package-group/" in group:
+            kwargs["model_package_group_name"] = group.rsplit("/", 1)[-1]
+        elif args and isinstance(args[0], str) and ":model-package-group/" in args[0]:
+            args = (args[0].rsplit("/", 1)[-1], *args[1:])
+        return original(self, *args, **kwargs)
+
+    return method
 
 
 def _group_response(original: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:

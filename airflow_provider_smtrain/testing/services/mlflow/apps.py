@@ -53,6 +53,8 @@ class MlflowApp:
     kms_key_id: str | None = None
     updated: float | None = None
     forced: str | None = None
+    #: Tracking data behind the presigned URL (see :mod:`.tracking`): experiment name -> experiment.
+    experiments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def arn(self) -> str:

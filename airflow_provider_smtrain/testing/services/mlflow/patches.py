@@ -1,7 +1,8 @@
 """
 The moto patches of the MLflow app service (server process only; idempotent): ``CreateMlflowApp``,
 ``DescribeMlflowApp``, ``ListMlflowApps``, ``UpdateMlflowApp``, ``DeleteMlflowApp`` and
-``CreatePresignedMlflowAppUrl`` (a URL on the local server itself, ``/_local/mlflow/<app id>``).
+``CreatePresignedMlflowAppUrl`` (a URL on the local server itself, ``/_local/mlflow/<app id>/auth``,
+behind which :mod:`.tracking` answers the MLflow REST calls the SDK makes).
 """
 
 from __future__ import annotations
@@ -164,4 +165,6 @@ def _presigned_url(self: SageMakerResponse) -> ActionResult:
         raise ValidationError(message=f"MLflow app {app.arn} is not ready (status {status}).")
     base = active().endpoint_url or "http://127.0.0.1"
     token = secrets.token_urlsafe(24)
-    return ActionResult({"AuthorizedUrl": f"{base}{CONTROL_PREFIX}mlflow/{app.app_id}?authToken={token}"})
+    return ActionResult(
+        {"AuthorizedUrl": f"{base}{CONTROL_PREFIX}mlflow/{app.app_id}/auth?authToken={token}"}
+    )
