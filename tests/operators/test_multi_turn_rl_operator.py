@@ -399,3 +399,49 @@ def test_a_job_the_sdk_named_otherwise_is_stopped_and_the_task_fails(
     assert created["name"].startswith(f"{MODEL}-mtrl-")
     stopped = [r["name"] for r in env.sm.requests(operation="StopJob") if r["status_code"] == 200]
     assert stopped == [created["name"]]
+
+
+def test_an_mlflow_app_given_by_arn_is_reported_and_linked(
+    env: Env, mtrl: dict[str, Any], store: MemoryStateStore, ti: FakeTI
+) -> None:
+    app = env.sm.boto3_client("sagemaker").create_mlflow_app(
+        Name="agents", ArtifactStoreUri=f"s3://{env.bucket}/mlflow", RoleArn=env.role_arn
+    )["Arn"]
+    env.sm.clear_requests()
+    result = run_operator(
+        make_operator(env, mtrl, mlflow_app_arn=app, mlflow_experiment_name="agents", mlflow_run_name="r1"),
+        ti,
+        store,
+    )
+
+    mlflow = result["mlflow"]
+    assert (mlflow["resource_arn"], mlflow["experiment_name"], mlflow["run_name"]) == (app, "agents", "r1")
+    assert (
+        mlflow["experiment_id"]
+        and mlflow["run_id"]
+        and mlflow["ui_path"].endswith(f"/runs/{mlflow['run_id']}")
+    )
+    assert ti.xcoms["smtrain_mlflow"]["arn"] == app
+    assert not [r for r in env.sm.requests() if "Mlflow" in str(r["operation"])], (
+        "an ARN needs no MLflow lookup"
+    )
+
+
+def test_mlflow_default_uses_the_accounts_app_without_creating_one(
+    env: Env, mtrl: dict[str, Any], store: MemoryStateStore, ti: FakeTI
+) -> None:
+    app = env.sm.boto3_client("sagemaker").create_mlflow_app(
+        Name="default-app",
+        ArtifactStoreUri=f"s3://{env.bucket}/mlflow",
+        RoleArn=env.role_arn,
+        AccountDefaultStatus="ENABLED",
+    )["Arn"]
+    env.sm.clock.advance(3600)  # the app is Created
+    env.sm.clear_requests()
+    result = run_operator(make_operator(env, mtrl, mlflow_app_arn="default"), ti, store)
+
+    assert result["mlflow"]["resource_arn"] == app
+    operations = [r["operation"] for r in env.sm.requests()]
+    assert "ListMlflowApps" in operations and "CreateMlflowApp" not in operations
+    listing = env.sm.requests(operation="ListMlflowApps")
+    assert {r["access_key_id"] for r in listing} == {CONNECTION_ACCESS_KEY}, "the SDK's own client, pinned"
