@@ -82,5 +82,4 @@ def multi_turn_rl_result(
         "checkpoint_model_package_group_arn": packages.get("IntermediateCheckpointModelPackageGroupArn"),
         "mlflow": _mlflow(mlflow_config, mlflow_ids, region),
         "agent_env": agent_environment(document),
-        "hyperparameters": {str(k): str(v) for k, v in (_section(training, "HyperParameters")).items()},
     }

@@ -126,7 +126,13 @@ def test_blocking_run_creates_one_agent_rft_job_and_returns_the_documented_resul
         "arn": mtrl["runtime_arn"],
         "qualifier": "DEFAULT",
     }
-    assert result["hyperparameters"] == {"learning_rate": "0.0002", "max_turns": "4"}
+    sent = json.loads(describe(env, result["job_name"])["JobConfigDocument"])["TrainingConfig"][
+        "HyperParameters"
+    ]
+    assert sent == {"learning_rate": "0.0002", "max_turns": "4"}, (
+        "only the overrides, converted to the recipe's types"
+    )
+    assert "hyperparameters" not in result, "values may be secrets: never in XCom"
     assert result["mlflow"]["resource_arn"] is None, "no MLflow unless asked"
     for key in ("creation_time", "end_time", "last_modified_time"):
         datetime.fromisoformat(result[key])
