@@ -136,6 +136,9 @@ def test_rules_and_force_apply_to_agent_rft_jobs(sm, sagemaker, wait_for):
     assert (forced["JobStatus"], forced["FailureReason"]) == ("Failed", "OOM")
     sm.clock.advance(5000)
     assert describe(sagemaker, "mtrl-forced")["JobStatus"] == "Failed"  # forced states stay
+    listed = {job["name"]: job["status"] for job in sm.jobs()["agent_rft"]}
+    assert listed == {"mtrl-bad-1": "Failed", "mtrl-good-1": "Completed", "mtrl-forced": "Failed"}
+    assert sm.stats()["ticks"]["agent_rft"] > 0
 
 
 def test_names_are_unique_and_unknown_jobs_are_not_found(sm, sagemaker):

@@ -123,6 +123,7 @@ def test_request_log_records_access_key_of_each_call(sm, job_args):
 
 def test_lost_create_response_creates_the_job_and_the_retry_sees_resource_in_use(sm, job_args):
     """The most dangerous real fault: the create is carried out, its response never arrives."""
+    sm.configure(training_seconds=600)  # still running when read back, however slow the machine
     client = sm.boto3_client("sagemaker", access_key_id="AKIALOSTRESPONSE", retries={"mode": "standard", "max_attempts": 3})
     sm.fail_next("CreateTrainingJob", kind="lost_response")
     with pytest.raises(ClientError) as err:

@@ -234,6 +234,8 @@ def test_hub_errors_are_sagemakers(sm, sagemaker):
         sagemaker.describe_hub(HubName="AiRegistryHub")
     with pytest.raises(sagemaker.exceptions.ResourceNotFound):
         import_content(sagemaker, "ds")
+    with pytest.raises(sagemaker.exceptions.ResourceNotFound):
+        sagemaker.list_hub_content_versions(HubName="registry", HubContentType="DataSet", HubContentName="ds")
     sagemaker.create_hub(HubName="registry", HubDescription="d")
     with pytest.raises(sagemaker.exceptions.ResourceInUse):
         sagemaker.create_hub(HubName="registry", HubDescription="d")
@@ -280,7 +282,11 @@ def test_registered_model_packages_name_their_base_model_and_count_versions(sm, 
     assert sorted(p["ModelPackageArn"] for p in listed) == arns
     with pytest.raises(Exception, match="cannot register a model package in 'missing'"):
         sm.register_model_package(
-            "missing", training_job_name="x", training_job_arn="arn", model_data_s3_uri="s3://o/m.tar.gz"
+            "missing",
+            training_job_name="x",
+            training_job_arn="arn",
+            model_data_s3_uri="s3://o/m/",
+            base_model=LLAMA_1B,
         )
     with pytest.raises(ClientError) as err:
         sagemaker.describe_model_package_group(ModelPackageGroupName="missing")

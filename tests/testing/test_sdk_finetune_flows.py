@@ -284,3 +284,23 @@ def test_multi_turn_rl_trainer_constructs_and_creates_its_checkpoint_group(sm, w
     assert trainer.hyperparameters.max_turns == override_spec(QWEN, "MTRL", "LORA")["max_turns"]["default"]
     groups = sm.boto3_client("sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"]
     assert sorted(g["ModelPackageGroupName"] for g in groups) == ["fine-tuned", f"{QWEN}-mtrl-checkpoint-mpg"]
+
+
+def test_a_fine_tuning_jobs_mlflow_run_is_found_by_the_sdk(sm, world, session):
+    from sagemaker.train.common_utils.mlflow_url_utils import _resolve_experiment_id, _resolve_run_id
+    from sagemaker.train.sft_trainer import SFTTrainer
+
+    sm.configure(mlflow_app_seconds=0)
+    client = sm.boto3_client("sagemaker")
+    app = client.create_mlflow_app(
+        Name="team", ArtifactStoreUri=f"s3://{BUCKET}/mlflow", RoleArn=world["role"]
+    )
+    args = trainer_args(session, world, mlflow_resource_arn=app["Arn"], mlflow_experiment_name="chat")
+    job = SFTTrainer(model=QWEN, **args).train(wait=False)
+    details = client.describe_training_job(TrainingJobName=job.training_job_name)["MlflowDetails"]
+    url = client.create_presigned_mlflow_app_url(Arn=app["Arn"])["AuthorizedUrl"]
+    assert _resolve_experiment_id(url, "chat") == details["MlflowExperimentId"]
+    assert (
+        _resolve_run_id(url, details["MlflowExperimentId"], job.training_job_name) == details["MlflowRunId"]
+    )
+    assert [r["access_key_id"] for r in sm.requests(operation="CreateTrainingJob")] == [CONN_KEY]

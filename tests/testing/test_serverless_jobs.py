@@ -68,16 +68,6 @@ def completed(sagemaker: Any, name: str, status: str = "Completed") -> Any:
     return check
 
 
-def unchecked_sagemaker(sm: Any) -> Any:
-    """A client whose responses are not shape-checked: moto's own DescribeModelPackage misses members."""
-    import boto3
-
-    return boto3.client(
-        "sagemaker", endpoint_url=sm.endpoint_url, region_name="us-east-1",
-        aws_access_key_id="AKIATESTSAGEMAKER", aws_secret_access_key="x",
-    )
-
-
 def read_s3(sm: Any, key: str) -> bytes:
     body: bytes = sm.boto3_client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()
     return body
@@ -112,7 +102,7 @@ def test_serverless_job_runs_and_registers_a_model_package_version(sm, sagemaker
     assert package_arn.startswith("arn:aws:sagemaker:us-east-1:123456789012:model-package/llama-finetunes/")
     [summary] = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
     assert summary["ModelPackageArn"] == package_arn
-    package = unchecked_sagemaker(sm).describe_model_package(ModelPackageName=package_arn)
+    package = sagemaker.describe_model_package(ModelPackageName=package_arn)
     container = package["InferenceSpecification"]["Containers"][0]
     assert container["BaseModel"] == {
         "HubContentName": "meta-textgeneration-llama-3-2-1b-instruct",

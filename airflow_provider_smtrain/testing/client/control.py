@@ -246,7 +246,7 @@ class Control(Launcher):
         self._control("DELETE", "requests")
 
     def jobs(self) -> dict[str, Any]:
-        """Simulated training and tuning jobs, brought up to the simulated time (debugging aid)."""
+        """Simulated jobs by kind (training, tuning, agent_rft), brought up to the simulated time (debugging aid)."""
         result: dict[str, Any] = self._control("GET", "jobs")
         return result
 
@@ -288,11 +288,10 @@ class Control(Launcher):
         training_job_name: str,
         training_job_arn: str,
         model_data_s3_uri: str,
-        base_model: str | None = None,
+        base_model: str,
         base_model_version: str | None = None,
         recipe_name: str | None = None,
         image: str | None = None,
-        approval_status: str = "PendingManualApproval",
         region: str | None = None,
     ) -> str:
         """
@@ -301,12 +300,11 @@ class Control(Launcher):
         :param group: Model package group name or ARN (must exist).
         :param training_job_name: The job that produced the model.
         :param training_job_arn: Its ARN.
-        :param model_data_s3_uri: S3 prefix or ``model.tar.gz`` of the weights.
+        :param model_data_s3_uri: S3 prefix of the weights.
         :param base_model: Hub content name of the base model (read back by the SDK for continued fine-tuning).
         :param base_model_version: Its version (default: the public hub's).
         :param recipe_name: Recipe name.
         :param image: Inference image (default: the base model's hosting image).
-        :param approval_status: ``ModelApprovalStatus``.
         :param region: Region (default :attr:`region`).
         """
         payload = {
@@ -318,7 +316,6 @@ class Control(Launcher):
             "base_model_version": base_model_version,
             "recipe_name": recipe_name,
             "image": image,
-            "approval_status": approval_status,
             "region": region or self.region,
         }
         result: dict[str, Any] = self._control("POST", "model_packages/register", payload)

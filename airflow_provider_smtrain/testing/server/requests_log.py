@@ -39,9 +39,9 @@ class RequestIdentity:
     :param access_key_id: Access key id from the SigV4 ``Credential=`` (header or presigned query).
     :param region: Region from the credential scope.
     :param protocol: ``json`` (X-Amz-Target), ``query`` (Action=), ``rest-json`` (Lambda), ``rest`` (anything else).
-    :param name: The job (or log stream, hub content, model package group) the request is about: its
-        ``...JobName``, ``logStreamName``, ``HubContentName`` or ``ModelPackageGroupName`` parameter, for
-        awsJson requests (Lambda: the function name).
+    :param name: The job (or log stream, hub content, model package group, Lambda function) the request is
+        about: its ``...JobName``, ``logStreamName``, ``HubContentName`` or ``ModelPackageGroupName``
+        parameter (awsJson requests), or the function of a Lambda call.
     """
 
     service: str | None

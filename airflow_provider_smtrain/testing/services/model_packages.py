@@ -56,6 +56,8 @@ def register_version(
     description: str,
     metadata: dict[str, str],
     at: float,
+    recipe_name: str | None = None,
+    image: str | None = None,
 ) -> str:
     """
     Create a new version in a model package group; return its ARN.
@@ -68,6 +70,8 @@ def register_version(
     :param description: ModelPackageDescription.
     :param metadata: CustomerMetadataProperties (the job that produced it, ...).
     :param at: Simulated creation time.
+    :param recipe_name: The recipe used (``BaseModel.RecipeName``).
+    :param image: Inference image of the container.
     """
     backend = sm_models.sagemaker_backends[account_id][region]
     name, version = base_model(base_model_arn)
@@ -77,6 +81,10 @@ def register_version(
         },
         "BaseModel": {"HubContentName": name, **({"HubContentVersion": version} if version else {})},
     }
+    if recipe_name:
+        container["BaseModel"]["RecipeName"] = recipe_name
+    if image:
+        container["Image"] = image
     arn: str = backend.create_model_package(
         model_package_name=None,
         model_package_group_name=group_name(group_arn),

@@ -5,9 +5,10 @@ moto implements CreateModelPackageGroup, DescribeModelPackageGroup, CreateModelP
 DescribeModelPackage, ListModelPackages and UpdateModelPackage; :func:`install` makes two of its
 responses what SageMaker sends (``CreatedBy`` of a group, ``ModelPackageName`` of a versioned
 package are required members; status detail names are the package's name, not its ARN), and
-groups can be named by ARN, as SageMaker allows. :func:`register_model_package` is what a completed fine-tuning job
-does with its ``ModelPackageConfig``: a new version in the group, whose container names the base
-model the SDK reads back (``InferenceSpecification.Containers[0].BaseModel.HubContentName``).
+groups can be named by ARN, as SageMaker allows. :func:`register_model_package` is what a completed
+fine-tuning job does with its ``ModelPackageConfig`` (through :mod:`.model_packages`, as the serverless
+jobs do): a new version in the group, whose container names the base model the SDK reads back
+(``InferenceSpecification.Containers[0].BaseModel.HubContentName``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 from moto.sagemaker import models as sm_models
 
 from airflow_provider_smtrain.testing import moto_support
+from airflow_provider_smtrain.testing.engine.simulator import active
+from airflow_provider_smtrain.testing.services import model_packages
 from airflow_provider_smtrain.testing.services.hub import public_models
 
 
@@ -78,80 +81,48 @@ def register_model_package(
     training_job_name: str,
     training_job_arn: str,
     model_data_s3_uri: str,
-    base_model: str | None = None,
+    base_model: str,
     base_model_version: str | None = None,
     recipe_name: str | None = None,
     image: str | None = None,
-    approval_status: str = "PendingManualApproval",
+    at: float | None = None,
 ) -> str:
     """
     Create the next model package version in ``group`` for a completed fine-tuning job; return its ARN.
 
-    Call it with the simulator lock held (as every moto mutation). The group must exist (moto raises
-    its ValidationException otherwise).
+    The same version a serverless training job registers on success
+    (:func:`~airflow_provider_smtrain.testing.services.model_packages.register_version`), for tests that
+    need a fine-tuned model without running one. Call it with the simulator lock held.
 
     :param account_id: Account of the job.
     :param region: Region of the job.
-    :param group: Model package group name or ARN (``ModelPackageConfig.ModelPackageGroupArn``).
+    :param group: Model package group name or ARN (must exist).
     :param training_job_name: The job that produced the model.
     :param training_job_arn: Its ARN.
-    :param model_data_s3_uri: S3 prefix (uncompressed) or ``model.tar.gz`` of the fine-tuned weights.
-    :param base_model: Hub content name of the base model (``ServerlessJobConfig.BaseModelArn``'s name).
+    :param model_data_s3_uri: S3 prefix of the fine-tuned weights.
+    :param base_model: Hub content name of the base model.
     :param base_model_version: Its hub content version (default: the public hub's version of it).
     :param recipe_name: The recipe used.
     :param image: Inference image (default: the base model's hosting image in the public hub, if known).
-    :param approval_status: ``ModelApprovalStatus`` of the new version.
+    :param at: Simulated creation time (default: now on the simulation clock).
+    :raises ValueError: The group does not exist.
     """
-    backend = sm_models.sagemaker_backends[account_id][region]
-    group_name = group.rsplit("/", 1)[-1]
-    known = public_models.MODELS.get(base_model or "")
-    container: dict[str, Any] = {}
-    hosting_image = image or (known.document(region)["HostingEcrUri"] if known else None)
-    if hosting_image:
-        container["Image"] = hosting_image
-    if model_data_s3_uri.endswith(".tar.gz"):
-        container["ModelDataUrl"] = model_data_s3_uri
-    else:
-        container["ModelDataSource"] = {
-            "S3DataSource": {
-                "S3Uri": model_data_s3_uri.rstrip("/") + "/",
-                "S3DataType": "S3Prefix",
-                "CompressionType": "None",
-            }
-        }
-    if base_model:
-        base: dict[str, str] = {"HubContentName": base_model}
-        version = base_model_version or (known.version if known else None)
-        if version:
-            base["HubContentVersion"] = version
-        if recipe_name:
-            base["RecipeName"] = recipe_name
-        container["BaseModel"] = base
-    arn: str = backend.create_model_package(
-        model_package_name=None,
-        model_package_group_name=group_name,
-        model_package_description=f"Fine-tuned by training job {training_job_name}",
-        inference_specification={
-            "Containers": [container],
-            "SupportedContentTypes": ["application/json"],
-            "SupportedResponseMIMETypes": ["application/json"],
-        },
-        validation_specification=None,
-        source_algorithm_specification=None,
-        certify_for_marketplace=False,
-        tags=None,
-        model_approval_status=approval_status,
-        metadata_properties=None,
-        model_metrics=None,
-        client_token=None,
-        customer_metadata_properties={
-            "TrainingJobName": training_job_name,
-            "TrainingJobArn": training_job_arn,
-        },
-        drift_check_baselines=None,
-        domain=None,
-        task=None,
-        sample_payload_url=None,
-        additional_inference_specifications=None,
+    if not model_packages.group_exists(account_id, region, group):
+        raise ValueError(f"ModelPackageGroup {group} does not exist.")
+    known = public_models.MODELS.get(base_model)
+    version = base_model_version or (known.version if known else None)
+    base_model_arn = (
+        f"arn:aws:sagemaker:{region}:aws:hub-content/{public_models.PUBLIC_HUB_NAME}/Model/{base_model}"
     )
-    return arn
+    return model_packages.register_version(
+        account_id,
+        region,
+        group,
+        base_model_arn=f"{base_model_arn}/{version}" if version else base_model_arn,
+        weights_uri=model_data_s3_uri.rstrip("/") + "/",
+        description=f"Fine-tuned by training job {training_job_name}",
+        metadata={"TrainingJobName": training_job_name, "TrainingJobArn": training_job_arn},
+        at=active().clock.now() if at is None else at,
+        recipe_name=recipe_name,
+        image=image or (known.document(region)["HostingEcrUri"] if known else None),
+    )

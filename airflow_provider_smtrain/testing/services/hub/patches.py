@@ -23,7 +23,8 @@ from airflow_provider_smtrain.testing import moto_support
 from airflow_provider_smtrain.testing.engine.simulator import active
 from airflow_provider_smtrain.testing.engine.timeline import to_unix
 from airflow_provider_smtrain.testing.services.hub import public_hub
-from airflow_provider_smtrain.testing.services.hub.store import KIND, HubContent, HubStore, version_key
+from airflow_provider_smtrain.testing.services.hub.content import HubContent, version_key
+from airflow_provider_smtrain.testing.services.hub.store import KIND, HubStore
 from airflow_provider_smtrain.testing.services.paging import page
 
 
@@ -229,15 +230,19 @@ def _list_hub_contents(self: SageMakerResponse) -> ActionResult:
 def _list_hub_content_versions(self: SageMakerResponse) -> ActionResult:
     account_id, region = _where(self)
     hub_name, content_type, name, _ = _content_params(self)
-    try:
-        if public_hub.is_public(hub_name):
+    summaries: list[dict[str, Any]] = []
+    if public_hub.is_public(hub_name):
+        try:
             summaries = [public_hub.summary(public_hub.find(region, content_type, name, None), region)]
-        else:
-            hubs = store()
+        except LookupError:  # no such content: no versions
+            pass
+    else:
+        hubs = store()
+        try:
             versions: list[HubContent] = hubs.versions(account_id, region, hub_name, content_type, name)
-            summaries = [v.summary(hubs.now()) for v in versions]
-    except LookupError:
-        summaries = []
+        except LookupError as err:  # no such hub
+            raise _not_found(err) from None
+        summaries = [v.summary(hubs.now()) for v in versions]
     minimum = self._get_param("MinVersion")
     if minimum:
         summaries = [s for s in summaries if version_key(s["HubContentVersion"]) >= version_key(minimum)]

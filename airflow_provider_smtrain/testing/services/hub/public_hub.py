@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from airflow_provider_smtrain.testing.services.hub import public_models
-from airflow_provider_smtrain.testing.services.hub.store import content_arn, hub_arn
+from airflow_provider_smtrain.testing.services.hub.content import content_arn, hub_arn
 
 #: Account owning the JumpStart buckets in the local S3.
 JUMPSTART_ACCOUNT_ID = "626718254512"

@@ -99,3 +99,24 @@ def handle(
         runs.sort(key=lambda r: r["info"]["start_time"], reverse=True)
         return 200, {"runs": runs[: int(payload.get("max_results") or 1000)]}
     raise LookupError(f"no MLflow endpoint {method} {rest!r}")
+
+
+def record_job_run(mlflow_config: dict[str, Any], job_name: str) -> dict[str, str] | None:
+    """
+    The ``MlflowDetails`` of a new job with ``MlflowConfig``: a run in the app, when the app exists here.
+
+    The experiment is ``MlflowExperimentName`` (default: the job name), the run ``MlflowRunName``
+    (default: the job name). Call it with the simulator lock held.
+
+    :param mlflow_config: The job's ``MlflowConfig``.
+    :param job_name: The job's name.
+    :returns: ``{"MlflowExperimentId", "MlflowRunId"}``, or ``None`` if the app is not one of this server's.
+    """
+    from airflow_provider_smtrain.testing.engine.simulator import active
+
+    apps = active().services.get("mlflow_app")
+    arn = str(mlflow_config.get("MlflowResourceArn") or "")
+    if not isinstance(apps, MlflowApps) or arn not in apps.apps:
+        return None
+    experiment = str(mlflow_config.get("MlflowExperimentName") or job_name)
+    return record_run(apps, arn, experiment, str(mlflow_config.get("MlflowRunName") or job_name))

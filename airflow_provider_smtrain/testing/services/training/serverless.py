@@ -18,6 +18,7 @@ from typing import Any
 
 from airflow_provider_smtrain.testing import moto_support
 from airflow_provider_smtrain.testing.services import model_packages
+from airflow_provider_smtrain.testing.services.mlflow import tracking
 from airflow_provider_smtrain.testing.services.training.model import TrainingSim, tar_gz
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,8 @@ def attach(sim: TrainingSim, request: ServerlessRequest) -> None:
     job.serverless_job_config = request.serverless_job_config
     job.mlflow_config = request.mlflow_config
     job.model_package_config = request.model_package_config
-    if request.mlflow_config:
-        job.mlflow_details = {
+    if request.mlflow_config:  # a run in the MLflow app when it is one of this server's
+        job.mlflow_details = tracking.record_job_run(request.mlflow_config, sim.name) or {
             "MlflowExperimentId": str(_number(sim.name, "experiment") % 10**6),
             "MlflowRunId": hashlib.sha256(f"run|{sim.name}".encode()).hexdigest()[:32],
         }
