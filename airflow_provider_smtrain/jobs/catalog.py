@@ -88,14 +88,6 @@ CATALOG: Mapping[str, CatalogEntry] = _entries(
         links=(f"{_PACKAGE}.links.sagemaker.TuningJobLink",),
     ),
     CatalogEntry(
-        kind=HUB_CONTENT,
-        result=hub_content_result,
-        result_doc="AI Registry result",
-        trigger=f"{_PACKAGE}.triggers.registry.HubContentTrigger",
-        sensor=f"{_PACKAGE}.sensors.registry.HubContentSensor",
-        links=(f"{_PACKAGE}.links.sagemaker.HubContentLink",),
-    ),
-    CatalogEntry(
         kind=AGENT_RFT,
         result=agent_rft_result,
         result_doc="AgentRFT result",
@@ -103,6 +95,14 @@ CATALOG: Mapping[str, CatalogEntry] = _entries(
         sensor=f"{_PACKAGE}.sensors.jobs.AgentRFTJobSensor",
         links=(f"{_PACKAGE}.links.sagemaker.AgentRFTJobLink", f"{_PACKAGE}.links.sagemaker.AgentRFTLogsLink"),
         result_links=(f"{_PACKAGE}.links.finetune.ModelPackageLink", f"{_PACKAGE}.links.finetune.MlflowLink"),
+    ),
+    CatalogEntry(
+        kind=HUB_CONTENT,
+        result=hub_content_result,
+        result_doc="AI Registry result",
+        trigger=f"{_PACKAGE}.triggers.registry.HubContentTrigger",
+        sensor=f"{_PACKAGE}.sensors.registry.HubContentSensor",
+        links=(f"{_PACKAGE}.links.sagemaker.HubContentLink",),
     ),
 )
 

@@ -104,14 +104,23 @@ class JobKind:
     handle_params: Callable[[str], dict[str, str]] | None = None
     fixed_params: tuple[tuple[str, str], ...] = ()
 
+    def request_params(self, job_name: str) -> dict[str, str]:
+        """
+        The parameters of a describe or stop call for one job.
+
+        :param job_name: the job's name (or ARN, for ``identity="arn"``).
+        """
+        if self.handle_params is not None:
+            return {**self.handle_params(job_name), **dict(self.fixed_params)}
+        return {self.name_param: job_name, **dict(self.fixed_params)}
+
     def request(self, handle: str) -> dict[str, str]:
         """
-        The parameters that name one job in its describe (and stop) request, with the kind's fixed ones.
+        The parameters that name one job in its describe (and stop) request (:meth:`request_params`).
 
         :param handle: the job's name, or ARN for kinds identified by ARN.
         """
-        named = self.handle_params(handle) if self.handle_params is not None else {self.name_param: handle}
-        return {**named, **dict(self.fixed_params)}
+        return self.request_params(handle)
 
     @property
     def stoppable(self) -> bool:

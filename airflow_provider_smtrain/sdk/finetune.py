@@ -80,6 +80,26 @@ def mlflow_only_if_asked(spec: _FineTuneSpec) -> Iterator[None]:
         finetune_utils._resolve_mlflow_resource_arn = original
 
 
+@contextlib.contextmanager
+def telemetry_reuses(session: Any) -> Iterator[None]:
+    """
+    Make the SDK's telemetry decorator read its opt-out from ``session`` instead of a fresh ``Session()``.
+
+    Every AI Registry call without a session argument otherwise builds a new SDK session (about a second
+    of botocore model loading, no AWS call) only to find telemetry switched off.
+
+    :param session: the SDK session of the scope.
+    """
+    import sagemaker.core.telemetry.telemetry_logging as telemetry
+
+    original = telemetry._get_default_sagemaker_session
+    telemetry._get_default_sagemaker_session = lambda: session
+    try:
+        yield
+    finally:
+        telemetry._get_default_sagemaker_session = original
+
+
 def _registry_arn(kind: str, name: str, session: Any) -> str:
     """The ARN of the latest version of an AI Registry dataset or evaluator called ``name``."""
     if kind == "DataSet":
@@ -328,7 +348,7 @@ def start_finetune_job(owner: str, session: Any, spec: _FineTuneSpec, job_name: 
     import sagemaker.train.model_trainer as model_trainer_module
 
     trainer_module = importlib.import_module(TRAINERS[spec.technique][0])
-    with mlflow_only_if_asked(spec):
+    with mlflow_only_if_asked(spec), telemetry_reuses(session):
         trainer = build_trainer(owner, spec, session, job_name, region)
         with fixed_unique_name(trainer_module, job_name), fixed_unique_name(model_trainer_module, job_name):
             job = trainer.train(wait=False)

@@ -150,7 +150,7 @@ class SageMakerJobTrigger(BaseTrigger):
         return POOL.client(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
 
     def _params(self) -> dict[str, Any]:
-        return self.job_kind.request(self.job_name)
+        return self.job_kind.request_params(self.job_name)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll the job until it ends, the deadline passes or an error is final; yield one event."""

@@ -81,10 +81,10 @@ def test_kind_names_are_unique_and_resolve() -> None:
 @pytest.mark.parametrize("kind", KINDS, ids=kind_id)
 def test_kind_matches_the_sagemaker_service_model(kind: JobKind) -> None:
     describe = describe_shape(kind)
-    if kind.handle_params is None:  # the name, plus the kind's fixed parameters (JobCategory)
-        assert list(describe.input_shape.required_members) == list(kind.request("job-1"))
+    if kind.handle_params is None:
+        assert list(describe.input_shape.required_members) == list(kind.request_params("job-1"))
     else:  # the handle (an ARN) stands for several request parameters
-        params = kind.request(EXAMPLE_HANDLES[kind.name])
+        params = kind.request_params(EXAMPLE_HANDLES[kind.name])
         assert set(describe.input_shape.required_members) <= set(params) <= set(describe.input_shape.members)
     for param, value in kind.fixed_params:  # e.g. JobCategory=AgentRFT: a value the API accepts
         assert value in (describe.input_shape.members[param].enum or [value])
@@ -100,7 +100,7 @@ def test_kind_matches_the_sagemaker_service_model(kind: JobKind) -> None:
     assert kind.succeeded <= statuses and kind.stopping <= statuses
     if kind.stoppable:
         stop = SAGEMAKER.operation_model(OPERATIONS[kind.stop_method])
-        assert set(kind.request(EXAMPLE_HANDLES.get(kind.name, "job-1"))) == set(stop.input_shape.required_members)
+        assert set(kind.request_params("job-1")) == set(stop.input_shape.required_members)
     if kind.token_param:
         assert kind.identity == "arn"
 

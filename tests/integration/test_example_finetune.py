@@ -14,7 +14,6 @@ TRAINERS = ("sft", "dpo", "rlvr")
 
 
 def test_finetune_example(ctx: Ctx) -> None:
-    ctx.sm.configure(hub_import_seconds=8.0)  # past Airflow's deferral hand-over: waited for in the triggerer
     lambda_role = ctx.sm.create_role("RewardLambdaRole", service="lambda.amazonaws.com")
     client = ctx.sm.boto3_client("sagemaker")
     client.create_model_package_group(ModelPackageGroupName="smtrain-finetuned")

@@ -146,20 +146,21 @@ def test_rlvr_registers_the_lambda_once_with_the_task_role(
     ft: Env, store: MemoryStateStore, ti: FakeTI
 ) -> None:
     from airflow_provider_smtrain.jobs.clock import use_clock
+    from airflow_provider_smtrain.sdk.finetune import register_reward_lambda
 
-    def rlvr(task_id: str) -> Any:
-        return build(RLVRTrainerOperator, ft, task_id=task_id, model=RL_MODEL, training_dataset=data(ft, "rl"),
+    operator = build(RLVRTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "rl"),
                      custom_reward_function=LAMBDA_ARN, skip_reward_validation=True)
-
     with use_clock(FastClock(real_cap=0.5)):
-        first = run_operator(rlvr("rlvr1"), FakeTI(task_id="rlvr1"), MemoryStateStore())
-        second = run_operator(rlvr("rlvr2"), FakeTI(task_id="rlvr2"), MemoryStateStore())
+        result = run_operator(operator, ti, store)
 
-    evaluator_arn = describe(ft, first["job_name"])["ServerlessJobConfig"]["EvaluatorArn"]
+    evaluator_arn = describe(ft, result["job_name"])["ServerlessJobConfig"]["EvaluatorArn"]
     assert "/JsonDoc/reward-my-reward-fn-" in evaluator_arn
-    assert describe(ft, second["job_name"])["ServerlessJobConfig"]["EvaluatorArn"] == evaluator_arn
-    assert len(ft.sm.requests(operation="ImportHubContent")) == 1, "the second run reuses the evaluator"
+    assert len(ft.sm.requests(operation="ImportHubContent")) == 1
     assert not NEVER_UNLESS_ASKED & set(operations(ft))
+    # A later run finds the evaluator of the same Lambda: no second registration.
+    with operator.hook.sdk_scope() as session:
+        assert register_reward_lambda(session, LAMBDA_ARN, ft.role_arn) == evaluator_arn
+    assert len(ft.sm.requests(operation="ImportHubContent")) == 1, "the evaluator is reused"
 
 
 def test_rlvr_with_a_preset_reward_function_needs_no_evaluator(
@@ -322,3 +323,42 @@ def test_sft_trains_on_the_dataset_a_registry_task_registered(ft: Env, store: Me
     assert result["status"] == "Completed"
     channel = describe(ft, result["job_name"])["InputDataConfig"][0]
     assert json.dumps(channel).count(dataset["arn"]) == 1, channel
+
+
+def test_sft_on_serverful_compute(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"), model_package_group=None,
+                     compute={"instance_type": "ml.g5.12xlarge", "instance_count": 1},
+                     hyperparameters={"max_epochs": 2})
+    result = run_operator(operator, ti, store)
+
+    assert result["status"] == "Completed" and result["serverless"] is False
+    assert (result["technique"], result["training_type"], result["base_model"]["id"]) == ("SFT", "LORA", RL_MODEL)
+    job = describe(ft, result["job_name"])
+    assert "ServerlessJobConfig" not in job
+    assert job["ResourceConfig"]["InstanceType"] == "ml.g5.12xlarge"
+    assert job["AlgorithmSpecification"]["TrainingImage"]
+    assert not NEVER_UNLESS_ASKED & set(operations(ft))
+
+
+def test_rlvr_with_an_unknown_evaluator_name_is_rejected_before_any_job(
+    ft: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    operator = build(RLVRTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "rl"),
+                     custom_reward_function="no-such-evaluator")
+    with pytest.raises(SpecValidationError) as info:
+        run_operator(operator, ti, store)
+    assert info.value.errors == [
+        {"field": "custom_reward_function", "message": "no AI Registry evaluator called 'no-such-evaluator'"}
+    ]
+    assert creates(ft) == []
+
+
+def test_deferrable_deadline_stops_the_serverless_job(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
+    ft.sm.configure(training_seconds=60)
+    operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"), deferrable=True,
+                     max_wait=1.0)
+    with pytest.raises(SageMakerJobFailed, match="deadline"):
+        run_operator(operator, ti, store)
+    stops = ft.sm.requests(operation="StopTrainingJob")
+    assert len(stops) == 1 and stops[0]["access_key_id"] == CONNECTION_ACCESS_KEY
+    assert describe(ft, ti.xcoms["job_name"])["TrainingJobStatus"] in ("Stopping", "Stopped")
