@@ -48,7 +48,7 @@ class MultiTurnRLTrainerOperator(FineTuneOperator):
     retry, stopped on kill, clear and timeout. Every argument is templated and JSON-native, and
     validated before anything is created (``docs/specs.md``, ``MultiTurnRLTrainerSpec``); the checks
     that need a lookup (the model's regions, the recipe's hyperparameter specs) run before the job is
-    submitted. The result is documented in ``docs/outputs.md`` (Agent RFT result).
+    submitted. The result is documented in ``docs/outputs.md`` (MultiTurnRL result).
 
     What the SDK does on AWS when the job is submitted (only then, inside the connection's credentials
     scope; a retry that re-attaches constructs nothing): it reads the model's hub entry and recipe,
@@ -64,8 +64,8 @@ class MultiTurnRLTrainerOperator(FineTuneOperator):
     :param model: hub model id, model package ARN, or an earlier trainer task's result.
     :param agent_env: Bedrock AgentCore runtime ARN or id, Lambda ARN, or ``{"lambda_arn": ...}``.
     :param role: IAM role ARN the job runs as.
-    :param training_dataset: S3 URI or AI Registry dataset ARN.
-    :param validation_dataset: S3 URI or AI Registry dataset ARN.
+    :param training_dataset: S3 URI, AI Registry dataset ARN or name, or a dataset task's result.
+    :param validation_dataset: same forms as ``training_dataset``.
     :param s3_output_path: S3 URI for the job's output.
     :param output_model_package_group: model package group (name or ARN) of the fine-tuned model.
     :param intermediate_checkpoint_model_package_group: model package group (name or ARN) of the
@@ -131,12 +131,11 @@ class MultiTurnRLTrainerOperator(FineTuneOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Validate the arguments, then run, re-attach to, or return the result of this task instance's job."""
-        spec = self._spec  # bad arguments first: nothing is read or created for them
+        _ = self._spec  # bad arguments first: nothing is read or created for them
         with self.hook.credentials_scope():
             # Importing the SDK's trainer modules needs a region (its AI Registry module builds clients
             # at import): import them where the connection's region is exported, before the checks use them.
             import sagemaker.train.multi_turn_rl_trainer  # noqa: F401
-        del spec
         return super().execute(context)
 
     def submit_job(self, spec: MultiTurnRLTrainerSpec, name: str, context: Context) -> None:  # type: ignore[override]
