@@ -77,11 +77,11 @@ class JobKind:
     :param failure_key: response key of the reason a job failed.
     :param token_param: request parameter of the idempotency token a start (and stop) call takes,
         if any (``ClientRequestToken`` for pipeline executions).
+    :param fixed_params: further request parameters, the same for every job of the kind, that describe
+        and stop calls need (``JobCategory`` for the ``CreateJob`` family).
     :param handle_params: for kinds whose describe call takes several parameters (hub content: hub,
         type, name, version), turns the job's handle (its ARN) into them; None sends
         ``{name_param: handle}``.
-    :param fixed_params: further request parameters, the same for every job of the kind, that describe
-        and stop calls need (``JobCategory`` for the ``CreateJob`` family).
     """
 
     name: str
@@ -101,26 +101,18 @@ class JobKind:
     arn_key: str | None = None
     failure_key: str = "FailureReason"
     token_param: str | None = None
-    handle_params: Callable[[str], dict[str, str]] | None = None
     fixed_params: tuple[tuple[str, str], ...] = ()
+    handle_params: Callable[[str], dict[str, str]] | None = None
 
     def request_params(self, job_name: str) -> dict[str, str]:
         """
         The parameters of a describe or stop call for one job.
 
-        :param job_name: the job's name (or ARN, for ``identity="arn"``).
+        :param job_name: the job's name (or ARN, for ``identity="arn"``; for kinds with
+            ``handle_params``, the handle they turn into several parameters).
         """
-        if self.handle_params is not None:
-            return {**self.handle_params(job_name), **dict(self.fixed_params)}
-        return {self.name_param: job_name, **dict(self.fixed_params)}
-
-    def request(self, handle: str) -> dict[str, str]:
-        """
-        The parameters that name one job in its describe (and stop) request (:meth:`request_params`).
-
-        :param handle: the job's name, or ARN for kinds identified by ARN.
-        """
-        return self.request_params(handle)
+        named = self.handle_params(job_name) if self.handle_params is not None else {self.name_param: job_name}
+        return {**named, **dict(self.fixed_params)}
 
     @property
     def stoppable(self) -> bool:

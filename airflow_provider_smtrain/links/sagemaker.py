@@ -55,20 +55,20 @@ class TuningJobLink(SageMakerJobLink):
     job_kind = TUNING
 
 
-class AgentRFTJobLink(SageMakerJobLink):
-    """Link to the SageMaker console page of an AgentRFT job."""
-
-    name = "SageMaker AgentRFT Job"
-    key = "smtrain_agent_rft_job"
-    job_kind = AGENT_RFT
-
-
 class HubContentLink(SageMakerJobLink):
     """Link to the SageMaker console's hubs page, where the AI Registry hub of the content is listed."""
 
     name = "SageMaker AI Registry"
     key = "smtrain_hub_content"
     job_kind = HUB_CONTENT
+
+
+class AgentRFTJobLink(SageMakerJobLink):
+    """Link to the SageMaker console page of an AgentRFT job."""
+
+    name = "SageMaker AgentRFT Job"
+    key = "smtrain_agent_rft_job"
+    job_kind = AGENT_RFT
 
 
 class TrainingLogsLink(BaseAwsLink):

@@ -99,12 +99,11 @@ class HubContentOperator(SageMakerJobOperator):
         """
         raise NotImplementedError
 
-    def import_content(self, spec: Any, session: Any, hub: RegistryHub, version: str, digest: str) -> None:
+    def import_content(self, spec: Any, hub: RegistryHub, version: str, digest: str) -> None:
         """
-        Upload what needs uploading and import ``version`` (inside the SDK scope).
+        Upload what needs uploading and import ``version`` (inside the credentials scope).
 
         :param spec: the validated spec.
-        :param session: the SDK ``Session``.
         :param hub: the registry hub.
         :param version: the version to import.
         :param digest: the content digest to record.
@@ -113,14 +112,29 @@ class HubContentOperator(SageMakerJobOperator):
 
     # -- shared helpers for concrete operators --------------------------------------------------------
 
+    def upload_bucket(self) -> str:
+        """Where local files go: ``default_bucket``, else the SDK session's default bucket (created if needed)."""
+        if self.default_bucket:
+            return str(self.default_bucket)
+        with self.hook.sdk_scope() as session:  # re-entrant; the SDK Session is built only when needed
+            return str(session.default_bucket())
+
     def s3_fingerprint(self, uri: str) -> dict[str, Any]:
         """
         An S3 object's identity for the digest: URI, ETag and version id (one ``HeadObject``).
 
         :param uri: ``s3://bucket/key``.
         """
+        from botocore.exceptions import ClientError
+
         bucket, _, key = uri[len("s3://"):].partition("/")
-        head = self.hook.client("s3").head_object(Bucket=bucket, Key=key)
+        try:
+            head = self.hook.client("s3").head_object(Bucket=bucket, Key=key)
+        except ClientError as err:
+            code = str((err.response.get("Error") or {}).get("Code"))
+            if code in ("404", "NoSuchKey", "NoSuchBucket", "NotFound"):
+                raise ValueError(f"source: there is no S3 object {uri} (HeadObject answered {code})") from None
+            raise
         return {"s3": uri, "etag": head.get("ETag"), "version_id": head.get("VersionId")}
 
     def source_fingerprint(self, spec: Any) -> dict[str, Any]:
@@ -170,10 +184,10 @@ class HubContentOperator(SageMakerJobOperator):
 
         digest = content_digest({"type": self.content_type, **self.digest_fields(spec)})
         self.log.info("Content digest of %s %s: %s", self.content_type, spec.name, digest)
-        with self.hook.sdk_scope() as session:
+        with self.hook.credentials_scope():
             hub = registry_hub(self.hook.client("sts"), self.region)
-            versions = content_versions(session, self.content_type, spec.name)
-            existing = self._version_with(digest, versions, session, spec.name)
+            versions = content_versions(self.hook.sagemaker_client, hub.name, self.content_type, spec.name)
+            existing = self._version_with(digest, versions, hub, spec.name)
             if existing is not None:
                 self._remember(context, hub.arn(self.content_type, spec.name, existing["HubContentVersion"]))
                 describe = describe_job(self, self._handle)
@@ -185,7 +199,7 @@ class HubContentOperator(SageMakerJobOperator):
             self._remember(context, hub.arn(self.content_type, spec.name, version))  # before creating
             self.log.info("Importing %s %s version %s", self.content_type, spec.name, version)
             try:
-                self.import_content(spec, session, hub, version, digest)
+                self.import_content(spec, hub, version, digest)
             except Exception:
                 describe_or_none = find_job(self, self._handle)
                 if describe_or_none is None or digest_of(describe_or_none) != digest:
@@ -200,10 +214,9 @@ class HubContentOperator(SageMakerJobOperator):
         return self._job_name
 
     def _version_with(
-        self, digest: str, versions: list[dict[str, Any]], session: Any, name: str
+        self, digest: str, versions: list[dict[str, Any]], hub: RegistryHub, name: str
     ) -> dict[str, Any] | None:
         """The newest version carrying ``digest`` that is importing or available, if any."""
-        from airflow_provider_smtrain.sdk.ai_registry import describe_version
 
         def major(summary: dict[str, Any]) -> int:
             head = str(summary.get("HubContentVersion", "0")).split(".")[0]
@@ -211,7 +224,7 @@ class HubContentOperator(SageMakerJobOperator):
 
         for summary in sorted(versions, key=major, reverse=True):
             if "HubContentSearchKeywords" not in summary:  # a listing without keywords: read the version
-                summary = describe_version(session, self.content_type, name, summary["HubContentVersion"])
+                summary = describe_job(self, hub.arn(self.content_type, name, summary["HubContentVersion"]))
             status = summary.get("HubContentStatus")
             if digest_of(summary) == digest and outcome_of(HUB_CONTENT, status) is not Outcome.FAILED:
                 return summary

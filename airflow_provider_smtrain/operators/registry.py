@@ -89,9 +89,7 @@ class CreateDataSetOperator(HubContentOperator):
             "search_keywords": spec.search_keywords,
         }
 
-    def import_content(
-        self, spec: DataSetSpec, session: Any, hub: RegistryHub, version: str, digest: str
-    ) -> None:
+    def import_content(self, spec: DataSetSpec, hub: RegistryHub, version: str, digest: str) -> None:
         """Upload a local file (content-addressed key), then import the SDK's dataset document."""
         from airflow_provider_smtrain.sdk import ai_registry
 
@@ -100,13 +98,13 @@ class CreateDataSetOperator(HubContentOperator):
             method = "generated"
         else:
             ai_registry.check_dataset_format(spec.source)
-            bucket = self.default_bucket or session.default_bucket()
+            bucket = self.upload_bucket()
             key = _upload_key("datasets", spec.name, digest, spec.source)
             ai_registry.upload_file(bucket, key, spec.source)
             method = "uploaded"
         document, schema = ai_registry.dataset_document(bucket, key, spec.role, spec.customization_technique)
         ai_registry.import_version(
-            session, content_type=self.content_type, name=spec.name, version=version, document=document,
+            content_type=self.content_type, name=spec.name, version=version, document=document,
             schema_version=schema,
             keywords=self.keywords(spec, digest, ("method", method),
                                    ("customization_technique", spec.customization_technique)),
@@ -176,9 +174,7 @@ class CreateEvaluatorOperator(HubContentOperator):
             "search_keywords": spec.search_keywords,
         }
 
-    def import_content(
-        self, spec: EvaluatorSpec, session: Any, hub: RegistryHub, version: str, digest: str
-    ) -> None:
+    def import_content(self, spec: EvaluatorSpec, hub: RegistryHub, version: str, digest: str) -> None:
         """Resolve the reference (upload a prompt, create a Lambda), then import the SDK's evaluator document."""
         from airflow_provider_smtrain.sdk import ai_registry
 
@@ -186,7 +182,7 @@ class CreateEvaluatorOperator(HubContentOperator):
         if spec.type == "RewardPrompt":
             reference = spec.source
             if not spec.source_is_s3:
-                bucket = self.default_bucket or session.default_bucket()
+                bucket = self.upload_bucket()
                 reference = ai_registry.upload_file(
                     bucket, _upload_key("evaluators", spec.name, digest, spec.source), spec.source
                 )
@@ -202,7 +198,7 @@ class CreateEvaluatorOperator(HubContentOperator):
         document, schema = ai_registry.evaluator_document(reference, spec.type)
         content_type = "byolambda" if spec.source.startswith("arn:") else "byocode"
         ai_registry.import_version(
-            session, content_type=self.content_type, name=spec.name, version=version, document=document,
+            content_type=self.content_type, name=spec.name, version=version, document=document,
             schema_version=schema,
             keywords=self.keywords(spec, digest, ("method", method), ("@subtype", "aws/evaluator"),
                                    ("@evaluatortype", spec.type.lower()), ("@contenttype", content_type)),

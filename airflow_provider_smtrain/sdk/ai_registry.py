@@ -6,8 +6,8 @@ task instance cannot recognise what an earlier one registered. The operators the
 requests the SDK's ``create`` makes, through the SDK's own ``AIRHub`` class and with the SDK's hub
 content documents, in steps they control: upload under a content-addressed key, create the Lambda
 under a content-addressed name, import the version they chose with the content digest as a search
-keyword. Every function here runs inside :meth:`SageMakerTrainHook.sdk_scope` (the SDK is imported
-lazily, and ``AIRHub``'s class clients and cached hub name are pinned to the connection there).
+keyword. Every function here runs inside :meth:`SageMakerTrainHook.credentials_scope` (the SDK is
+imported lazily, and ``AIRHub``'s class clients and cached hub name are pinned to the connection there).
 """
 
 from __future__ import annotations
@@ -76,36 +76,32 @@ def registry_hub(sts_client: Any, region: str) -> RegistryHub:
     return RegistryHub(name=AIRHub.hubName, partition=partition, region=region, account=account)
 
 
-def content_versions(session: Any, content_type: str, name: str) -> list[dict[str, Any]]:
+def content_versions(client: Any, hub: str, content_type: str, name: str) -> list[dict[str, Any]]:
     """
-    Every version of a hub content (``ListHubContentVersions``); none when the name or hub is new.
+    Every version of a hub content (``ListHubContentVersions``, all pages); none when the name or hub is new.
 
-    :param session: the SDK ``Session``.
+    ``AIRHub.list_hub_content_versions`` reads the first page only, which would hide versions (and so
+    the next version number) of a name with many of them.
+
+    :param client: a SageMaker client of the connection.
+    :param hub: the hub name.
     :param content_type: ``DataSet`` or ``JsonDoc``.
     :param name: the hub content name.
     """
-    from sagemaker.ai_registry.air_hub import AIRHub
-
+    request: dict[str, Any] = {"HubName": hub, "HubContentType": content_type, "HubContentName": name,
+                               "MaxResults": 100}
+    versions: list[dict[str, Any]] = []
     try:
-        return list(AIRHub.list_hub_content_versions(content_type, name, session=session))
+        while True:
+            page = client.list_hub_content_versions(**request)
+            versions += page.get("HubContentSummaries") or []
+            if not page.get("NextToken"):
+                return versions
+            request["NextToken"] = page["NextToken"]
     except ClientError as err:
         if is_not_found(err):
             return []
         raise
-
-
-def describe_version(session: Any, content_type: str, name: str, version: str) -> dict[str, Any]:
-    """
-    One version's ``DescribeHubContent``.
-
-    :param session: the SDK ``Session``.
-    :param content_type: ``DataSet`` or ``JsonDoc``.
-    :param name: the hub content name.
-    :param version: the version.
-    """
-    from sagemaker.ai_registry.air_hub import AIRHub
-
-    return dict(AIRHub.describe_hub_content(content_type, name, version, session=session))
 
 
 def upload_file(bucket: str, key: str, path: str) -> str:
@@ -173,7 +169,6 @@ def evaluator_document(reference: str, evaluator_type: str) -> tuple[str, str]:
 
 
 def import_version(
-    session: Any,
     *,
     content_type: str,
     name: str,
@@ -185,7 +180,8 @@ def import_version(
     """
     Import one version (``AIRHub.import_hub_content``: ``DescribeHub``, ``CreateHub`` if missing, ``ImportHubContent``).
 
-    :param session: the SDK ``Session``.
+    Made with ``AIRHub``'s class-level SageMaker client, which the credentials scope pins to the connection.
+
     :param content_type: ``DataSet`` or ``JsonDoc``.
     :param name: the hub content name.
     :param version: the version to create.
@@ -202,7 +198,6 @@ def import_version(
         hub_content_document=document,
         hub_content_version=version,
         tags=keywords,
-        session=session,
     )
 
 

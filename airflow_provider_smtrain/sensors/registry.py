@@ -68,7 +68,7 @@ class HubContentSensor(SageMakerJobSensor):
         from airflow_provider_smtrain.sdk.ai_registry import registry_hub
 
         assert content_type is not None
-        with self.hook.sdk_scope():
+        with self.hook.credentials_scope():
             hub = registry_hub(self.hook.client("sts"), self._region)
         self.job_name = hub.arn(content_type, str(self.hub_content_name), version)
         self._resolved = True

@@ -112,6 +112,9 @@ def test_air_hub_class_clients_sign_with_the_connection_and_its_hub_name_never_o
         AIRHub._generate_hub_names("us-east-1", "111111111111")  # cached by an earlier caller, another account
     assert "hubName" not in AIRHub.__dict__, "a hub name cached inside a scope is forgotten on exit"
     monkeypatch.setattr(AIRHub, "hubName", "OtherAccountsHub", raising=False)
+    for attr, service in (("_s3_client", "s3"), ("_sagemaker_client", "sagemaker")):  # as built at import
+        ambient = boto3.client(service, endpoint_url=local_sagemaker.endpoint_url, region_name="us-east-1")
+        monkeypatch.setattr(AIRHub, attr, ambient)
     local_sagemaker.clear_requests()
     with hook.sdk_scope():
         assert "hubName" not in AIRHub.__dict__, "a hub name cached outside is not used inside"

@@ -108,6 +108,10 @@ def test_same_content_twice_gives_one_version_and_changed_content_the_next(
         dataset_operator(hub_env, dag_folder, customization_technique="dpo"), FakeTI(run_id="m4"), MemoryStateStore()
     )
     assert technique["version"] == "3.0.0"
+    # back to the first content: its version, although newer ones exist
+    (dag_folder / "train.jsonl").write_text("\n".join(json.dumps(row) for row in ROWS) + "\n")
+    back = run_operator(dataset_operator(hub_env, dag_folder), FakeTI(run_id="m5"), MemoryStateStore())
+    assert back["arn"] == first["arn"]
     assert len(imports(hub_env)) == 3
 
 
@@ -124,16 +128,17 @@ def test_dataset_from_s3_is_registered_where_it_is(hub_env: Env, dag_folder: Pat
     assert changed["version"] == "2.0.0"
 
 
+@pytest.mark.parametrize("deferrable", [False, True])
 def test_import_failed_fails_the_task_with_the_reason(
-    hub_env: Env, dag_folder: Path, store: MemoryStateStore, ti: FakeTI
+    hub_env: Env, dag_folder: Path, store: MemoryStateStore, ti: FakeTI, deferrable: bool
 ) -> None:
     hub_env.sm.add_rule(kind="hub_content", name_glob="chat-train", outcome="Failed",
                         failure_reason="Dataset format is invalid: no messages")
     with pytest.raises(SageMakerJobFailed, match="ImportFailed: Dataset format is invalid: no messages"):
-        run_operator(dataset_operator(hub_env, dag_folder), ti, store)
+        run_operator(dataset_operator(hub_env, dag_folder, deferrable=deferrable), ti, store)
     # the retry imports the next version (a failed version is never reused)
     hub_env.sm.clear_rules()
-    result = run_operator(dataset_operator(hub_env, dag_folder), ti.retry(), store)
+    result = run_operator(dataset_operator(hub_env, dag_folder, deferrable=deferrable), ti.retry(), store)
     assert result["version"] == "2.0.0" and len(imports(hub_env)) == 2
 
 
@@ -204,22 +209,15 @@ def test_a_lost_import_response_is_reconciled_not_repeated(
     assert [v["HubContentVersion"] for v in versions] == ["1.0.0"]
 
 
-def test_reward_prompt_from_a_local_file_is_uploaded_and_referenced(hub_env: Env, dag_folder: Path) -> None:
-    result = run_operator(
-        evaluator_operator(hub_env, dag_folder, name="judge", type="rewardprompt", source="prompt.txt"),
-        FakeTI(), MemoryStateStore(),
-    )
-    assert result["evaluator_type"] == "RewardPrompt" and result["type"] == "JsonDoc"
-    bucket, key = result["reference"][len("s3://"):].split("/", 1)
-    assert hub_env.sm.get_object(bucket, key) == (dag_folder / "prompt.txt").read_bytes()
-
-
-def test_every_request_is_signed_by_the_connection_including_the_sdk_class_clients(
+def test_every_request_is_signed_by_the_connection_including_the_sdk_class_clients_and_a_local_prompt(
     hub_env: Env, dag_folder: Path, ambient_access_key: str
 ) -> None:
     run_operator(dataset_operator(hub_env, dag_folder), FakeTI(), MemoryStateStore())
-    run_operator(evaluator_operator(hub_env, dag_folder, name="judge", type="RewardPrompt", source="prompt.txt"),
-                 FakeTI(), MemoryStateStore())
+    prompt = run_operator(
+        evaluator_operator(hub_env, dag_folder, name="judge", type="rewardprompt", source="prompt.txt"),
+        FakeTI(), MemoryStateStore(),
+    )
+    assert prompt["evaluator_type"] == "RewardPrompt" and prompt["type"] == "JsonDoc"
 
     requests = [r for r in hub_env.sm.requests() if r["service"] != "local"]
     operations = {r["operation"] for r in requests}
@@ -228,6 +226,8 @@ def test_every_request_is_signed_by_the_connection_including_the_sdk_class_clien
     signers = {r["access_key_id"] for r in requests}
     assert signers == {CONNECTION_ACCESS_KEY}, [(r["operation"], r["access_key_id"]) for r in requests]
     assert ambient_access_key not in signers
+    bucket, key = prompt["reference"][len("s3://"):].split("/", 1)
+    assert hub_env.sm.get_object(bucket, key) == (dag_folder / "prompt.txt").read_bytes()
 
 
 def test_reward_function_from_a_local_py_creates_one_lambda_for_the_same_code(
@@ -268,3 +268,46 @@ def test_bad_input_fails_before_any_aws_call(hub_env: Env, dag_folder: Path) -> 
     with pytest.raises(SpecValidationError, match="role: is required"):
         run_operator(evaluator_operator(hub_env, dag_folder, source="reward.py"), FakeTI(), MemoryStateStore())
     assert [r for r in hub_env.sm.requests() if r["service"] != "local"] == []
+
+
+def test_a_missing_s3_source_is_reported_before_anything_is_imported(hub_env: Env, dag_folder: Path) -> None:
+    source = f"s3://{hub_env.bucket}/nowhere/data.jsonl"
+    with pytest.raises(ValueError, match=f"source: there is no S3 object {source}"):
+        run_operator(dataset_operator(hub_env, dag_folder, source=source), FakeTI(), MemoryStateStore())
+    assert imports(hub_env) == []
+
+
+def test_max_wait_fails_the_task_and_leaves_the_import_running(
+    hub_env: Env, dag_folder: Path, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    hub_env.sm.configure(hub_import_seconds=60)
+    with pytest.raises(SageMakerJobFailed, match="did not finish before the task's deadline"):
+        run_operator(evaluator_operator(hub_env, dag_folder, max_wait=0.5), ti, store)
+    calls = {r["operation"] for r in hub_env.sm.requests() if r["service"] != "local"}
+    assert not {op for op in calls if op.startswith(("Stop", "Delete"))}, calls
+    handle = store.get(STATE_KEY)["job_name"]
+    status = hub_env.sm.boto3_client("sagemaker").describe_hub_content(
+        **dict(zip(("HubName", "HubContentType", "HubContentName", "HubContentVersion"),
+                   handle.split("hub-content/")[1].split("/"), strict=True))
+    )["HubContentStatus"]
+    assert status == "Importing"
+    # the retry re-attaches to the same import
+    hub_env.sm.force_job("hub_content", "reward-fn", "Available")
+    assert run_operator(evaluator_operator(hub_env, dag_folder), ti.retry(), store)["arn"] == handle
+    assert len(imports(hub_env)) == 1
+
+
+def test_without_default_bucket_a_local_file_goes_to_the_sdks_default_bucket(hub_env: Env, dag_folder: Path) -> None:
+    result = run_operator(dataset_operator(hub_env, dag_folder, default_bucket=None), FakeTI(), MemoryStateStore())
+    assert result["reference"].startswith("s3://sagemaker-us-east-1-123456789012/ai-registry/datasets/chat-train/")
+    signers = {r["access_key_id"] for r in hub_env.sm.requests() if r["service"] != "local"}
+    assert signers == {CONNECTION_ACCESS_KEY}
+
+
+def test_the_next_version_counts_every_page_of_versions(hub_env: Env, dag_folder: Path) -> None:
+    from tests.sensors.test_hub_content_sensor import register_elsewhere
+
+    for major in range(1, 102):  # more than one page of 100 (the SDK's own listing reads 10)
+        register_elsewhere(hub_env, "chat-train", f"{major}.0.0")
+    result = run_operator(dataset_operator(hub_env, dag_folder), FakeTI(), MemoryStateStore())
+    assert result["version"] == "102.0.0"

@@ -88,3 +88,21 @@ def test_bad_arguments_fail_before_any_aws_call(env: Env, arguments: dict[str, A
     with pytest.raises(ValueError, match=field):
         run_operator(make_sensor(env, True, **arguments), FakeTI(task_id="wait"), None)
     assert [r for r in env.sm.requests() if r["service"] != "local"] == []
+
+
+def test_an_operator_that_does_not_wait_hands_over_to_the_sensor(env: Env, tmp_path: Any) -> None:
+    from airflow_provider_smtrain.operators.registry import CreateEvaluatorOperator
+
+    env.sm.configure(hub_import_seconds=1.0)
+    with DAG(dag_id="dag", schedule=None, start_date=datetime(2026, 1, 1)):
+        register = CreateEvaluatorOperator(
+            task_id="register", aws_conn_id=env.conn_id, name="judge", type="RewardPrompt",
+            source=f"s3://{env.bucket}/data/train/train.csv", wait_for_completion=False,
+        )
+    started = run_operator(register, FakeTI(task_id="register"), None)
+    assert started["status"] == "Importing" and started["version"] == "1.0.0"
+    sensor = make_sensor(env, True, hub_content_name="judge", hub_content_type="Evaluator",
+                         hub_content_version=started["version"])
+    done = run_operator(sensor, FakeTI(task_id="wait"), None)
+    assert (done["arn"], done["status"]) == (started["arn"], "Available")
+    assert done["content_sha256"] == started["content_sha256"] is not None
