@@ -34,6 +34,7 @@ from airflow_provider_smtrain.sdk.finetune_checks import (
     check_reward_model,
     construction_error,
     recipe_override_errors,
+    submission_error,
 )
 from airflow_provider_smtrain.sdk.naming import fixed_unique_name
 from airflow_provider_smtrain.specs.errors import SpecValidationError
@@ -351,7 +352,13 @@ def start_finetune_job(owner: str, session: Any, spec: _FineTuneSpec, job_name: 
     with mlflow_only_if_asked(spec), telemetry_reuses(session):
         trainer = build_trainer(owner, spec, session, job_name, region)
         with fixed_unique_name(trainer_module, job_name), fixed_unique_name(model_trainer_module, job_name):
-            job = trainer.train(wait=False)
+            try:
+                job = trainer.train(wait=False)
+            except Exception as err:
+                translated = submission_error(owner, err)
+                if translated is None:
+                    raise
+                raise translated from None
     job = getattr(trainer, "_latest_training_job", None) or job
     found = getattr(job, "training_job_name", None)
     if found != job_name:

@@ -23,6 +23,7 @@ from airflow_provider_smtrain.specs.errors import SpecValidationError
 
 __all__ = [
     "check_dpo_records",
+    "submission_error",
     "check_region",
     "check_reward_model",
     "coerce_override",
@@ -62,6 +63,25 @@ def construction_error(owner: str, err: Exception) -> SpecValidationError | None
         if pattern.search(text):
             return SpecValidationError(owner, [{"field": field, "message": f"{summary}: {text}"}])
     return None
+
+
+_GROUP_MISSING = re.compile(r"ModelPackageGroup .* does not exist|model package group .* not found", re.I)
+
+
+def submission_error(owner: str, err: Exception) -> SpecValidationError | None:
+    """
+    An error the SDK raised in ``train()`` before submitting, as a :class:`SpecValidationError` when it
+    is about an argument (today: a model package group that does not exist).
+
+    :param owner: the operator class name.
+    :param err: what ``train()`` raised.
+    """
+    text = " ".join(str(err).split())
+    if "DescribeModelPackageGroup" in text and _GROUP_MISSING.search(text):
+        return SpecValidationError(
+            owner, [{"field": "model_package_group", "message": f"no such model package group: {text}"}]
+        )
+    return construction_error(owner, err)
 
 
 def _number(value: Any, kind: str) -> Any:

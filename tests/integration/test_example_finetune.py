@@ -51,3 +51,24 @@ def test_finetune_example(ctx: Ctx) -> None:
     assert "Invoke" in operations, "the SDK checked the reward function before RLVR"
     assert not operations & {"ListMlflowApps", "CreateMlflowApp"}, "no MLflow unless asked"
     assert len(ctx.sm.requests(operation="CreateFunction")) == 1, "only the Lambda the registry task asked for"
+
+
+def test_rlaif_through_the_triggerer(ctx: Ctx) -> None:
+    ctx.sm.put_object(BUCKET, "finetune/rl/train.jsonl", b'{"id": "q1", "prompt": "Summarize: the sky is blue."}\n')
+    ctx.sm.boto3_client("sagemaker").create_model_package_group(ModelPackageGroupName="it-rlaif")
+    ctx.af.wait_for_dag("it_finetune_rlaif", timeout=120)
+    ctx.sm.clear_requests()
+
+    run_id, state = ctx.run("it_finetune_rlaif", timeout=240)
+    assert state == "success", ctx.af.component_logs(tail=80)
+    signers = {r["access_key_id"] for r in ctx.sm.requests() if r["service"] != "local"}
+    assert signers == {CONNECTION_KEY}, signers
+
+    result = ctx.af.xcom("it_finetune_rlaif", run_id, "rlaif")
+    assert (result["technique"], result["status"], result["model_package"]["version"]) == ("RLAIF", "Completed", 1)
+    assert "Deferring" in ctx.af.task_log("it_finetune_rlaif", run_id, "rlaif")
+    assert ctx.af.trigger_logs("it_finetune_rlaif", run_id, "rlaif"), "the trigger ran in a triggerer"
+    job = ctx.sm.boto3_client("sagemaker").describe_training_job(TrainingJobName=result["job_name"])
+    assert job["HyperParameters"]["judge_model_id"] == "bedrock/openai.gpt-oss-120b-1:0"
+    assert job["HyperParameters"]["max_epochs"] == "1"
+    assert len(ctx.sm.requests(operation="CreateTrainingJob")) == 1

@@ -47,3 +47,15 @@ def test_sdk_construction_errors_become_field_errors() -> None:
     assert found is not None and found.errors[0]["field"] == "model"
     assert construction_error("SFTTrainerOperator", ValueError("something else")) is None
     assert construction_error("SFTTrainerOperator", RuntimeError("No recipes found")) is None
+
+
+def test_a_missing_model_package_group_names_the_field() -> None:
+    from airflow_provider_smtrain.sdk.finetune_checks import submission_error
+
+    err = Exception(
+        "An error occurred (ValidationException) when calling the DescribeModelPackageGroup operation: "
+        "ModelPackageGroup arn:aws:sagemaker:us-east-1:1:model-package-group/x does not exist."
+    )
+    found = submission_error("SFTTrainerOperator", err)
+    assert found is not None and found.errors[0]["field"] == "model_package_group"
+    assert submission_error("SFTTrainerOperator", Exception("throttled")) is None

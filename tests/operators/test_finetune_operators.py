@@ -362,3 +362,28 @@ def test_deferrable_deadline_stops_the_serverless_job(ft: Env, store: MemoryStat
     stops = ft.sm.requests(operation="StopTrainingJob")
     assert len(stops) == 1 and stops[0]["access_key_id"] == CONNECTION_ACCESS_KEY
     assert describe(ft, ti.xcoms["job_name"])["TrainingJobStatus"] in ("Stopping", "Stopped")
+
+
+def test_a_model_package_group_that_does_not_exist_is_rejected_before_any_job(
+    ft: Env, store: MemoryStateStore, ti: FakeTI
+) -> None:
+    operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"),
+                     model_package_group="no-such-group")
+    with pytest.raises(SpecValidationError) as info:
+        run_operator(operator, ti, store)
+    assert info.value.errors[0]["field"] == "model_package_group"
+    assert "does not exist" in info.value.errors[0]["message"]
+    assert creates(ft) == [] and "StopTrainingJob" not in operations(ft)
+
+
+def test_lost_create_response_attaches_to_the_created_job(
+    ft: Env, store: MemoryStateStore, ti: FakeTI, fast_botocore_retries: None
+) -> None:
+    # SageMaker creates the serverless job, the response never arrives; the task attaches to that job.
+    ft.sm.fail_next("CreateTrainingJob", kind="lost_response", mode="reset", seconds=0.5)
+    result = run_operator(build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft")), ti, store)
+    assert result["status"] == "Completed" and result["model_package"]["version"] == 1
+    assert creates(ft)[0]["fault"] == "lost_response"
+    jobs = ft.sm.boto3_client("sagemaker").list_training_jobs()["TrainingJobSummaries"]
+    assert [job["TrainingJobName"] for job in jobs] == [result["job_name"]], "one job, no duplicate"
+    assert "StopTrainingJob" not in operations(ft)
