@@ -20,6 +20,7 @@ What the SDK would do on its own, and what happens here instead (``SDK_MAP`` §1
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from airflow_provider_smtrain.sdk.finetune import resolve_registry_name
 from airflow_provider_smtrain.sdk.finetune_checks import construction_error, recipe_override_errors
 from airflow_provider_smtrain.sdk.naming import fixed_unique_name
 from airflow_provider_smtrain.specs.errors import SpecValidationError
-from airflow_provider_smtrain.specs.multi_turn_rl import AGENT_RUNTIME_ID, MLFLOW_DEFAULT
+from airflow_provider_smtrain.specs.multi_turn_rl import AGENT_RUNTIME_ID, MLFLOW_DEFAULT, group_name
 
 if TYPE_CHECKING:
     from airflow_provider_smtrain.specs.multi_turn_rl import MultiTurnRLTrainerSpec
@@ -81,8 +82,6 @@ def resolve_agent_env(boto_session: Any, agent_env: str) -> str:
     :param boto_session: the hook's boto3 session.
     :param agent_env: the validated ``agent_env``.
     """
-    import re
-
     if agent_env.startswith("arn:") or not re.fullmatch(AGENT_RUNTIME_ID, agent_env):
         return agent_env
     from sagemaker.train.multi_turn_rl_trainer import _resolve_agent_runtime_arn
@@ -122,6 +121,33 @@ def apply_hyperparameters(trainer: Any, overrides: dict[str, Any], model: str) -
             errors.append({"field": "hyperparameters", "message": str(err)})
     if errors:
         raise SpecValidationError(OWNER, errors)
+
+
+_MISSING_GROUP = re.compile(r"ModelPackageGroup (?:arn:\S+:model-package-group/)?(?P<name>[^\s/]+) does not exist")
+
+
+def missing_group_error(spec: MultiTurnRLTrainerSpec, err: Exception) -> SpecValidationError | None:
+    """
+    The SDK's "group does not exist" (a named group is only described, never created) naming the argument.
+
+    :param spec: the validated spec.
+    :param err: what building the SDK trainer raised.
+    """
+    match = _MISSING_GROUP.search(str(err))
+    if match is None:
+        return None
+    fields = {
+        "output_model_package_group": spec.output_group,
+        "intermediate_checkpoint_model_package_group": spec.intermediate_checkpoint_model_package_group,
+    }
+    for field, given in fields.items():
+        if given is not None and group_name(given) == match["name"]:
+            message = (
+                f"no model package group called {match['name']!r} in this account and region: create it "
+                "first, or leave the argument unset to let the SDK get-or-create its default group"
+            )
+            return SpecValidationError(OWNER, [{"field": field, "message": message}])
+    return None
 
 
 def build_trainer(session: Any, spec: MultiTurnRLTrainerSpec) -> Any:
@@ -165,8 +191,10 @@ def build_trainer(session: Any, spec: MultiTurnRLTrainerSpec) -> Any:
         )
     try:
         trainer = MultiTurnRLTrainer(**kwargs)
-    except (ValueError, AttributeError) as err:
-        translated = construction_error(OWNER, err)
+    except Exception as err:
+        translated = missing_group_error(spec, err)
+        if translated is None and isinstance(err, ValueError | AttributeError):
+            translated = construction_error(OWNER, err)
         if translated is None:
             raise
         raise translated from None

@@ -186,3 +186,15 @@ def test_mlflow_default_uses_the_accounts_app_without_creating_one(
     assert "ListMlflowApps" in operations and "CreateMlflowApp" not in operations
     listing = env.sm.requests(operation="ListMlflowApps")
     assert {r["access_key_id"] for r in listing} == {CONNECTION_ACCESS_KEY}, "the SDK's own client, pinned"
+
+
+@pytest.mark.parametrize("field", ["output_model_package_group", "intermediate_checkpoint_model_package_group"])
+def test_a_named_group_that_does_not_exist_is_rejected_naming_it_before_any_job(
+    env: Env, mtrl: dict[str, Any], store: MemoryStateStore, ti: FakeTI, field: str
+) -> None:
+    with pytest.raises(SpecValidationError) as err:
+        run_operator(make_operator(env, mtrl, **{field: "no-such-group"}), ti, store)
+    found = {e["field"]: e["message"] for e in err.value.errors}
+    assert "no model package group called 'no-such-group'" in found[field], found
+    assert creates(env) == [] and env.sm.requests(operation="CreateModelPackageGroup") == []
+    assert env.sm.requests(operation="StopJob") == [], "no job was created: nothing to stop"
