@@ -41,6 +41,7 @@ def get_provider_info() -> dict[str, Any]:
                     f"{_PACKAGE}.operators.model_trainer",
                     f"{_PACKAGE}.operators.tuner",
                     f"{_PACKAGE}.operators.finetune",
+                    f"{_PACKAGE}.operators.multi_turn_rl",
                     f"{_PACKAGE}.operators.registry",
                 ],
             }

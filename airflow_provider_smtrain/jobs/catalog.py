@@ -93,6 +93,7 @@ CATALOG: Mapping[str, CatalogEntry] = _entries(
         trigger=f"{_PACKAGE}.triggers.jobs.AgentRFTJobTrigger",
         sensor=f"{_PACKAGE}.sensors.jobs.AgentRFTJobSensor",
         links=(f"{_PACKAGE}.links.sagemaker.AgentRFTJobLink", f"{_PACKAGE}.links.sagemaker.AgentRFTLogsLink"),
+        result_links=(f"{_PACKAGE}.links.finetune.ModelPackageLink", f"{_PACKAGE}.links.finetune.MlflowLink"),
     ),
     CatalogEntry(
         kind=HUB_CONTENT,

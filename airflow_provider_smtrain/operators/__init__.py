@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         SFTTrainerOperator,
     )
     from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
+    from airflow_provider_smtrain.operators.multi_turn_rl import MultiTurnRLTrainerOperator
     from airflow_provider_smtrain.operators.registry import CreateDataSetOperator, CreateEvaluatorOperator
     from airflow_provider_smtrain.operators.tuner import HyperparameterTunerOperator
 
@@ -46,6 +47,7 @@ _EXPORTS = {
     "RLVRTrainerOperator": "finetune",
     "SFTTrainerOperator": "finetune",
     "ModelTrainerOperator": "model_trainer",
+    "MultiTurnRLTrainerOperator": "multi_turn_rl",
     "HyperparameterTunerOperator": "tuner",
 }
 
@@ -55,6 +57,7 @@ __all__ = [
     "DPOTrainerOperator",
     "HyperparameterTunerOperator",
     "ModelTrainerOperator",
+    "MultiTurnRLTrainerOperator",
     "RLAIFTrainerOperator",
     "RLVRTrainerOperator",
     "SFTTrainerOperator",

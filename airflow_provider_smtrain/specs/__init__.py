@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         SFTTrainerSpec,
         VpcConfigSpec,
     )
+    from airflow_provider_smtrain.specs.multi_turn_rl import MultiTurnRLTrainerSpec
     from airflow_provider_smtrain.specs.registry import DataSetSpec, EvaluatorSpec
     from airflow_provider_smtrain.specs.training import (
         CheckpointSpec,
@@ -60,6 +61,7 @@ _EXPORTS = {
     "RLVRTrainerSpec": "finetune",
     "SFTTrainerSpec": "finetune",
     "VpcConfigSpec": "finetune",
+    "MultiTurnRLTrainerSpec": "multi_turn_rl",
     "DataSetSpec": "registry",
     "EvaluatorSpec": "registry",
     "CheckpointSpec": "training",
@@ -98,6 +100,7 @@ __all__ = [
     "MetricDefinitionSpec",
     "ModelTrainerSpec",
     "MpiSpec",
+    "MultiTurnRLTrainerSpec",
     "NetworkingSpec",
     "RLAIFTrainerSpec",
     "RLVRTrainerSpec",

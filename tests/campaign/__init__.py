@@ -2,6 +2,7 @@
 
 ``python -m tests.campaign --scenarios 200 --seed 1`` runs the long campaign and writes
 ``benchmarks/results/fault_campaign.{json,md}``; ``test_fault_campaign.py`` runs a short one.
+``--kinds agent_rft --out benchmarks/results/agent_rft`` runs it on ``MultiTurnRLTrainerOperator``.
 
 How a scenario runs (one at a time, against one LocalSageMaker, reset in between):
 
@@ -10,7 +11,8 @@ How a scenario runs (one at a time, against one LocalSageMaker, reset in between
 * :mod:`.vclock`: the server's clock is frozen; the campaign clock (``use_clock``) advances it at every
   lifecycle, trigger and botocore backoff sleep, so an hour of job costs ~1 s real. Network fault
   windows open and close, and the running jobs are sampled, before and after every step.
-* :mod:`.faulty`: the real ``ModelTrainerOperator`` / ``HyperparameterTunerOperator`` with worker
+* :mod:`.faulty`: the real ``ModelTrainerOperator`` / ``HyperparameterTunerOperator`` /
+  ``MultiTurnRLTrainerOperator`` (AgentRFT jobs: the SDK's whole construction on every submission) with worker
   deaths (``WorkerDied``) at hook points: before, during and after submission, while waiting, on
   resume, after the job ended.
 * :mod:`.driver` plays Airflow: tries (``try_number``, ``max_tries``, retries), a fresh deep copy of the

@@ -22,7 +22,7 @@ from typing import Any
 from airflow_provider_smtrain.jobs.clock import use_clock
 from tests.campaign.checker import RUNNING, Evidence, Verdict, check
 from tests.campaign.driver import Stuck, TaskDriver, TaskRecord
-from tests.campaign.faulty import CampaignFaults, build_operator
+from tests.campaign.faulty import CampaignFaults, build_operator, prepare_agent_rft
 from tests.campaign.plan import DROP_SECONDS, SUBMISSION_RATE_CAP, Scenario, Window, draw
 from tests.campaign.vclock import CampaignClock, schema_checked_once, virtual_botocore_backoff
 
@@ -126,6 +126,9 @@ def prepare(sm: Any, sc: Scenario) -> str:
     role_arn: str = sm.create_role("SageMakerCampaignRole")
     if sc.kind == "training":
         sm.configure(training_seconds=sc.job_seconds, stop_seconds=sc.stop_seconds)
+    elif sc.kind == "agent_rft":  # AgentRFT jobs run for training_seconds too
+        sm.configure(training_seconds=sc.job_seconds, stop_seconds=sc.stop_seconds)
+        prepare_agent_rft(sm, BUCKET)
     else:
         sm.configure(
             tuning_seconds=sc.job_seconds, training_seconds=sc.job_seconds / 3, stop_seconds=sc.stop_seconds

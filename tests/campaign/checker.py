@@ -28,8 +28,8 @@ from typing import Any
 from tests.campaign.driver import TaskRecord
 
 RUNNING = ("InProgress", "Stopping")
-CREATE = {"training": "CreateTrainingJob", "tuning": "CreateHyperParameterTuningJob"}
-STOP = {"training": "StopTrainingJob", "tuning": "StopHyperParameterTuningJob"}
+CREATE = {"training": "CreateTrainingJob", "tuning": "CreateHyperParameterTuningJob", "agent_rft": "CreateJob"}
+STOP = {"training": "StopTrainingJob", "tuning": "StopHyperParameterTuningJob", "agent_rft": "StopJob"}
 #: Slack in virtual seconds when matching a stop to a timeout (deadlines are read from a jittered clock).
 TIMEOUT_SLACK = 1.0
 

@@ -18,6 +18,7 @@ from airflow.sdk import DAG
 
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
 from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
+from airflow_provider_smtrain.operators.multi_turn_rl import MultiTurnRLTrainerOperator
 from airflow_provider_smtrain.operators.tuner import HyperparameterTunerOperator
 from tests.campaign.plan import BOTOCORE_CONFIG, Scenario
 from tests.operators.runner import WorkerDied
@@ -100,6 +101,41 @@ class CampaignTuner(_Dying, HyperparameterTunerOperator):
     """``HyperparameterTunerOperator`` with the campaign's death points."""
 
 
+class CampaignMultiTurnRL(_Dying, MultiTurnRLTrainerOperator):
+    """``MultiTurnRLTrainerOperator`` (AgentRFT jobs) with the campaign's death points."""
+
+
+#: The agent environment of the campaign's AgentRFT jobs (an ARN: no runtime lookup).
+AGENT_RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/campaignAgent-aBcDeFgHiJ"
+AGENT_GROUPS = ("campaign-agents", "campaign-agents-checkpoints")
+
+
+def prepare_agent_rft(sm: Any, bucket: str) -> None:
+    """
+    What a multi-turn RL scenario needs in the (freshly reset) local SageMaker: prompts and both groups.
+
+    :param sm: the local SageMaker client.
+    :param bucket: the S3 bucket of inputs and outputs.
+    """
+    sm.put_object(bucket, "prompts/train.jsonl", b'{"prompt": "Book a flight to Paris"}\n')
+    client = sm.boto3_client("sagemaker")
+    for group in AGENT_GROUPS:
+        client.create_model_package_group(ModelPackageGroupName=group)
+
+
+def agent_rft_args(bucket: str, role_arn: str) -> dict[str, Any]:
+    """Arguments of a small multi-turn RL job on the local SageMaker (named groups: none is created)."""
+    return {
+        "model": "huggingface-llm-qwen2-5-7b-instruct",
+        "agent_env": AGENT_RUNTIME_ARN,
+        "role": role_arn,
+        "training_dataset": f"s3://{bucket}/prompts/",
+        "s3_output_path": f"s3://{bucket}/mtrl",
+        "output_model_package_group": AGENT_GROUPS[0],
+        "intermediate_checkpoint_model_package_group": AGENT_GROUPS[1],
+    }
+
+
 def trainer_args(bucket: str, role_arn: str) -> dict[str, Any]:
     """Arguments of a small training job on the local SageMaker."""
     return {
@@ -153,6 +189,8 @@ def build_operator(
         if sc.kind == "training":
             args["metric_definitions"] = [{"name": "train:loss", "regex": "train:loss=([0-9\\.]+)"}]
             operator = CampaignModelTrainer(**common, **args)
+        elif sc.kind == "agent_rft":
+            operator = CampaignMultiTurnRL(**common, **agent_rft_args(bucket, role_arn))
         else:
             operator = CampaignTuner(
                 **common,

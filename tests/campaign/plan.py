@@ -24,7 +24,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("training", "tuning")
+KINDS = ("training", "tuning", "agent_rft")
 MODES = ("deferrable", "blocking")
 #: Where a worker can die, by mode (``while_waiting`` = between two polls of the blocking wait,
 #: ``on_resume`` = the worker that resumes after the trigger fired, before it reads the job).
@@ -40,6 +40,7 @@ OPERATIONS = {
         "DescribeHyperParameterTuningJob",
         "StopHyperParameterTuningJob",
     ),
+    "agent_rft": ("CreateJob", "DescribeJob", "StopJob"),
 }
 #: The highest fault rate a submission meets (the SDK's calls have botocore's retries only).
 SUBMISSION_RATE_CAP = 0.2
@@ -115,11 +116,11 @@ def draw(seed: int, index: int, kind: str) -> Scenario:
 
     :param seed: campaign seed.
     :param index: scenario number.
-    :param kind: ``training`` or ``tuning``.
+    :param kind: ``training``, ``tuning`` or ``agent_rft``.
     """
     rng = random.Random(f"{seed}/{kind}/{index}")
     mode = MODES[index % 2]
-    minutes = (5, 30) if kind == "training" else (10, 40)
+    minutes = (10, 40) if kind == "tuning" else (5, 30)
     sc = Scenario(
         seed=seed,
         index=index,

@@ -58,3 +58,19 @@ def test_short_fault_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: No
     ):
         assert any(family in label for label in served), f"the short run served no {family}: {served}"
     assert sum(row["expected_failures"] for row in fig["kinds"].values()) > 0
+
+
+AGENT_RFT_SCENARIOS = 6  # ~25 s: each submission runs the SDK's MultiTurnRLTrainer construction
+
+
+def test_short_agent_rft_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
+    """MultiTurnRLTrainerOperator on the same faults (deaths, restarts, clears, drops, timeouts, twins)."""
+    started = time.monotonic()
+    outcomes = run_campaign(local_sagemaker, scenarios=AGENT_RFT_SCENARIOS, seed=SEED, kinds=("agent_rft",))
+    fig = figures(outcomes, seed=SEED, real_seconds=time.monotonic() - started)
+
+    assert fig["kinds"]["agent_rft"]["scenarios"] == AGENT_RFT_SCENARIOS
+    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
+    assert fig["kinds"]["agent_rft"]["stuck"] == 0
+    assert fig["kinds"]["agent_rft"]["modes"] == {"deferrable": 3, "blocking": 3}
+    assert any("worker death" in label for label in fig["faults_served"]), fig["faults_served"]

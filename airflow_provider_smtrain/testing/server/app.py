@@ -52,7 +52,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     from airflow_provider_smtrain.testing.server.faults import FaultInjector
     from airflow_provider_smtrain.testing.server.requests_log import RequestLog
     from airflow_provider_smtrain.testing.server.router import Router
-    from airflow_provider_smtrain.testing.services import iam, model_registry
+    from airflow_provider_smtrain.testing.services import agentcore, iam, model_registry
     from airflow_provider_smtrain.testing.services.agent_rft import patches as agent_rft_patches
     from airflow_provider_smtrain.testing.services.agent_rft.service import AgentRFTService
     from airflow_provider_smtrain.testing.services.awslambda import invoke as lambda_invoke
@@ -82,6 +82,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     agent_rft_patches.install()
     lambda_invoke.install()
     iam.install()
+    agentcore.install()
     hub_patches.install()
     model_registry.install()
     mlflow_patches.install()
