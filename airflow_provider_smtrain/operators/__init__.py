@@ -27,6 +27,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_smtrain.operators.evaluation import (
+        BenchMarkEvaluatorOperator,
+        CustomScorerEvaluatorOperator,
+        LLMAsJudgeEvaluatorOperator,
+        MultiTurnRLEvaluatorOperator,
+    )
     from airflow_provider_smtrain.operators.finetune import (
         DPOTrainerOperator,
         RLAIFTrainerOperator,
@@ -42,6 +48,10 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "CreateDataSetOperator": "registry",
     "CreateEvaluatorOperator": "registry",
+    "BenchMarkEvaluatorOperator": "evaluation",
+    "CustomScorerEvaluatorOperator": "evaluation",
+    "LLMAsJudgeEvaluatorOperator": "evaluation",
+    "MultiTurnRLEvaluatorOperator": "evaluation",
     "DPOTrainerOperator": "finetune",
     "RLAIFTrainerOperator": "finetune",
     "RLVRTrainerOperator": "finetune",
@@ -52,11 +62,15 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "BenchMarkEvaluatorOperator",
     "CreateDataSetOperator",
     "CreateEvaluatorOperator",
+    "CustomScorerEvaluatorOperator",
     "DPOTrainerOperator",
     "HyperparameterTunerOperator",
+    "LLMAsJudgeEvaluatorOperator",
     "ModelTrainerOperator",
+    "MultiTurnRLEvaluatorOperator",
     "MultiTurnRLTrainerOperator",
     "RLAIFTrainerOperator",
     "RLVRTrainerOperator",
