@@ -149,6 +149,58 @@ class SageMakerTrainHook(RequireConnectionMixin, AwsBaseHook):
         self.log.info("Requested stop of %s %s", kind.label, job_name)
         return True
 
+    def evaluation_result(
+        self,
+        execution_arn: str,
+        evaluation_type: str,
+        *,
+        model: str | None = None,
+        benchmark: str | None = None,
+        s3_output_path: str | None = None,
+    ) -> dict[str, Any]:
+        """
+        The documented result of an evaluation (``docs/outputs.md``, Evaluation result), read with this hook.
+
+        Describes the pipeline execution, lists its steps, describes the training jobs that wrote the
+        results and, when the execution succeeded, reads the result files from S3: every request is signed
+        by the connection.
+
+        :param execution_arn: the pipeline execution ARN.
+        :param evaluation_type: ``benchmark``, ``custom_scorer``, ``llm_as_judge`` or ``multi_turn_rl``.
+        :param model: the evaluated model, as the task named it.
+        :param benchmark: the benchmark (``mmlu``...), for benchmark evaluations.
+        :param s3_output_path: the evaluation's output path; default: the step jobs' output path.
+        """
+        from airflow_provider_smtrain.hooks.evaluation_files import (
+            describe_result_jobs,
+            list_execution_steps,
+            read_result_files,
+        )
+        from airflow_provider_smtrain.jobs.evaluation_results import check_evaluation_type, evaluation_result
+
+        check_evaluation_type(evaluation_type)
+        client = self.sagemaker_client
+        describe = client.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+        steps = list_execution_steps(client, execution_arn)
+        jobs = describe_result_jobs(client, steps, evaluation_type)
+        output_path = s3_output_path or next(
+            (j["OutputDataConfig"]["S3OutputPath"] for j in jobs.values() if j.get("OutputDataConfig")), None
+        )
+        files: dict[str, bytes] = {}
+        if output_path and describe.get("PipelineExecutionStatus") in {"Succeeded", "CompletedWithFailures"}:
+            files = read_result_files(self.client("s3"), steps, output_path, evaluation_type)
+        return evaluation_result(
+            describe,
+            steps,
+            files,
+            self.require_region(),
+            evaluation_type,
+            model=model,
+            benchmark=benchmark,
+            s3_output_path=output_path,
+            job_describes=jobs,
+        )
+
     def client(self, service: str) -> Any:
         """
         A boto3 client of the hook's session, with the connection's endpoint, config and verify.
