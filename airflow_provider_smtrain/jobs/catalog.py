@@ -31,7 +31,7 @@ from airflow_provider_smtrain.jobs.outputs import (
     training_result,
     tuning_result,
 )
-from airflow_provider_smtrain.jobs.pipeline_outputs import pipeline_execution_result
+from airflow_provider_smtrain.jobs.evaluation_results import pipeline_execution_result
 
 if TYPE_CHECKING:
     from airflow_provider_smtrain.links.base import ConsoleLink

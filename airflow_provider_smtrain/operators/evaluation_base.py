@@ -244,20 +244,11 @@ class EvaluatorOperator(SageMakerJobOperator):
         """The evaluation result (``docs/evaluation.md``): steps, metrics read from S3, MLflow, links."""
         spec = self._spec
         arn = str(describe.get(PIPELINE_EXECUTION.arn_key or ""))
-        full = getattr(self.hook, "evaluation_result", None)
-        if full is not None:
-            with self.hook.credentials_scope():
-                result: dict[str, Any] = full(
-                    arn, spec.evaluation_type, model=spec.model, benchmark=getattr(spec, "benchmark", None),
-                    s3_output_path=spec.s3_output_path,
-                )
-            return result
-        from airflow_provider_smtrain.jobs.pipeline_outputs import pipeline_execution_result
-
-        result = pipeline_execution_result(describe, self.region)
-        result.update(evaluation_type=spec.evaluation_type, model=spec.model, s3_output_path=spec.s3_output_path,
-                      benchmark=getattr(spec, "benchmark", None))
-        return result
+        with self.hook.credentials_scope():
+            return self.hook.evaluation_result(
+                arn, spec.evaluation_type, model=spec.model, benchmark=getattr(spec, "benchmark", None),
+                s3_output_path=spec.s3_output_path,
+            )
 
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None, deadline: float | None = None
