@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_smtrain.jobs.evaluation_results import pipeline_execution_result
 from airflow_provider_smtrain.jobs.kinds import (
     AGENT_RFT,
     HUB_CONTENT,
@@ -31,7 +32,6 @@ from airflow_provider_smtrain.jobs.outputs import (
     training_result,
     tuning_result,
 )
-from airflow_provider_smtrain.jobs.evaluation_results import pipeline_execution_result
 
 if TYPE_CHECKING:
     from airflow_provider_smtrain.links.base import ConsoleLink

@@ -48,8 +48,9 @@ def test_concurrent_evaluations_of_one_type_each_run_their_own_definition(env: E
     cross_talk = []
     for round_number in range(ROUNDS):
         with ThreadPoolExecutor(max_workers=len(SUBTASKS)) as pool:
-            results = dict(zip(SUBTASKS, pool.map(lambda s: start(env, package, s, round_number), SUBTASKS),
-                               strict=True))
+            started = pool.map(start, [env] * len(SUBTASKS), [package] * len(SUBTASKS), SUBTASKS,
+                               [round_number] * len(SUBTASKS))
+            results = dict(zip(SUBTASKS, started, strict=True))
         for subtask, result in results.items():
             ran = subtasks_run_by(client, result["execution_arn"])
             if ran != {subtask}:
