@@ -4,12 +4,15 @@ The SDK reuses one account-wide pipeline per evaluation type and ``UpdatePipelin
 start, so two evaluations started together can run each other's definition. Here each task instance
 generation has its own pipeline: four concurrent benchmark evaluations with different subtasks, ten
 times over, and ``DescribePipelineDefinitionForExecution`` shows each execution ran its own definition.
+
+Each evaluation starts in its own forked process, as Airflow workers do: within one process the
+credentials scope serialises SDK calls, which would hide a race between processes.
 """
 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
 from typing import Any
 
 from airflow_provider_smtrain.operators.evaluation import BenchMarkEvaluatorOperator
@@ -29,6 +32,31 @@ def start(env: Env, package: str, subtask: str, round_number: int) -> dict[str, 
     return result
 
 
+def start_in_worker(env: Env, package: str, subtask: str, round_number: int, queue: Any) -> None:
+    """A worker process: start one evaluation, report its execution ARN and pipeline."""
+    try:
+        result = start(env, package, subtask, round_number)
+        queue.put((subtask, result["execution_arn"], result["pipeline_name"]))
+    except BaseException as err:  # reported to the test, which fails on it
+        queue.put((subtask, None, repr(err)))
+
+
+def start_concurrently(env: Env, package: str, round_number: int) -> dict[str, tuple[str, str]]:
+    """Start one evaluation per subtask, each in its own forked worker process, all at once."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    workers = [context.Process(target=start_in_worker, args=(env, package, subtask, round_number, queue))
+               for subtask in SUBTASKS]
+    for worker in workers:
+        worker.start()
+    reported = [queue.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    failed = [(subtask, detail) for subtask, arn, detail in reported if arn is None]
+    assert failed == []
+    return {subtask: (arn, pipeline) for subtask, arn, pipeline in reported}
+
+
 def subtasks_run_by(client: Any, execution_arn: str) -> set[str]:
     """The subtasks the evaluation jobs of an execution's own definition were given."""
     definition = json.loads(client.describe_pipeline_definition_for_execution(
@@ -45,19 +73,19 @@ def test_concurrent_evaluations_of_one_type_each_run_their_own_definition(env: E
     package = prepare(env)
     env.sm.clock.freeze()
     client = env.sm.boto3_client("sagemaker")
-    cross_talk = []
+    start(env, package, "anatomy", -1)  # the SDK imported once, before the workers fork
+    env.sm.clear_requests()
+    cross_talk, pipelines = [], set()
     for round_number in range(ROUNDS):
-        with ThreadPoolExecutor(max_workers=len(SUBTASKS)) as pool:
-            started = pool.map(start, [env] * len(SUBTASKS), [package] * len(SUBTASKS), SUBTASKS,
-                               [round_number] * len(SUBTASKS))
-            results = dict(zip(SUBTASKS, started, strict=True))
-        for subtask, result in results.items():
-            ran = subtasks_run_by(client, result["execution_arn"])
+        results = start_concurrently(env, package, round_number)
+        for subtask, (arn, _) in results.items():
+            ran = subtasks_run_by(client, arn)
             if ran != {subtask}:
                 cross_talk.append((round_number, subtask, sorted(ran)))
-        assert len({r["pipeline_name"] for r in results.values()}) == len(SUBTASKS)
+        pipelines.update(pipeline for _, pipeline in results.values())
 
     assert cross_talk == []
+    assert len(pipelines) == ROUNDS * len(SUBTASKS)  # one pipeline per task instance
     starts = env.sm.requests(operation="StartPipelineExecution")
     assert len(starts) == ROUNDS * len(SUBTASKS)
     assert env.sm.requests(operation="UpdatePipeline") == []
