@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from tests.testing.conftest import BUCKET, ROLE_ARN
 
@@ -136,7 +136,7 @@ def test_list_endpoints_filters_sorts_and_pages_on_the_clock(sm, sagemaker):
 def test_requests_are_logged_by_endpoint_and_faults_apply(sm, sagemaker):
     model_and_config(sagemaker, "cfg")
     sm.fail_next("CreateEndpoint", kind="lost_response")
-    with pytest.raises(Exception):
+    with pytest.raises(BotoCoreError):
         sagemaker.create_endpoint(EndpointName="lost-ep", EndpointConfigName="cfg")
     assert sagemaker.describe_endpoint(EndpointName="lost-ep")["EndpointStatus"] in ("Creating", "InService")
     logged = sm.requests(operation="CreateEndpoint", name="lost-ep")
