@@ -115,7 +115,7 @@ def _config_variants(response: SageMakerResponse, config_name: str) -> list[dict
         raise ValidationError(message=f'Could not find endpoint configuration "{arn}".')
     variants = []
     for variant in config.production_variants:
-        model = backend._models.get(variant.get("ModelName"))
+        model = backend._models.get(str(variant.get("ModelName")))
         container = (model.primary_container or (model.containers or [{}])[0]) if model is not None else {}
         variants.append({**variant, "Image": container.get("Image")})
     return variants
