@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_smtrain.jobs.kinds import AGENT_RFT, HUB_CONTENT, TRAINING, TUNING, JobKind
+from airflow_provider_smtrain.jobs.endpoint_outputs import endpoint_result
+from airflow_provider_smtrain.jobs.kinds import AGENT_RFT, ENDPOINT, HUB_CONTENT, TRAINING, TUNING, JobKind
 from airflow_provider_smtrain.jobs.outputs import (
     agent_rft_result,
     hub_content_result,
@@ -102,6 +103,14 @@ CATALOG: Mapping[str, CatalogEntry] = _entries(
         trigger=f"{_PACKAGE}.triggers.registry.HubContentTrigger",
         sensor=f"{_PACKAGE}.sensors.registry.HubContentSensor",
         links=(f"{_PACKAGE}.links.sagemaker.HubContentLink",),
+    ),
+    CatalogEntry(
+        kind=ENDPOINT,
+        result=endpoint_result,
+        result_doc="Endpoint result",
+        trigger=f"{_PACKAGE}.triggers.endpoint.EndpointTrigger",
+        sensor=f"{_PACKAGE}.sensors.endpoint.EndpointSensor",
+        links=(f"{_PACKAGE}.links.sagemaker.EndpointLink",),
     ),
 )
 

@@ -27,12 +27,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_smtrain.operators.deploy import DeployModelOperator
     from airflow_provider_smtrain.operators.finetune import (
         DPOTrainerOperator,
         RLAIFTrainerOperator,
         RLVRTrainerOperator,
         SFTTrainerOperator,
     )
+    from airflow_provider_smtrain.operators.model_package import ApproveModelPackageOperator
     from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
     from airflow_provider_smtrain.operators.multi_turn_rl import MultiTurnRLTrainerOperator
     from airflow_provider_smtrain.operators.registry import CreateDataSetOperator, CreateEvaluatorOperator
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
 
 # public name -> submodule that defines it
 _EXPORTS = {
+    "ApproveModelPackageOperator": "model_package",
+    "DeployModelOperator": "deploy",
     "CreateDataSetOperator": "registry",
     "CreateEvaluatorOperator": "registry",
     "DPOTrainerOperator": "finetune",
@@ -52,9 +56,11 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ApproveModelPackageOperator",
     "CreateDataSetOperator",
     "CreateEvaluatorOperator",
     "DPOTrainerOperator",
+    "DeployModelOperator",
     "HyperparameterTunerOperator",
     "ModelTrainerOperator",
     "MultiTurnRLTrainerOperator",

@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_smtrain.sensors.endpoint import EndpointSensor
     from airflow_provider_smtrain.sensors.jobs import (
         AgentRFTJobSensor,
         SageMakerJobSensor,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 # public name -> submodule that defines it
 _EXPORTS = {
     "AgentRFTJobSensor": "jobs",
+    "EndpointSensor": "endpoint",
     "HubContentSensor": "registry",
     "SageMakerJobSensor": "jobs",
     "TrainingJobSensor": "jobs",
@@ -30,6 +32,7 @@ _EXPORTS = {
 
 __all__ = [
     "AgentRFTJobSensor",
+    "EndpointSensor",
     "HubContentSensor",
     "SageMakerJobSensor",
     "TrainingJobSensor",

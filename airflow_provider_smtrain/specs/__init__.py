@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from airflow_provider_smtrain.specs.base import SpecModel
     from airflow_provider_smtrain.specs.common import MetricDefinitionSpec
+    from airflow_provider_smtrain.specs.deploy import ApproveModelPackageSpec, DeployModelSpec
     from airflow_provider_smtrain.specs.errors import SpecValidationError, parse_spec
     from airflow_provider_smtrain.specs.finetune import (
         DPOTrainerSpec,
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "SpecModel": "base",
     "MetricDefinitionSpec": "common",
+    "ApproveModelPackageSpec": "deploy",
+    "DeployModelSpec": "deploy",
     "SpecValidationError": "errors",
     "parse_spec": "errors",
     "DPOTrainerSpec": "finetune",
@@ -84,6 +87,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ApproveModelPackageSpec",
     "CategoricalRangeSpec",
     "CheckpointSpec",
     "CompletionCriteriaSpec",
@@ -91,6 +95,7 @@ __all__ = [
     "ContinuousRangeSpec",
     "DPOTrainerSpec",
     "DataSetSpec",
+    "DeployModelSpec",
     "EvaluatorSpec",
     "FineTuneStoppingSpec",
     "HyperbandStrategySpec",

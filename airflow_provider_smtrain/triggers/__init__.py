@@ -7,11 +7,13 @@ from typing import Any, Protocol
 from airflow_provider_smtrain.jobs.catalog import trigger_class
 from airflow_provider_smtrain.jobs.kinds import JobKind
 from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
+from airflow_provider_smtrain.triggers.endpoint import EndpointTrigger
 from airflow_provider_smtrain.triggers.jobs import AgentRFTJobTrigger, TrainingJobTrigger, TuningJobTrigger
 from airflow_provider_smtrain.triggers.registry import HubContentTrigger
 
 __all__ = [
     "AgentRFTJobTrigger",
+    "EndpointTrigger",
     "HubContentTrigger",
     "SageMakerJobTrigger",
     "TrainingJobTrigger",

@@ -35,8 +35,8 @@ def test_an_endpoint_is_creating_then_in_service_with_its_config(sm, sagemaker):
     assert arn == "arn:aws:sagemaker:us-east-1:123456789012:endpoint/my-endpoint"
     creating = sagemaker.describe_endpoint(EndpointName="My-Endpoint")
     assert creating["EndpointStatus"] == "Creating"
-    assert "EndpointConfigName" not in creating
-    assert creating["PendingDeploymentSummary"]["EndpointConfigName"] == "cfg-1"
+    assert creating["EndpointConfigName"] == "cfg-1" and "PendingDeploymentSummary" not in creating
+    assert creating["ProductionVariants"][0]["CurrentInstanceCount"] == 0
     sm.clock.advance(599)
     assert sagemaker.describe_endpoint(EndpointName="My-Endpoint")["EndpointStatus"] == "Creating"
     sm.clock.advance(1)

@@ -3,7 +3,7 @@ Real-time endpoints on the simulated clock (server process only; callers hold th
 
 ``CreateEndpoint`` makes an endpoint ``Creating``; ``endpoint_seconds`` later it is ``InService``, or
 ``Failed`` with a ``FailureReason`` when an outcome rule of kind ``endpoint`` matches its name.
-``UpdateEndpoint`` makes it ``Updating``: the new config is the ``PendingDeploymentSummary`` while it
+``DescribeEndpoint`` names the config from creation on. ``UpdateEndpoint`` makes it ``Updating``: the new config is the ``PendingDeploymentSummary`` while it
 deploys (``EndpointConfigName`` still names the serving one), then becomes the endpoint's config
 (``InService``), or the endpoint ends ``Failed`` (a rule again). Only an ``InService`` or ``Failed``
 endpoint can be updated. ``force_job("endpoint", name, status, failure_reason=...)`` puts one into any
@@ -58,6 +58,7 @@ class Endpoint:
     failure_reason: str | None = None
     started: float | None = None
     forced: bool = False
+    never_served: bool = True
 
     @property
     def arn(self) -> str:
@@ -79,10 +80,10 @@ class Endpoint:
         if self.forced or self.status not in ("Creating", "Updating") or now < self.ready_at:
             return False
         self.modified = max(_ms(self.ready_at), self.modified + 0.001)
-        if self.failure is not None:
+        if self.failure is not None:  # a failed update keeps the serving config (no rollback is simulated)
             self.status, self.failure_reason = "Failed", self.failure
         else:
-            self.status, self.failure_reason = "InService", None
+            self.status, self.failure_reason, self.never_served = "InService", None, False
             if self.pending_config is not None:
                 self.config_name, self.variants = self.pending_config, self.pending_variants
         self.pending_config, self.pending_variants, self.started = None, [], None
@@ -103,8 +104,8 @@ class Endpoint:
         out = self.summary()
         if self.config_name is not None:
             out["EndpointConfigName"] = self.config_name
-            out["ProductionVariants"] = [_variant_summary(v, self.modified, live=self.status != "Creating")
-                                         for v in self.variants]
+            live = self.status != "Creating" and not (self.status == "Failed" and self.never_served)
+            out["ProductionVariants"] = [_variant_summary(v, self.modified, live=live) for v in self.variants]
         if self.failure_reason:
             out["FailureReason"] = self.failure_reason
         if self.pending_config is not None:
@@ -188,8 +189,8 @@ class EndpointStore:
             raise FileExistsError(f"Cannot create already existing endpoint \"{arn}\".")
         ready_at, failure = self._plan(name)
         now = _ms(self.now())
-        endpoint = Endpoint(account_id, region, name, None, now, now, "Creating", ready_at, failure,
-                            config_name, list(variants), started=now)
+        endpoint = Endpoint(account_id, region, name, config_name, now, now, "Creating", ready_at, failure,
+                            None, [], variants=list(variants))
         self.endpoints[key] = endpoint
         self.simulator.ticks[KIND] += 1
         return endpoint
@@ -211,8 +212,6 @@ class EndpointStore:
         endpoint.pending_config, endpoint.pending_variants, endpoint.started = config_name, list(variants), now
         endpoint.failure_reason = None
         endpoint.modified = max(now, endpoint.modified + 0.001)
-        if endpoint.config_name is None:  # a failed creation had nothing deployed: the update creates it
-            endpoint.variants = []
         self.simulator.ticks[KIND] += 1
         return endpoint
 
@@ -255,6 +254,7 @@ class EndpointStore:
         if endpoint is None:
             raise LookupError(f"no endpoint {key[2]!r}")
         endpoint.status, endpoint.forced = status, True
+        endpoint.never_served = endpoint.never_served and status != "InService"
         endpoint.failure_reason = (failure_reason or DEFAULT_FAILURE_REASON) if status == "Failed" else None
         if status in ("InService", "Failed") and endpoint.pending_config is not None:
             if status == "InService":
