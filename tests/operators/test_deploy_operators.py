@@ -124,15 +124,16 @@ def test_a_retry_while_updating_reattaches_without_a_second_config(
 
 def test_a_lost_update_response_is_reconciled_not_repeated(dep_env: Env) -> None:
     run_operator(deploy_operator(dep_env, model_package_arn=register(dep_env)), FakeTI(), MemoryStateStore())
+    dep_env.sm.clock.freeze()  # the update stays Updating: botocore's resend after the reset is refused
     dep_env.sm.fail_next("UpdateEndpoint", kind="lost_response")
     later = FakeTI(run_id="manual__2026-01-02")
-    result = run_operator(deploy_operator(dep_env, model_package_arn=register(dep_env, "ft-2")), later,
-                          MemoryStateStore())
-    assert result["status"] == "InService" and result["endpoint_config_name"] == result["model_name"]
+    result = run_operator(deploy_operator(dep_env, model_package_arn=register(dep_env, "ft-2"),
+                                          wait_for_completion=False), later, MemoryStateStore())
+    assert result["status"] == "Updating" and result["pending_endpoint_config_name"] == result["model_name"]
     updates = dep_env.sm.requests(operation="UpdateEndpoint")
-    # botocore resends after the reset; SageMaker refuses the resend (in progress), the task reconciles
-    assert [r["status_code"] for r in updates if r["fault"] is None] in ([], [400])
-    assert [r["fault"] for r in updates][0] == "lost_response"
+    assert updates[0]["fault"] == "lost_response"
+    assert [r["status_code"] for r in updates[1:]] in ([], [400]), "no second update was carried out"
+    assert len(calls(dep_env, "CreateEndpointConfig")) == 2
 
 
 @pytest.mark.parametrize("deferrable", [False, True])
@@ -151,14 +152,15 @@ def test_a_failed_endpoint_fails_the_task_with_the_reason_and_the_retry_deploys_
 
 
 def test_deferral_goes_through_the_endpoint_trigger(dep_env: Env, ti: FakeTI, store: MemoryStateStore) -> None:
-    operator = deploy_operator(dep_env, model_package_arn=register(dep_env), deferrable=True)
+    package = register(dep_env)
+    operator = deploy_operator(dep_env, model_package_arn=package, deferrable=True)
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute({"ti": ti, "task_state_store": store, "params": {}})
     classpath, kwargs = rebuild_trigger(deferred.value.trigger).serialize()
     assert classpath.endswith("triggers.endpoint.EndpointTrigger")
     assert kwargs["job_name"] == "chat-endpoint"
     assert kwargs["stop_on_kill"] is False and kwargs["stop_on_deadline"] is False
-    result = run_operator(deploy_operator(dep_env, model_package_arn=register(dep_env), deferrable=True), ti, store)
+    result = run_operator(deploy_operator(dep_env, model_package_arn=package, deferrable=True), ti, store)
     assert result["status"] == "InService"
     assert len(calls(dep_env, "CreateEndpoint")) == 1
 
