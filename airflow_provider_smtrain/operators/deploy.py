@@ -187,6 +187,16 @@ class DeployModelOperator(SageMakerJobOperator):
             "variant_name": spec.variant_name,
         }
 
+    def submit_deployment(self, create: bool, request: dict[str, Any]) -> None:
+        """
+        Start the deployment: ``CreateEndpoint`` or ``UpdateEndpoint`` (once; not retried, reconciled).
+
+        :param create: whether the endpoint is new.
+        :param request: ``{"EndpointName", "EndpointConfigName"}``.
+        """
+        client = self.hook.sagemaker_client
+        (client.create_endpoint if create else client.update_endpoint)(**request)
+
     def is_ours(self, describe: dict[str, Any]) -> bool:
         """
         Whether the endpoint serves, or is deploying, this task instance's current config.

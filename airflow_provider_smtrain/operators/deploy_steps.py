@@ -80,11 +80,10 @@ def _deploy_new(op: DeployModelOperator, spec: DeployModelSpec, describe: dict[s
         client.create_endpoint_config, {"EndpointConfigName": op._deployed, "ProductionVariants": [variant]},
     )
     request = {"EndpointName": spec.endpoint_name, "EndpointConfigName": op._deployed}
-    call = client.create_endpoint if describe is None else client.update_endpoint
     op.log.info("%s endpoint %s with endpoint config %s", "Creating" if describe is None else "Updating",
                 spec.endpoint_name, op._deployed)
     try:
-        call(**request)
+        op.submit_deployment(describe is None, request)
     except Exception as err:
         after = find_job(op, spec.endpoint_name)
         if after is None or not op.is_ours(after):

@@ -29,6 +29,7 @@ from tests.campaign.faulty import (
     CampaignFaults,
     build_operator,
     prepare_agent_rft,
+    prepare_endpoint,
     prepare_finetune,
 )
 from tests.campaign.plan import DROP_SECONDS, SUBMISSION_RATE_CAP, Scenario, Window, draw
@@ -142,6 +143,9 @@ def prepare(sm: Any, sc: Scenario) -> str:
     elif sc.kind == "finetune":  # RLVR's reward evaluator imports in a virtual minute
         sm.configure(training_seconds=sc.job_seconds, stop_seconds=sc.stop_seconds, hub_import_seconds=60)
         prepare_finetune(sm, BUCKET)
+    elif sc.kind == "endpoint":  # the deployment takes the scenario's job time
+        sm.configure(endpoint_seconds=sc.job_seconds)
+        prepare_endpoint(sm, BUCKET)
     elif sc.kind == "hub_content":  # the import takes the scenario's job time
         sm.configure(hub_import_seconds=sc.job_seconds)
         sm.put_object(BUCKET, "datasets/train.jsonl", DATASET_RECORDS)

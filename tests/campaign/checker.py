@@ -57,6 +57,8 @@ STOP = {
 }
 #: Requests that would undo an AI Registry import (none may be made by a registry task).
 HUB_DELETES = ("DeleteHubContent", "DeleteHub")
+#: Requests that would undo a deployment (none may be made by a deploy task).
+ENDPOINT_DELETES = ("DeleteEndpoint", "DeleteEndpointConfig", "DeleteModel")
 #: Campaign kinds whose jobs the local SageMaker lists under another kind.
 SERVER_KINDS = {"finetune": "training"}
 #: Slack in virtual seconds when matching a stop to a timeout (deadlines are read from a jittered clock).
@@ -115,6 +117,8 @@ def server_kind(kind: str) -> str:
 
 def running_statuses(kind: str) -> tuple[str, ...]:
     """Statuses in which a job of ``kind`` counts as running."""
+    if kind == "endpoint":
+        return ("Creating", "Updating")
     return ("Importing",) if kind == "hub_content" else RUNNING
 
 
@@ -130,8 +134,8 @@ def _ours(name: str | None, prefix: str) -> bool:
 def check(ev: Evidence) -> Verdict:
     """Judge one scenario."""
     verdict = Verdict()
-    if ev.kind == "hub_content":
-        _check_hub_content(ev, verdict)
+    if ev.kind in ("hub_content", "endpoint"):
+        (_check_hub_content if ev.kind == "hub_content" else _check_endpoint)(ev, verdict)
         _check_tasks(ev, verdict)
         return verdict
     by_key = {r.access_key: r for r in ev.records}
@@ -204,6 +208,38 @@ def _check_hub_content(ev: Evidence, verdict: Verdict) -> None:
                 verdict.wrong_results.append(
                     f"{record.deployment} epoch {epoch}: returned {arn}, which is {found and found['status']}"
                 )
+
+
+def _check_endpoint(ev: Evidence, verdict: Verdict) -> None:
+    """
+    A deployment's invariants: one endpoint, one config per task instance, nothing deleted, results InService.
+
+    Scenarios run one deployment and no outcome rules, so no generation fails: a task instance that
+    created a second endpoint config (or a config signed by no task instance) is a duplicate.
+    """
+    keys = {r.access_key for r in ev.records}
+    configs: dict[str | None, set[str]] = defaultdict(set)
+    endpoints = 0
+    for req in ev.requests:
+        if not _ours(req.get("name"), ev.prefix) or req.get("status_code") != 200:
+            continue
+        if req["operation"] == "CreateEndpointConfig":
+            configs[req.get("access_key_id")].add(str(req["name"]))
+        endpoints += req["operation"] == "CreateEndpoint"
+        if req["operation"] in ENDPOINT_DELETES:
+            verdict.wrongful_stops.append(f"{req['operation']} {req['name']}: a deployment is never undone")
+    for key, names in configs.items():
+        if key not in keys or len(names) > 1:
+            verdict.duplicates.append(f"endpoint configs {sorted(names)} created by {key}")
+    if endpoints > 1:
+        verdict.duplicates.append(f"{endpoints} successful CreateEndpoint calls for one endpoint")
+    final = {j["name"]: j for j in ev.jobs.get(ev.kind, []) if _ours(j["name"], ev.prefix)}
+    created = {name for names in configs.values() for name in names}
+    for record in ev.records:
+        for epoch, name in record.results:
+            found = final.get(name)
+            if found is None or found["status"] != "InService" or found["config"] not in created:
+                verdict.wrong_results.append(f"{record.deployment} epoch {epoch}: returned {name}, which is {found}")
 
 
 def _check_overlaps(ev: Evidence, owner: dict[str, TaskRecord], verdict: Verdict) -> None:

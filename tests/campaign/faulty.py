@@ -17,6 +17,7 @@ from typing import Any
 from airflow.sdk import DAG
 
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
+from airflow_provider_smtrain.operators.deploy import DeployModelOperator
 from airflow_provider_smtrain.operators.finetune import (
     DPOTrainerOperator,
     RLAIFTrainerOperator,
@@ -136,6 +137,36 @@ class CampaignDataSet(_Dying, CreateDataSetOperator):
         with self.campaign.submitting():
             super().import_content(spec, hub, version, digest)
         self.campaign.die_at("after_create")
+
+
+class CampaignDeploy(_Dying, DeployModelOperator):
+    """``DeployModelOperator`` (kind ``endpoint``): CreateEndpoint/UpdateEndpoint is the submission."""
+
+    def submit_deployment(self, create: bool, request: dict[str, Any]) -> None:
+        self.campaign.die_at("before_submit")
+        with self.campaign.submitting():
+            super().submit_deployment(create, request)
+        self.campaign.die_at("after_create")
+
+
+#: The model package group whose version 1 the ``endpoint`` scenarios deploy.
+ENDPOINT_GROUP = "campaign-endpoint-models"
+ENDPOINT_PACKAGE = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{ENDPOINT_GROUP}/1"
+
+
+def prepare_endpoint(sm: Any, bucket: str) -> None:
+    """
+    What an ``endpoint`` scenario needs in the (freshly reset) local SageMaker: a fine-tuned model package.
+
+    :param sm: the local SageMaker client.
+    :param bucket: the S3 bucket of the model's weights.
+    """
+    sm.boto3_client("sagemaker").create_model_package_group(ModelPackageGroupName=ENDPOINT_GROUP)
+    sm.register_model_package(
+        ENDPOINT_GROUP, training_job_name="campaign-ft",
+        training_job_arn="arn:aws:sagemaker:us-east-1:123456789012:training-job/campaign-ft",
+        model_data_s3_uri=f"s3://{bucket}/campaign-ft/checkpoints/hf_merged/", base_model=FT_MODEL,
+    )
 
 
 #: The base model and model package group of the campaign's fine-tuning jobs.
@@ -298,6 +329,9 @@ def build_operator(
             operator = FINETUNE_CLASSES[technique](**common, **finetune_args(technique, bucket, role_arn))
         elif sc.kind == "hub_content":
             operator = CampaignDataSet(**common, **dataset_args(sc, bucket, role_arn, local_file))
+        elif sc.kind == "endpoint":
+            operator = CampaignDeploy(**common, endpoint_name=f"{sc.name}-ep", role=role_arn,
+                                      model_package_arn=ENDPOINT_PACKAGE, instance_type="ml.m5.large")
         else:
             operator = CampaignTuner(
                 **common,

@@ -24,11 +24,11 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("training", "tuning", "agent_rft", "finetune", "hub_content")
+KINDS = ("training", "tuning", "agent_rft", "finetune", "hub_content", "endpoint")
 #: The fine-tuning trainer a ``finetune`` scenario runs (they share ``FineTuneOperator``'s lifecycle).
 TECHNIQUES = ("SFT", "SFT", "DPO", "RLAIF", "RLVR")
 #: Kinds whose "job" cannot be stopped (an AI Registry import): ``stop_job_on_kill`` is always False.
-UNSTOPPABLE = ("hub_content",)
+UNSTOPPABLE = ("hub_content", "endpoint")
 MODES = ("deferrable", "blocking")
 #: Where a worker can die, by mode (``while_waiting`` = between two polls of the blocking wait,
 #: ``on_resume`` = the worker that resumes after the trigger fired, before it reads the job).
@@ -47,6 +47,7 @@ OPERATIONS = {
     "agent_rft": ("CreateJob", "DescribeJob", "StopJob"),
     "finetune": ("CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob"),
     "hub_content": ("ImportHubContent", "DescribeHubContent", None),  # an import cannot be stopped
+    "endpoint": ("CreateEndpoint", "DescribeEndpoint", None),  # a deployment cannot be stopped
 }
 #: The highest fault rate a submission meets (the SDK's calls have botocore's retries only).
 SUBMISSION_RATE_CAP = 0.2
@@ -177,6 +178,8 @@ def draw(seed: int, index: int, kind: str) -> Scenario:
         sc.technique = rng.choice(TECHNIQUES)
     if kind in UNSTOPPABLE:
         sc.stop_job_on_kill = False
+    if kind == "endpoint":  # two deployments deploying one endpoint at once conflict by design
+        sc.two_deployments = False
     return sc
 
 
