@@ -234,3 +234,25 @@ def test_a_model_package_that_does_not_exist_is_named_before_anything_is_created
     with pytest.raises(ValueError, match="model_package_arn: there is no model package"):
         run_operator(deploy_operator(dep_env, model_package_arn=missing), FakeTI(), MemoryStateStore())
     assert calls(dep_env, "CreateModel") == [] and calls(dep_env, "CreateEndpoint") == []
+
+
+def test_in_service_with_another_config_than_deployed_fails_the_task(dep_env: Env, ti: FakeTI,
+                                                                      store: MemoryStateStore) -> None:
+    """A rolled-back update: the trigger sees InService, but the endpoint serves the old config."""
+    import asyncio
+    import copy
+
+    from tests.operators.runner import first_event, make_context
+
+    first = run_operator(deploy_operator(dep_env, model_package_arn=register(dep_env)), FakeTI(), MemoryStateStore())
+    dep_env.sm.clock.freeze()
+    operator = deploy_operator(dep_env, model_package_arn=register(dep_env, "ft-2"), deferrable=True)
+    pristine = copy.deepcopy(operator)
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(make_context(ti, store))
+    dep_env.sm.force_job("endpoint", "chat-endpoint", "Failed", failure_reason="update failed")
+    dep_env.sm.force_job("endpoint", "chat-endpoint", "InService")  # rolled back to the first config
+    event = asyncio.run(first_event(rebuild_trigger(deferred.value.trigger)))
+    assert event["status"] == "succeeded"
+    with pytest.raises(SageMakerJobFailed, match=f"serves endpoint config {first['endpoint_config_name']}, not"):
+        pristine.resume_execution(deferred.value.method_name, {"event": event}, make_context(ti, store))
