@@ -197,3 +197,17 @@ def test_list_pipelines_by_prefix_and_executions_sorted_paged_bounded(sm: LocalS
     after = client.list_pipeline_executions(PipelineName=BENCH, CreatedAfter=started, SortOrder="Ascending")
     assert [s["PipelineExecutionArn"] for s in after["PipelineExecutionSummaries"]] == arns[2:]
     assert {s["PipelineExecutionStatus"] for s in page["PipelineExecutionSummaries"]} == {"Succeeded"}
+
+
+def test_a_step_whose_job_is_forced_failed_fails_the_execution(sm: LocalSageMaker, client: Any) -> None:
+    ep.create(sm, client, BENCH, "DETERMINISTIC_TEMPLATE", BUCKET)
+    arn = _start(client, BENCH)
+    job = ep.steps(client, arn)["EvaluateCustomModel"]["Metadata"]["TrainingJob"]["Arn"].rsplit("/", 1)[-1]
+    sm.force_job("training", job, "Stopped")
+    sm.clock.advance(2)
+    described = client.describe_pipeline_execution(PipelineExecutionArn=arn)
+    assert (described["PipelineExecutionStatus"], described["FailureReason"]) == (
+        "Failed",
+        "Step failure: One or multiple steps failed.",
+    )
+    assert ep.steps(client, arn)["EvaluateCustomModel"]["StepStatus"] == "Stopped"
