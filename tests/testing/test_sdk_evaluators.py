@@ -100,9 +100,12 @@ def test_second_evaluation_updates_the_shared_pipeline_and_keeps_its_own_definit
     assert tasks == ["mmlu", "bbh"]
 
 
-def test_custom_scorer_evaluator_runs(sm: Any, world: dict[str, Any], session: Any, package_arn: str) -> None:
+def test_custom_scorer_evaluator_runs_and_show_results_reads_the_gen_qa_results(
+    sm: Any, world: dict[str, Any], session: Any, package_arn: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
     from sagemaker.train.evaluate import CustomScorerEvaluator, get_builtin_metrics
 
+    sm.add_rule(kind="pipeline_execution", name_glob="SagemakerEvaluation-CustomScorer*", outcome=None, metrics={"exact_match": 0.375})
     sm.clock.freeze()
     evaluator = CustomScorerEvaluator(
         evaluator=get_builtin_metrics().PRIME_MATH, dataset=f"s3://{BUCKET}/data/eval.jsonl", **_common(world, session, package_arn)
@@ -110,6 +113,9 @@ def test_custom_scorer_evaluator_runs(sm: Any, world: dict[str, Any], session: A
     execution = evaluator.evaluate()
     _finish(sm, execution)
     assert type(execution).__name__ == "BenchmarkEvaluationExecution"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sm.endpoint_url)
+    execution.show_results()
+    assert "37.50%" in capsys.readouterr().out
 
 
 def test_llm_as_judge_evaluator_runs_and_its_results_are_readable(
