@@ -185,6 +185,8 @@ def test_list_pipelines_by_prefix_and_executions_sorted_paged_bounded(sm: LocalS
     ep.create(sm, client, "Other-SagemakerEvaluation-BenchmarkEvaluation", "DETERMINISTIC_TEMPLATE", BUCKET)
     listed = client.list_pipelines(PipelineNamePrefix="SagemakerEvaluation-BenchmarkEvaluation")["PipelineSummaries"]
     assert [p["PipelineName"] for p in listed] == [BENCH]
+    client.add_tags(ResourceArn=listed[0]["PipelineArn"], Tags=[{"Key": "team", "Value": "evals"}])
+    assert client.list_tags(ResourceArn=listed[0]["PipelineArn"])["Tags"] == [*ep.EVAL_TAG, {"Key": "team", "Value": "evals"}]
     arns = []
     for n in range(3):
         arns.append(_start(client, BENCH, n, display=f"run-{n}"))
