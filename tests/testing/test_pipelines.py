@@ -213,3 +213,15 @@ def test_a_step_whose_job_is_forced_failed_fails_the_execution(sm: LocalSageMake
         "Step failure: One or multiple steps failed.",
     )
     assert ep.steps(client, arn)["EvaluateCustomModel"]["StepStatus"] == "Stopped"
+
+
+def test_rule_seconds_is_each_job_steps_duration(sm: LocalSageMaker, client: Any) -> None:
+    sm.add_rule(kind="pipeline_execution", name_glob="slow-*", outcome="Succeeded", seconds=100)
+    ep.create(sm, client, BENCH, "DETERMINISTIC_TEMPLATE", BUCKET)
+    arn = _start(client, BENCH, display="slow-run")
+    sm.clock.advance(99)
+    assert ep.status(client, arn) == "Executing"
+    sm.clock.advance(2)
+    assert ep.status(client, arn) == "Succeeded"
+    with pytest.raises(Exception, match="only for kind 'pipeline_execution'"):
+        sm.add_rule(kind="training", outcome="Succeeded")
