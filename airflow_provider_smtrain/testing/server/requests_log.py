@@ -88,6 +88,9 @@ def identify_request(environ: dict[str, Any], body: bytes | None) -> RequestIden
     if service == "lambda":
         operation, function = _lambda_operation(method, path)
         return RequestIdentity(service, operation, access_key, region, "rest-json", function)
+    if service == "bedrock" and method == "GET" and path.startswith("/foundation-models/"):
+        model_id = unquote(path[len("/foundation-models/") :])
+        return RequestIdentity(service, "GetFoundationModel", access_key, region, "rest-json", model_id)
     operation = _s3_operation(method, path, query) if service in (None, "s3") else f"{method} {path}"
     return RequestIdentity(service, operation, access_key, region, "rest")
 
@@ -179,7 +182,10 @@ def _subject(body: bytes | None) -> str | None:
     for key, value in params.items():
         if key.endswith("JobName") and isinstance(value, str):
             return value
-    for key in ("logStreamName", "HubContentName", "ModelPackageGroupName", "EndpointName", "EndpointConfigName", "ModelName"):
+    for key in (
+        "logStreamName", "HubContentName", "ModelPackageGroupName", "PipelineExecutionArn", "PipelineName",
+        "EndpointName", "EndpointConfigName", "ModelName",
+    ):
         value = params.get(key)
         if isinstance(value, str):
             return value
