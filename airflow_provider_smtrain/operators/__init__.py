@@ -27,6 +27,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_smtrain.operators.deploy import DeployModelOperator
     from airflow_provider_smtrain.operators.evaluation import (
         BenchMarkEvaluatorOperator,
         CustomScorerEvaluatorOperator,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         RLVRTrainerOperator,
         SFTTrainerOperator,
     )
+    from airflow_provider_smtrain.operators.model_package import ApproveModelPackageOperator
     from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
     from airflow_provider_smtrain.operators.multi_turn_rl import MultiTurnRLTrainerOperator
     from airflow_provider_smtrain.operators.registry import CreateDataSetOperator, CreateEvaluatorOperator
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
 
 # public name -> submodule that defines it
 _EXPORTS = {
+    "ApproveModelPackageOperator": "model_package",
+    "DeployModelOperator": "deploy",
     "CreateDataSetOperator": "registry",
     "CreateEvaluatorOperator": "registry",
     "BenchMarkEvaluatorOperator": "evaluation",
@@ -63,10 +67,12 @@ _EXPORTS = {
 
 __all__ = [
     "BenchMarkEvaluatorOperator",
+    "ApproveModelPackageOperator",
     "CreateDataSetOperator",
     "CreateEvaluatorOperator",
     "CustomScorerEvaluatorOperator",
     "DPOTrainerOperator",
+    "DeployModelOperator",
     "HyperparameterTunerOperator",
     "LLMAsJudgeEvaluatorOperator",
     "ModelTrainerOperator",

@@ -147,7 +147,11 @@ class FineTuneOperator(SageMakerJobOperator):
         """Run, re-attach to, or return the result of this task instance's job; link its products."""
         from airflow_provider_smtrain.sdk.finetune import preflight
 
-        preflight(type(self).__name__, self._spec, self.region)  # before any AWS call
+        spec, region = self._spec, self.region  # bad arguments and a missing region first
+        # The SDK's fine-tuning modules build AWS clients at import and raise NoRegionError in a process
+        # without a region in its environment: its checks run where the connection's region is exported.
+        with self.hook.credentials_scope():
+            preflight(type(self).__name__, spec, region)  # before any job is created
         result = super().execute(context)
         self._persist_result_links(context, result)
         return result

@@ -12,17 +12,26 @@ import contextlib
 import dataclasses
 import os
 import random
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from airflow_provider_smtrain.jobs.clock import use_clock
-from tests.campaign.checker import RUNNING, Evidence, Verdict, check
+from tests.campaign.checker import Evidence, Verdict, check, job_key, running_statuses, server_kind
 from tests.campaign.driver import Stuck, TaskDriver, TaskRecord
-from tests.campaign.faulty import CampaignFaults, build_operator, prepare_agent_rft
+from tests.campaign.faulty import (
+    DATASET_RECORDS,
+    CampaignFaults,
+    build_operator,
+    prepare_agent_rft,
+    prepare_endpoint,
+    prepare_finetune,
+)
 from tests.campaign.plan import DROP_SECONDS, SUBMISSION_RATE_CAP, Scenario, Window, draw
 from tests.campaign.vclock import CampaignClock, schema_checked_once, virtual_botocore_backoff
 
@@ -98,9 +107,11 @@ class Sampler:
         self.samples: list[tuple[float, frozenset[str]]] = []
 
     def on_advance(self, now: float) -> None:
-        jobs = self.sm.jobs().get(self.kind, [])
+        jobs = self.sm.jobs().get(server_kind(self.kind), [])
         running = frozenset(
-            j["name"] for j in jobs if j["name"].startswith(self.prefix + "-") and j["status"] in RUNNING
+            job_key(self.kind, j)
+            for j in jobs
+            if j["name"].startswith(self.prefix + "-") and j["status"] in running_statuses(self.kind)
         )
         if not self.samples or self.samples[-1][1] != running:
             self.samples.append((now - self.clock.start, running))
@@ -129,6 +140,15 @@ def prepare(sm: Any, sc: Scenario) -> str:
     elif sc.kind == "agent_rft":  # AgentRFT jobs run for training_seconds too
         sm.configure(training_seconds=sc.job_seconds, stop_seconds=sc.stop_seconds)
         prepare_agent_rft(sm, BUCKET)
+    elif sc.kind == "finetune":  # RLVR's reward evaluator imports in a virtual minute
+        sm.configure(training_seconds=sc.job_seconds, stop_seconds=sc.stop_seconds, hub_import_seconds=60)
+        prepare_finetune(sm, BUCKET)
+    elif sc.kind == "endpoint":  # the deployment takes the scenario's job time
+        sm.configure(endpoint_seconds=sc.job_seconds)
+        prepare_endpoint(sm, BUCKET)
+    elif sc.kind == "hub_content":  # the import takes the scenario's job time
+        sm.configure(hub_import_seconds=sc.job_seconds)
+        sm.put_object(BUCKET, "datasets/train.jsonl", DATASET_RECORDS)
     else:
         sm.configure(
             tuning_seconds=sc.job_seconds, training_seconds=sc.job_seconds / 3, stop_seconds=sc.stop_seconds
@@ -137,6 +157,15 @@ def prepare(sm: Any, sc: Scenario) -> str:
     for shot in sc.one_shots:
         sm.fail_next(**{"seconds": DROP_SECONDS, **shot})
     return role_arn
+
+
+def local_dataset() -> str:
+    """The local dataset file ``hub_content`` scenarios upload (same bytes every time)."""
+    path = Path(tempfile.gettempdir()) / "smtrain-campaign" / "train.jsonl"
+    if not path.exists() or path.read_bytes() != DATASET_RECORDS:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(DATASET_RECORDS)
+    return str(path)
 
 
 def run_scenario(sm: Any, sc: Scenario) -> Outcome:
@@ -157,7 +186,9 @@ def run_scenario(sm: Any, sc: Scenario) -> Outcome:
         twin = deployment != "prod"
         plan = dataclasses.replace(sc, actions=[], deaths=[], clear_after_success=False) if twin else sc
         faults = CampaignFaults(plan.deaths, network.submitting)
-        operator = build_operator(plan, conn_id=conn_id, bucket=BUCKET, role_arn=role_arn, faults=faults)
+        operator = build_operator(
+            plan, conn_id=conn_id, bucket=BUCKET, role_arn=role_arn, faults=faults, local_file=local_dataset()
+        )
         record = TaskRecord(deployment=deployment, access_key=key)
         records.append(record)
         drivers.append(TaskDriver(plan, operator, clock, record, plan.actions))

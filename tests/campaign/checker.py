@@ -16,6 +16,20 @@ scenario has its own name prefix; two deployments sign with their own keys).
 * wrongful stop: a ``Stop*`` request not explained by a kill, clear, timeout or final failure of the
   owning task instance (signed by it, made after the reason arose);
 * failed task: a task instance that ended failed although its scenario was transient.
+
+``finetune`` scenarios (the fine-tuning trainers) run training jobs: judged as ``training``.
+``hub_content`` scenarios (``CreateDataSetOperator``) import an AI Registry version, which cannot be
+stopped, and whose version is shared by every task instance registering the same content
+(create-or-reuse). Their invariants (:func:`_check_hub_content`):
+
+* duplicate: two versions of the content that did not fail (one task instance, a retry, a clear or a
+  second deployment must all end on the same version), or an import signed by no task instance;
+* wrong result: a success that returns anything but an ``Available`` version of this content;
+* wrongful stop: any ``DeleteHubContent`` / ``DeleteHub``: mark-failed and timeouts fail the task and
+  leave the import alone, so nothing may delete it;
+* orphans: none by definition (an import left ``Importing`` after the task failed is what
+  ``stop_job_on_kill=False`` means, and the operators cannot set it otherwise);
+* failed task, late timeout: as above.
 """
 
 from __future__ import annotations
@@ -28,8 +42,25 @@ from typing import Any
 from tests.campaign.driver import TaskRecord
 
 RUNNING = ("InProgress", "Stopping")
-CREATE = {"training": "CreateTrainingJob", "tuning": "CreateHyperParameterTuningJob", "agent_rft": "CreateJob"}
-STOP = {"training": "StopTrainingJob", "tuning": "StopHyperParameterTuningJob", "agent_rft": "StopJob"}
+CREATE = {
+    "training": "CreateTrainingJob",
+    "tuning": "CreateHyperParameterTuningJob",
+    "agent_rft": "CreateJob",
+    "finetune": "CreateTrainingJob",
+    "hub_content": "ImportHubContent",
+}
+STOP = {
+    "training": "StopTrainingJob",
+    "tuning": "StopHyperParameterTuningJob",
+    "agent_rft": "StopJob",
+    "finetune": "StopTrainingJob",
+}
+#: Requests that would undo an AI Registry import (none may be made by a registry task).
+HUB_DELETES = ("DeleteHubContent", "DeleteHub")
+#: Requests that would undo a deployment (none may be made by a deploy task).
+ENDPOINT_DELETES = ("DeleteEndpoint", "DeleteEndpointConfig", "DeleteModel")
+#: Campaign kinds whose jobs the local SageMaker lists under another kind.
+SERVER_KINDS = {"finetune": "training"}
 #: Slack in virtual seconds when matching a stop to a timeout (deadlines are read from a jittered clock).
 TIMEOUT_SLACK = 1.0
 
@@ -79,6 +110,23 @@ class Verdict:
         )
 
 
+def server_kind(kind: str) -> str:
+    """The local SageMaker's job kind (key of ``sm.jobs()``) of a campaign kind."""
+    return SERVER_KINDS.get(kind, kind)
+
+
+def running_statuses(kind: str) -> tuple[str, ...]:
+    """Statuses in which a job of ``kind`` counts as running."""
+    if kind == "endpoint":
+        return ("Creating", "Updating")
+    return ("Importing",) if kind == "hub_content" else RUNNING
+
+
+def job_key(kind: str, job: dict[str, Any]) -> str:
+    """How a job of ``sm.jobs()`` is told apart: its name, or name and version for hub content."""
+    return f"{job['name']}/{job['version']}" if kind == "hub_content" else str(job["name"])
+
+
 def _ours(name: str | None, prefix: str) -> bool:
     return bool(name) and str(name).startswith(prefix + "-")
 
@@ -86,6 +134,10 @@ def _ours(name: str | None, prefix: str) -> bool:
 def check(ev: Evidence) -> Verdict:
     """Judge one scenario."""
     verdict = Verdict()
+    if ev.kind in ("hub_content", "endpoint"):
+        (_check_hub_content if ev.kind == "hub_content" else _check_endpoint)(ev, verdict)
+        _check_tasks(ev, verdict)
+        return verdict
     by_key = {r.access_key: r for r in ev.records}
     owner: dict[str, TaskRecord] = {}
     created_at: dict[str, float] = {}
@@ -101,7 +153,7 @@ def check(ev: Evidence) -> Verdict:
                 continue
             owner.setdefault(req["name"], record)
             created_at.setdefault(req["name"], req["time"])
-    final = {j["name"]: j for j in ev.jobs.get(ev.kind, []) if _ours(j["name"], ev.prefix)}
+    final = {j["name"]: j for j in ev.jobs.get(server_kind(ev.kind), []) if _ours(j["name"], ev.prefix)}
     for name in final:
         if name not in owner:
             verdict.duplicates.append(f"{name}: a job no Create request of this scenario made")
@@ -109,6 +161,12 @@ def check(ev: Evidence) -> Verdict:
     _check_results(ev, owner, created_at, final, verdict)
     _check_orphans(ev, owner, final, verdict)
     _check_stops(ev, owner, created_at, verdict)
+    _check_tasks(ev, verdict)
+    return verdict
+
+
+def _check_tasks(ev: Evidence, verdict: Verdict) -> None:
+    """Deadlines, and how each task instance ended."""
     _check_deadlines(ev, verdict)
     for record in ev.records:
         if not ev.expected_failure:
@@ -119,7 +177,69 @@ def check(ev: Evidence) -> Verdict:
             verdict.expected_failures += 1
         else:
             verdict.failed_tasks.append(f"{record.deployment}: failed; " + " | ".join(record.try_errors[-3:]))
-    return verdict
+
+
+def _check_hub_content(ev: Evidence, verdict: Verdict) -> None:
+    """The registry's invariants: one version per content, results Available, nothing deleted."""
+    keys = {r.access_key for r in ev.records}
+    for req in ev.requests:
+        if not _ours(req.get("name"), ev.prefix):
+            continue
+        if req["operation"] == CREATE[ev.kind] and req.get("status_code") == 200:
+            if req.get("access_key_id") not in keys:
+                verdict.duplicates.append(f"{req['name']}: imported with a key of no task instance")
+        if req["operation"] in HUB_DELETES:
+            verdict.wrongful_stops.append(
+                f"{req['operation']} {req['name']} by {req.get('access_key_id')}: an import is never undone"
+            )
+    versions = [j for j in ev.jobs.get(ev.kind, []) if _ours(j["name"], ev.prefix)]
+    by_content: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for job in versions:
+        if not str(job["status"]).endswith("Failed"):
+            by_content[(job["hub"], job["name"])].append(job["version"])
+    for (hub, name), numbers in by_content.items():
+        if len(numbers) > 1:
+            verdict.duplicates.append(f"{hub}/{name}: {len(numbers)} versions of one content: {sorted(numbers)}")
+    by_arn = {job["arn"]: job for job in versions}
+    for record in ev.records:
+        for epoch, arn in record.results:
+            found = by_arn.get(arn)
+            if found is None or found["status"] != "Available":
+                verdict.wrong_results.append(
+                    f"{record.deployment} epoch {epoch}: returned {arn}, which is {found and found['status']}"
+                )
+
+
+def _check_endpoint(ev: Evidence, verdict: Verdict) -> None:
+    """
+    A deployment's invariants: one endpoint, one config per task instance, nothing deleted, results InService.
+
+    Scenarios run one deployment and no outcome rules, so no generation fails: a task instance that
+    created a second endpoint config (or a config signed by no task instance) is a duplicate.
+    """
+    keys = {r.access_key for r in ev.records}
+    configs: dict[str | None, set[str]] = defaultdict(set)
+    endpoints = 0
+    for req in ev.requests:
+        if not _ours(req.get("name"), ev.prefix) or req.get("status_code") != 200:
+            continue
+        if req["operation"] == "CreateEndpointConfig":
+            configs[req.get("access_key_id")].add(str(req["name"]))
+        endpoints += req["operation"] == "CreateEndpoint"
+        if req["operation"] in ENDPOINT_DELETES:
+            verdict.wrongful_stops.append(f"{req['operation']} {req['name']}: a deployment is never undone")
+    for key, names in configs.items():
+        if key not in keys or len(names) > 1:
+            verdict.duplicates.append(f"endpoint configs {sorted(names)} created by {key}")
+    if endpoints > 1:
+        verdict.duplicates.append(f"{endpoints} successful CreateEndpoint calls for one endpoint")
+    final = {j["name"]: j for j in ev.jobs.get(ev.kind, []) if _ours(j["name"], ev.prefix)}
+    created = {name for names in configs.values() for name in names}
+    for record in ev.records:
+        for epoch, name in record.results:
+            found = final.get(name)
+            if found is None or found["status"] != "InService" or found["config"] not in created:
+                verdict.wrong_results.append(f"{record.deployment} epoch {epoch}: returned {name}, which is {found}")
 
 
 def _check_overlaps(ev: Evidence, owner: dict[str, TaskRecord], verdict: Verdict) -> None:

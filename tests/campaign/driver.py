@@ -347,7 +347,7 @@ class TaskDriver:
                 return "event", {
                     "status": "error",
                     "job_name": job_name,
-                    "kind": self.sc.kind,
+                    "kind": self.template.job_kind.name,
                     "message": "campaign: the triggerer could not read the job",
                 }
             self.note("kill", action)

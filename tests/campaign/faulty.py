@@ -17,8 +17,16 @@ from typing import Any
 from airflow.sdk import DAG
 
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
+from airflow_provider_smtrain.operators.deploy import DeployModelOperator
+from airflow_provider_smtrain.operators.finetune import (
+    DPOTrainerOperator,
+    RLAIFTrainerOperator,
+    RLVRTrainerOperator,
+    SFTTrainerOperator,
+)
 from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
 from airflow_provider_smtrain.operators.multi_turn_rl import MultiTurnRLTrainerOperator
+from airflow_provider_smtrain.operators.registry import CreateDataSetOperator
 from airflow_provider_smtrain.operators.tuner import HyperparameterTunerOperator
 from tests.campaign.plan import BOTOCORE_CONFIG, Scenario
 from tests.operators.runner import WorkerDied
@@ -105,6 +113,124 @@ class CampaignMultiTurnRL(_Dying, MultiTurnRLTrainerOperator):
     """``MultiTurnRLTrainerOperator`` (AgentRFT jobs) with the campaign's death points."""
 
 
+class CampaignSFT(_Dying, SFTTrainerOperator):
+    """``SFTTrainerOperator`` (serverless, ModelPackageConfig) with the campaign's death points."""
+
+
+class CampaignDPO(_Dying, DPOTrainerOperator):
+    """``DPOTrainerOperator`` with the campaign's death points."""
+
+
+class CampaignRLAIF(_Dying, RLAIFTrainerOperator):
+    """``RLAIFTrainerOperator`` with the campaign's death points."""
+
+
+class CampaignRLVR(_Dying, RLVRTrainerOperator):
+    """``RLVRTrainerOperator`` with the campaign's death points."""
+
+
+class CampaignDataSet(_Dying, CreateDataSetOperator):
+    """``CreateDataSetOperator`` (kind ``hub_content``): its import is the "submission" a worker dies around."""
+
+    def import_content(self, spec: Any, hub: Any, version: str, digest: str) -> None:
+        self.campaign.die_at("before_submit")
+        with self.campaign.submitting():
+            super().import_content(spec, hub, version, digest)
+        self.campaign.die_at("after_create")
+
+
+class CampaignDeploy(_Dying, DeployModelOperator):
+    """``DeployModelOperator`` (kind ``endpoint``): CreateEndpoint/UpdateEndpoint is the submission."""
+
+    def submit_deployment(self, create: bool, request: dict[str, Any]) -> None:
+        self.campaign.die_at("before_submit")
+        with self.campaign.submitting():
+            super().submit_deployment(create, request)
+        self.campaign.die_at("after_create")
+
+
+#: The model package group whose version 1 the ``endpoint`` scenarios deploy.
+ENDPOINT_GROUP = "campaign-endpoint-models"
+ENDPOINT_PACKAGE = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{ENDPOINT_GROUP}/1"
+
+
+def prepare_endpoint(sm: Any, bucket: str) -> None:
+    """
+    What an ``endpoint`` scenario needs in the (freshly reset) local SageMaker: a fine-tuned model package.
+
+    :param sm: the local SageMaker client.
+    :param bucket: the S3 bucket of the model's weights.
+    """
+    sm.boto3_client("sagemaker").create_model_package_group(ModelPackageGroupName=ENDPOINT_GROUP)
+    sm.register_model_package(
+        ENDPOINT_GROUP, training_job_name="campaign-ft",
+        training_job_arn="arn:aws:sagemaker:us-east-1:123456789012:training-job/campaign-ft",
+        model_data_s3_uri=f"s3://{bucket}/campaign-ft/checkpoints/hf_merged/", base_model=FT_MODEL,
+    )
+
+
+#: The base model and model package group of the campaign's fine-tuning jobs.
+FT_MODEL = "huggingface-llm-qwen2-5-7b-instruct"
+FT_GROUP = "campaign-ft-models"
+FT_RECORDS = {
+    "SFT": b'{"prompt": "2+2?", "completion": "4"}\n',
+    "DPO": b'{"prompt": "2+2?", "chosen": "4", "rejected": "5"}\n',
+    "RL": b'{"prompt": "2+2?", "samples": [{"completion": "4"}], "answer": "4"}\n',
+}
+#: RLVR's reward function: a Lambda ARN, registered as an AI Registry evaluator before the job starts.
+REWARD_LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:campaign-reward"
+#: The dataset file a ``hub_content`` scenario registers (on S3, or uploaded from this local file).
+DATASET_RECORDS = b'{"prompt": "2+2?", "completion": "4"}\n{"prompt": "3+3?", "completion": "6"}\n'
+
+
+def prepare_finetune(sm: Any, bucket: str) -> None:
+    """
+    What a fine-tuning scenario needs in the (freshly reset) local SageMaker: datasets and the group.
+
+    :param sm: the local SageMaker client.
+    :param bucket: the S3 bucket of inputs and outputs.
+    """
+    for data, body in FT_RECORDS.items():
+        sm.put_object(bucket, f"ft/{data.lower()}/train.jsonl", body)
+    sm.boto3_client("sagemaker").create_model_package_group(ModelPackageGroupName=FT_GROUP)
+
+
+FINETUNE_CLASSES: dict[str, type[SageMakerJobOperator]] = {
+    "SFT": CampaignSFT,
+    "DPO": CampaignDPO,
+    "RLAIF": CampaignRLAIF,
+    "RLVR": CampaignRLVR,
+}
+
+
+def finetune_args(technique: str, bucket: str, role_arn: str) -> dict[str, Any]:
+    """Arguments of a small serverless fine-tuning job of ``technique`` on the local SageMaker."""
+    data = {"SFT": "sft", "DPO": "dpo"}.get(technique, "rl")
+    args: dict[str, Any] = {
+        "model": FT_MODEL,
+        "role": role_arn,
+        "training_dataset": f"s3://{bucket}/ft/{data}/train.jsonl",
+        "model_package_group": FT_GROUP,
+        "s3_output_path": f"s3://{bucket}/ft-out",
+    }
+    if technique == "RLAIF":
+        args["reward_model_id"] = "openai.gpt-oss-20b-1:0"
+    elif technique == "RLVR":
+        args.update(custom_reward_function=REWARD_LAMBDA_ARN, skip_reward_validation=True)
+    return args
+
+
+def dataset_args(sc: Scenario, bucket: str, role_arn: str, local_file: str) -> dict[str, Any]:
+    """Arguments of the dataset a ``hub_content`` scenario registers: on S3 (index % 4 < 2) or a local file."""
+    return {
+        "name": f"{sc.name}-data",
+        "source": f"s3://{bucket}/datasets/train.jsonl" if sc.index % 4 < 2 else local_file,
+        "customization_technique": "SFT",
+        "role": role_arn,
+        "default_bucket": bucket,
+    }
+
+
 #: The agent environment of the campaign's AgentRFT jobs (an ARN: no runtime lookup).
 AGENT_RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/campaignAgent-aBcDeFgHiJ"
 AGENT_GROUPS = ("campaign-agents", "campaign-agents-checkpoints")
@@ -160,7 +286,13 @@ TUNING_RANGES = {
 
 
 def build_operator(
-    sc: Scenario, *, conn_id: str, bucket: str, role_arn: str, faults: CampaignFaults
+    sc: Scenario,
+    *,
+    conn_id: str,
+    bucket: str,
+    role_arn: str,
+    faults: CampaignFaults,
+    local_file: str = "",
 ) -> SageMakerJobOperator:
     """
     The scenario's operator, as the DAG file would build it, with its death points attached.
@@ -170,6 +302,7 @@ def build_operator(
     :param bucket: the S3 bucket of inputs and outputs.
     :param role_arn: the execution role.
     :param faults: the task instance's shared death points.
+    :param local_file: the dataset file a ``hub_content`` scenario may upload.
     """
     common: dict[str, Any] = {
         "task_id": sc.name,
@@ -191,6 +324,14 @@ def build_operator(
             operator = CampaignModelTrainer(**common, **args)
         elif sc.kind == "agent_rft":
             operator = CampaignMultiTurnRL(**common, **agent_rft_args(bucket, role_arn))
+        elif sc.kind == "finetune":
+            technique = sc.technique or "SFT"
+            operator = FINETUNE_CLASSES[technique](**common, **finetune_args(technique, bucket, role_arn))
+        elif sc.kind == "hub_content":
+            operator = CampaignDataSet(**common, **dataset_args(sc, bucket, role_arn, local_file))
+        elif sc.kind == "endpoint":
+            operator = CampaignDeploy(**common, endpoint_name=f"{sc.name}-ep", role=role_arn,
+                                      model_package_arn=ENDPOINT_PACKAGE, instance_type="ml.m5.large")
         else:
             operator = CampaignTuner(
                 **common,

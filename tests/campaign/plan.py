@@ -24,7 +24,11 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("training", "tuning", "agent_rft")
+KINDS = ("training", "tuning", "agent_rft", "finetune", "hub_content", "endpoint")
+#: The fine-tuning trainer a ``finetune`` scenario runs (they share ``FineTuneOperator``'s lifecycle).
+TECHNIQUES = ("SFT", "SFT", "DPO", "RLAIF", "RLVR")
+#: Kinds whose "job" cannot be stopped (an AI Registry import): ``stop_job_on_kill`` is always False.
+UNSTOPPABLE = ("hub_content", "endpoint")
 MODES = ("deferrable", "blocking")
 #: Where a worker can die, by mode (``while_waiting`` = between two polls of the blocking wait,
 #: ``on_resume`` = the worker that resumes after the trigger fired, before it reads the job).
@@ -41,6 +45,9 @@ OPERATIONS = {
         "StopHyperParameterTuningJob",
     ),
     "agent_rft": ("CreateJob", "DescribeJob", "StopJob"),
+    "finetune": ("CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob"),
+    "hub_content": ("ImportHubContent", "DescribeHubContent", None),  # an import cannot be stopped
+    "endpoint": ("CreateEndpoint", "DescribeEndpoint", None),  # a deployment cannot be stopped
 }
 #: The highest fault rate a submission meets (the SDK's calls have botocore's retries only).
 SUBMISSION_RATE_CAP = 0.2
@@ -90,6 +97,7 @@ class Scenario:
     airflow_timeout_grace: float = 0.0
     clear_after_success: bool = False
     two_deployments: bool = False
+    technique: str | None = None  # finetune: SFT, DPO, RLAIF or RLVR
 
     @property
     def name(self) -> str:
@@ -116,7 +124,7 @@ def draw(seed: int, index: int, kind: str) -> Scenario:
 
     :param seed: campaign seed.
     :param index: scenario number.
-    :param kind: ``training``, ``tuning`` or ``agent_rft``.
+    :param kind: one of :data:`KINDS`.
     """
     rng = random.Random(f"{seed}/{kind}/{index}")
     mode = MODES[index % 2]
@@ -166,6 +174,12 @@ def draw(seed: int, index: int, kind: str) -> Scenario:
             sc.actions.append(Action(round(rng.uniform(0.1, 0.9) * length), "error_event"))
     sc.actions.sort(key=lambda a: a.at)
     _draw_network(rng, sc, stop_at)
+    if kind == "finetune":  # drawn last: the other kinds' streams are unchanged
+        sc.technique = rng.choice(TECHNIQUES)
+    if kind in UNSTOPPABLE:
+        sc.stop_job_on_kill = False
+    if kind == "endpoint":  # two deployments deploying one endpoint at once conflict by design
+        sc.two_deployments = False
     return sc
 
 
@@ -177,7 +191,7 @@ def _draw_network(rng: random.Random, sc: Scenario, stop_at: float | None) -> No
         )
     if rng.random() < 0.15:
         sc.one_shots.append({"operation": create, "kind": "dropped_request", "mode": "reset"})
-    if stop_at is not None and rng.random() < 0.5:
+    if stop_at is not None and rng.random() < 0.5 and stop is not None:
         sc.one_shots.append(
             {"operation": stop, "kind": "lost_response", "mode": rng.choice(("reset", "timeout"))}
         )

@@ -134,11 +134,34 @@ def figures(outcomes: list[Outcome], *, seed: int, real_seconds: float) -> dict[
     }
 
 
+#: The page title of each run's kinds (the default run, then each kind added later).
+TITLES = {
+    ("training", "tuning"): "Fault campaign (issue #5, deliver 2)",
+    ("agent_rft",): "Fault campaign: MultiTurnRLTrainerOperator (AgentRFT jobs)",
+    ("finetune",): "Fault campaign: fine-tuning trainers (SFT, DPO, RLAIF, RLVR; issue #6)",
+    ("hub_content",): "Fault campaign: CreateDataSetOperator (AI Registry imports; issue #6)",
+}
+#: Kinds whose figures are written together, under ``fault_campaign.{json,md}``.
+DEFAULT_KINDS = ("training", "tuning")
+#: What the invariants mean for an AI Registry import (it cannot be stopped; its version is shared).
+HUB_CONTENT_LEGEND = [
+    "## hub_content: what the invariants mean for an import",
+    "",
+    "An AI Registry import cannot be stopped, and one version holds one content whichever task instance"
+    " registered it (create-or-reuse). So: **duplicates** = two versions of the content that did not fail"
+    " (a retry, a clear, a resume or a second deployment must all end on the same version); **wrong results**"
+    " = a success that returns anything but an `Available` version of the content; **wrongful stops** = any"
+    " `DeleteHubContent` / `DeleteHub` (mark-failed and timeouts fail the task and leave the import alone);"
+    " **orphans**: none by definition (the operator's `stop_job_on_kill` is always False). Worker deaths"
+    " `before_submit` / `after_create` fall around the import.",
+]
+
+
 def markdown(fig: dict[str, Any], command: str) -> str:
     """The figures as a Markdown page."""
     kinds = fig["kinds"]
     lines = [
-        "# Fault campaign (issue #5, deliver 2)",
+        "# " + TITLES.get(tuple(kinds), "Fault campaign"),
         "",
         f"`{command}` on {fig['date']}: seed {fig['seed']}, {fig['real_seconds']:.0f} s real, "
         f"{fig['machine']['cpus']} CPUs, {fig['machine']['platform']}, Python {fig['machine']['python']}, "
@@ -176,6 +199,8 @@ def markdown(fig: dict[str, Any], command: str) -> str:
     lines += ["", "## Faults served", "", "| fault | count |", "|---|---|"]
     lines += [f"| {label} | {count} |" for label, count in fig["faults_served"].items()]
     lines += ["", *LEGEND]
+    if "hub_content" in kinds:
+        lines += ["", *HUB_CONTENT_LEGEND]
     if fig["failing_scenarios"]:
         lines += ["", "## Failing scenarios", ""]
         for item in fig["failing_scenarios"]:
@@ -184,10 +209,21 @@ def markdown(fig: dict[str, Any], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def stem(kinds: tuple[str, ...]) -> str:
+    """
+    The file name (without suffix) of a run's figures: ``fault_campaign`` for the default kinds, else
+    ``fault_campaign_<kind>`` (one pair of files per kind, side by side in ``benchmarks/results/``).
+
+    :param kinds: the kinds the figures cover.
+    """
+    return "fault_campaign" if tuple(kinds) == DEFAULT_KINDS else "fault_campaign_" + "_".join(kinds)
+
+
 def write(fig: dict[str, Any], out_dir: Path, command: str) -> tuple[Path, Path]:
-    """Write ``fault_campaign.json`` and ``fault_campaign.md`` into ``out_dir``."""
+    """Write ``<stem>.json`` and ``<stem>.md`` into ``out_dir`` (see :func:`stem`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out_dir / "fault_campaign.json", out_dir / "fault_campaign.md"
+    name = stem(tuple(fig["kinds"]))
+    json_path, md_path = out_dir / f"{name}.json", out_dir / f"{name}.md"
     json_path.write_text(json.dumps({"command": command, **fig}, indent=2, default=str) + "\n")
     md_path.write_text(markdown(fig, command))
     return json_path, md_path

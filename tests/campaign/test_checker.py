@@ -259,3 +259,41 @@ def test_a_job_left_by_a_worker_lost_on_the_last_try_is_unstoppable_not_an_orpha
         records=[task(state="failed", notes=retried)], jobs={JOB1: "InProgress"}, expected_failure=True
     )
     assert len(verdict.orphans) == 1, "the last try did not die: it should have stopped the job"
+
+
+EP, CFG1, CFG2 = "c1en0001-ep", "c1en0001-0123456789-1", "c1en0001-0123456789-2"
+
+
+def judge_endpoint(requests: list[dict[str, Any]], status: str = "InService", config: str = CFG1) -> Verdict:
+    return check(
+        Evidence(
+            prefix="c1en0001",
+            kind="endpoint",
+            records=[task(results=[(1, EP)])],
+            requests=requests,
+            jobs={"endpoint": [{"name": EP, "status": status, "config": config, "pending": None}]},
+            samples=[],
+            virtual_at=lambda wall: wall,
+            stop_job_on_kill=False,
+        )
+    )
+
+
+def deployment(config: str = CFG1, key: str = PROD) -> list[dict[str, Any]]:
+    return [request("CreateModel", config, 1.0, key), request("CreateEndpointConfig", config, 2.0, key),
+            request("CreateEndpoint", EP, 3.0, key)]
+
+
+def test_an_endpoint_deployed_once_is_clean() -> None:
+    assert judge_endpoint(deployment()).clean
+
+
+def test_a_second_endpoint_config_of_one_task_instance_is_a_duplicate() -> None:
+    second = [request("CreateEndpointConfig", CFG2, 5.0), request("UpdateEndpoint", EP, 6.0)]
+    verdict = judge_endpoint(deployment() + second, config=CFG2)
+    assert len(verdict.duplicates) == 1 and "created by AKIAPROD" in verdict.duplicates[0]
+
+
+def test_deleting_an_endpoint_is_wrongful_and_a_failed_endpoint_is_a_wrong_result() -> None:
+    verdict = judge_endpoint([*deployment(), request("DeleteEndpoint", EP, 9.0)], status="Failed")
+    assert len(verdict.wrongful_stops) == 1 and len(verdict.wrong_results) == 1

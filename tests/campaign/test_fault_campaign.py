@@ -74,3 +74,20 @@ def test_short_agent_rft_campaign_finds_nothing(local_sagemaker: Any, quiet_logs
     assert fig["kinds"]["agent_rft"]["stuck"] == 0
     assert fig["kinds"]["agent_rft"]["modes"] == {"deferrable": 3, "blocking": 3}
     assert any("worker death" in label for label in fig["faults_served"]), fig["faults_served"]
+
+
+ENDPOINT_SCENARIOS = 6  # ~40 s: boto3 calls only (no SDK), the deployment on the virtual clock
+
+
+def test_short_endpoint_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
+    """DeployModelOperator (create-or-update, unstoppable) on deaths, restarts, drops, lost CreateEndpoint."""
+    started = time.monotonic()
+    outcomes = run_campaign(local_sagemaker, scenarios=ENDPOINT_SCENARIOS, seed=SEED, kinds=("endpoint",))
+    fig = figures(outcomes, seed=SEED, real_seconds=time.monotonic() - started)
+
+    assert fig["kinds"]["endpoint"]["scenarios"] == ENDPOINT_SCENARIOS
+    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
+    assert fig["kinds"]["endpoint"]["stuck"] == 0
+    served = fig["faults_served"]
+    for family in ("worker death", "lost_response", "dropped_request"):
+        assert any(family in label for label in served), f"the short run served no {family}: {served}"

@@ -59,10 +59,29 @@ def render(template_name: str, pipeline_name: str, ctx: dict[str, Any]) -> str:
     :param ctx: Template context.
     """
     from jinja2 import Template
-    from sagemaker.train.evaluate import pipeline_templates
 
-    first = Template(getattr(pipeline_templates, template_name)).render(**ctx)
+    first = Template(getattr(_templates(), template_name)).render(**ctx)
     return Template(first).render(pipeline_name=pipeline_name)
+
+
+def _templates() -> Any:
+    """``sagemaker/train/evaluate/pipeline_templates.py`` (plain strings) without importing every evaluator."""
+    import importlib.util
+    import os
+    import sys
+
+    name = "_sdk_evaluation_pipeline_templates"
+    if name not in sys.modules:
+        spec = importlib.util.find_spec("sagemaker")  # finds, without importing, the (~7 s) package
+        assert spec is not None and spec.submodule_search_locations
+        candidates = [f"{d}/train/evaluate/pipeline_templates.py" for d in spec.submodule_search_locations]
+        path = next(p for p in candidates if os.path.exists(p))
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        assert module_spec is not None and module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
 
 
 def create(sm: LocalSageMaker, client: Any, name: str, template_name: str, bucket: str, **overrides: Any) -> str:

@@ -185,6 +185,8 @@ def test_list_pipelines_by_prefix_and_executions_sorted_paged_bounded(sm: LocalS
     ep.create(sm, client, "Other-SagemakerEvaluation-BenchmarkEvaluation", "DETERMINISTIC_TEMPLATE", BUCKET)
     listed = client.list_pipelines(PipelineNamePrefix="SagemakerEvaluation-BenchmarkEvaluation")["PipelineSummaries"]
     assert [p["PipelineName"] for p in listed] == [BENCH]
+    client.add_tags(ResourceArn=listed[0]["PipelineArn"], Tags=[{"Key": "team", "Value": "evals"}])
+    assert client.list_tags(ResourceArn=listed[0]["PipelineArn"])["Tags"] == [*ep.EVAL_TAG, {"Key": "team", "Value": "evals"}]
     arns = []
     for n in range(3):
         arns.append(_start(client, BENCH, n, display=f"run-{n}"))
@@ -197,3 +199,29 @@ def test_list_pipelines_by_prefix_and_executions_sorted_paged_bounded(sm: LocalS
     after = client.list_pipeline_executions(PipelineName=BENCH, CreatedAfter=started, SortOrder="Ascending")
     assert [s["PipelineExecutionArn"] for s in after["PipelineExecutionSummaries"]] == arns[2:]
     assert {s["PipelineExecutionStatus"] for s in page["PipelineExecutionSummaries"]} == {"Succeeded"}
+
+
+def test_a_step_whose_job_is_forced_failed_fails_the_execution(sm: LocalSageMaker, client: Any) -> None:
+    ep.create(sm, client, BENCH, "DETERMINISTIC_TEMPLATE", BUCKET)
+    arn = _start(client, BENCH)
+    job = ep.steps(client, arn)["EvaluateCustomModel"]["Metadata"]["TrainingJob"]["Arn"].rsplit("/", 1)[-1]
+    sm.force_job("training", job, "Stopped")
+    sm.clock.advance(2)
+    described = client.describe_pipeline_execution(PipelineExecutionArn=arn)
+    assert (described["PipelineExecutionStatus"], described["FailureReason"]) == (
+        "Failed",
+        "Step failure: One or multiple steps failed.",
+    )
+    assert ep.steps(client, arn)["EvaluateCustomModel"]["StepStatus"] == "Stopped"
+
+
+def test_rule_seconds_is_each_job_steps_duration(sm: LocalSageMaker, client: Any) -> None:
+    sm.add_rule(kind="pipeline_execution", name_glob="slow-*", outcome="Succeeded", seconds=100)
+    ep.create(sm, client, BENCH, "DETERMINISTIC_TEMPLATE", BUCKET)
+    arn = _start(client, BENCH, display="slow-run")
+    sm.clock.advance(99)
+    assert ep.status(client, arn) == "Executing"
+    sm.clock.advance(2)
+    assert ep.status(client, arn) == "Succeeded"
+    with pytest.raises(Exception, match="only for kind 'pipeline_execution'"):
+        sm.add_rule(kind="training", outcome="Succeeded")

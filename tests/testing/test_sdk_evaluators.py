@@ -100,9 +100,12 @@ def test_second_evaluation_updates_the_shared_pipeline_and_keeps_its_own_definit
     assert tasks == ["mmlu", "bbh"]
 
 
-def test_custom_scorer_evaluator_runs(sm: Any, world: dict[str, Any], session: Any, package_arn: str) -> None:
+def test_custom_scorer_evaluator_runs_and_show_results_reads_the_gen_qa_results(
+    sm: Any, world: dict[str, Any], session: Any, package_arn: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
     from sagemaker.train.evaluate import CustomScorerEvaluator, get_builtin_metrics
 
+    sm.add_rule(kind="pipeline_execution", name_glob="SagemakerEvaluation-CustomScorer*", outcome=None, metrics={"exact_match": 0.375})
     sm.clock.freeze()
     evaluator = CustomScorerEvaluator(
         evaluator=get_builtin_metrics().PRIME_MATH, dataset=f"s3://{BUCKET}/data/eval.jsonl", **_common(world, session, package_arn)
@@ -110,6 +113,9 @@ def test_custom_scorer_evaluator_runs(sm: Any, world: dict[str, Any], session: A
     execution = evaluator.evaluate()
     _finish(sm, execution)
     assert type(execution).__name__ == "BenchmarkEvaluationExecution"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sm.endpoint_url)
+    execution.show_results()
+    assert "37.50%" in capsys.readouterr().out
 
 
 def test_llm_as_judge_evaluator_runs_and_its_results_are_readable(
@@ -135,3 +141,34 @@ def test_llm_as_judge_evaluator_runs_and_its_results_are_readable(
     assert [r["status_code"] for r in sm.requests(operation="GetFoundationModel")] == [200]
     with pytest.raises(ValueError, match="not a supported LLM-as-Judge model"):
         LLMAsJudgeEvaluator(evaluator_model="anthropic.claude-v1", dataset=f"s3://{BUCKET}/data/eval.jsonl", **_common(world, session, package_arn))
+
+
+def test_multi_turn_rl_evaluator_runs_its_job_steps(
+    sm: Any, world: dict[str, Any], session: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from sagemaker.train.evaluate import MultiTurnRLEvaluator
+
+    from tests.testing.test_sdk_finetune_flows import QWEN
+
+    sm.put_object(BUCKET, "data/eval.jsonl", json.dumps({"prompt": "solve it"}) + "\n")
+    monkeypatch.chdir(tmp_path)  # the SDK writes its pipeline definition into the working directory
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sm.endpoint_url)  # and ignores the session for the pipeline calls
+    sm.clock.freeze()
+    evaluator = MultiTurnRLEvaluator(
+        agent_config="arn:aws:lambda:us-east-1:123456789012:function:agent-env",
+        dataset=f"s3://{BUCKET}/data/eval.jsonl",
+        **_common(world, session, QWEN),
+    )
+    execution = evaluator.evaluate()
+    assert execution.arn and ":pipeline/SagemakerEvaluation-MTRLEvaluation" in execution.arn
+    sm.clock.advance(60)
+    execution.refresh()
+    assert execution.status.overall_status == "Succeeded"
+    client = sm.boto3_client("sagemaker")
+    steps = client.list_pipeline_execution_steps(PipelineExecutionArn=execution.arn)["PipelineExecutionSteps"]
+    [job_arn] = [s["Metadata"]["Job"]["Arn"] for s in steps if s["StepName"] == "EvaluateBaseModel"]
+    assert ":job/AgentRFTEvaluation/" in job_arn  # the SDK's StepDetail.job_arn knows no Job metadata
+    job = client.describe_job(JobName=job_arn.rsplit("/", 1)[-1], JobCategory="AgentRFTEvaluation")
+    assert job["JobStatus"] == "Completed"
+    keys = [o["Key"] for o in sm.boto3_client("s3").list_objects_v2(Bucket=BUCKET, Prefix="eval/").get("Contents", [])]
+    assert any(k.endswith(".json") and "/output/output/mtrl/eval_results/results_" in k for k in keys), keys

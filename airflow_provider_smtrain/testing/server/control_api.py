@@ -12,6 +12,7 @@ All bodies are JSON. Endpoints:
 * ``GET|DELETE /_local/requests`` -> request log (query ``operation=``, ``service=``, ``name=``) / clear it
 * ``GET  /_local/jobs`` -> simulated jobs, brought up to date
 * ``POST /_local/jobs/force`` -> ``{"kind", "name", "status", "failure_reason", "secondary_status", "region"}``
+  (kinds ``training``, ``tuning``, ``agent_rft``, ``hub_content``, ``mlflow_app``, ``pipeline_execution``)
 * ``GET|POST /_local/clock`` -> clock state / ``{"action": "freeze"|"advance"|"resume", "seconds"}``
 * ``GET  /_local/stats`` -> work counters (job applications per service)
 * ``GET  /_local/mlflow/<app id>/auth`` -> the MLflow app a presigned URL opens (``{"Arn", "Name", "Status"}``);

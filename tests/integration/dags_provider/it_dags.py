@@ -105,7 +105,7 @@ with _dag("it_train_timeout_deferred"):
         task_id="train",
         job_name_prefix="it-tmo-def",
         poll_interval=1,
-        execution_timeout=timedelta(seconds=8),
+        execution_timeout=timedelta(seconds=20),  # room for a cold SDK import on a loaded machine
         **TRAINER,
     )
 
@@ -115,7 +115,7 @@ with _dag("it_train_timeout_blocking"):
         job_name_prefix="it-tmo-blk",
         poll_interval=1,
         deferrable=False,
-        execution_timeout=timedelta(seconds=8),
+        execution_timeout=timedelta(seconds=20),  # room for a cold SDK import on a loaded machine
         **TRAINER,
     )
 

@@ -208,7 +208,7 @@ class PipelineExecutions:
     def _start_due_steps(self, execution: ExecutionSim, now: float) -> bool:
         if execution.stop_at is not None:
             return False
-        failed = any(s.status == "Failed" for s in execution.steps.values())
+        failed = any(s.status in ("Failed", "Stopped") for s in execution.steps.values())
         if failed and execution.outcome != "CompletedWithFailures":
             return False
         started = False
@@ -270,7 +270,7 @@ class PipelineExecutions:
             if now >= stopped_at:
                 execution.status, execution.last_modified = "Stopped", stopped_at
             return
-        if any(s.status == "Failed" for s in steps):
+        if any(s.status in ("Failed", "Stopped") for s in steps):  # a job stopped on its own fails it too
             if execution.outcome == "CompletedWithFailures":
                 if self._pending(execution):
                     return
