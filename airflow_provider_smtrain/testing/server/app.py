@@ -108,8 +108,7 @@ def serve(
     :param parent_pid: Exit when this process is gone (orphan protection for test runs).
     :param verbose: Log every request to stderr.
     """
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from werkzeug.serving import make_server
+    from airflow_provider_smtrain.testing.server.http import KeepAliveHandler, KeepAliveServer
 
     host = ensure_loopback(host)
     config = config or ServerConfig()
@@ -122,12 +121,11 @@ def serve(
 
     parts = build_app(config, shutdown=shutdown)
 
-    class _Handler(MotoRequestHandler):
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            if verbose:
-                super().log_request(code, size)
+    class _Handler(KeepAliveHandler):
+        pass
 
-    server = make_server(host, port, parts.app, threaded=True, request_handler=_Handler)
+    _Handler.verbose = verbose
+    server = KeepAliveServer(host, port, parts.app, _Handler)
     holder["server"] = server
     bound_port = server.server_port
     url_host = f"[{host}]" if ":" in host else host
