@@ -25,7 +25,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=package.__doc__.split("\n\n")[0] if package.__doc__ else None
     )
-    parser.add_argument("--n", type=int, nargs="+", default=[1, 100, 500], help="trigger counts")
+    parser.add_argument("--n", type=int, nargs="+", default=[1, 100, 500, 1000, 2000], help="trigger counts")
     parser.add_argument("--window", type=float, default=30.0, help="seconds the jobs stay InProgress")
     parser.add_argument("--poll", type=float, default=5.0, help="poll interval of both providers, seconds")
     parser.add_argument(

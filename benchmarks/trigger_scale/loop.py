@@ -2,7 +2,8 @@
 The triggers in one asyncio loop, started the way Airflow's triggerer starts them, and what the loop saw.
 
 A 50 ms ticker measures its own lateness (loop stalls), CPU time and RSS; every garbage collection is
-timed; each job's first ``DescribeTrainingJob`` call and answer are noted, whichever client made them.
+timed; each job's first status read (``DescribeTrainingJob``, ``DescribeHyperParameterTuningJob``) call and
+answer are noted, whichever client made them.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ class LoopRecord:
     :param launch_cpu: process CPU time at ``launch``.
     :param launched: epoch seconds the last trigger task was created.
     :param ticks: the ticker's samples.
-    :param first_call: job name -> epoch seconds its first ``DescribeTrainingJob`` was issued.
-    :param first_read: job name -> epoch seconds its first ``DescribeTrainingJob`` answered.
+    :param first_call: job name -> epoch seconds its first status read (Describe*) was issued.
+    :param first_read: job name -> epoch seconds its first status read answered.
     :param events: job name -> (epoch seconds, payload) of the trigger's event.
     :param errors: job name -> exception text of a trigger task that raised.
     :param timed_out: trigger tasks still running at the deadline (then cancelled).
@@ -65,13 +66,18 @@ class LoopRecord:
     gc_pauses: list[tuple[float, int, float]] = field(default_factory=list)
 
 
-def _record_first_reads(first_call: dict[str, float], first_read: dict[str, float]) -> None:
+def _record_first_reads(
+    operation: str, name_param: str, first_call: dict[str, float], first_read: dict[str, float]
+) -> None:
     """
-    Note when each job's first ``DescribeTrainingJob`` was issued and answered, whatever client made it.
+    Note when each job's first status read was issued and answered, whatever client made it.
 
     Wraps ``AioBaseClient._make_api_call`` (two dict lookups per call) so that start-up is measured
-    the same way for both providers: a trigger has started once it has asked for its job's status.
+    the same way for every trigger: a trigger has started once its job's status was asked for (by the
+    trigger itself or by a poller it shares).
 
+    :param operation: the Describe operation of the job kind (``DescribeTrainingJob``, ...).
+    :param name_param: its job-name parameter.
     :param first_call: filled with job name -> epoch seconds the first call was made.
     :param first_read: filled with job name -> epoch seconds the first call returned.
     """
@@ -80,9 +86,9 @@ def _record_first_reads(first_call: dict[str, float], first_read: dict[str, floa
     original = AioBaseClient._make_api_call
 
     async def _make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        if operation_name != "DescribeTrainingJob":
+        if operation_name != operation:
             return await original(self, operation_name, api_params)
-        name = api_params.get("TrainingJobName")
+        name = api_params.get(name_param)
         if name is not None and name not in first_call:
             first_call[name] = time.time()
         result = await original(self, operation_name, api_params)
@@ -98,6 +104,7 @@ async def run_triggers(
     names: list[str],
     launch_at: float,
     deadline_of: Callable[[float], float],
+    status_read: tuple[str, str],
 ) -> LoopRecord:
     """
     Start one task per trigger like the triggerer's ``create_triggers``/``run_trigger`` and wait for them.
@@ -106,6 +113,7 @@ async def run_triggers(
     :param names: the job name of each trigger.
     :param launch_at: epoch seconds at which to start the first trigger (the ticker runs before).
     :param deadline_of: epoch seconds after which unfinished triggers are cancelled, given the launch time.
+    :param status_read: the Describe operation that reads one job's status and its job-name parameter.
     """
     ensure_portal: Callable[[], Any] | None = None
     if os.environ.get("AIRFLOW_DISABLE_GREENBACK_PORTAL", "").lower() != "true":
@@ -117,7 +125,7 @@ async def run_triggers(
             pass
 
     record = LoopRecord()
-    _record_first_reads(record.first_call, record.first_read)
+    _record_first_reads(*status_read, record.first_call, record.first_read)
     gc_started: list[float] = [0.0]
 
     def on_gc(phase: str, info: dict[str, int]) -> None:

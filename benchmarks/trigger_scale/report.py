@@ -8,7 +8,10 @@ import platform
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks.trigger_scale.acceptance import acceptance_section
 from benchmarks.trigger_scale.common import (
+    PAIRS,
+    PIPELINE_NOTE,
     PROVIDERS,
     SERVER_SATURATED_MS,
     BenchConfig,
@@ -67,7 +70,8 @@ COLUMNS: list[Column] = [
     ("requests / job / poll", lambda r: r.get("requests_per_job_per_poll"), 2, ""),
     ("worst stall start-up", lambda r: _ms(_stall_pair(r)[0]), 0, " ms"),
     ("worst stall steady", lambda r: _ms(_stall_pair(r)[1]), 0, " ms"),
-    ("last event after jobs' end", lambda r: r.get("last_event_after_end_s"), 2, " s"),
+    ("job end → event p50", lambda r: r.get("latency_p50_s"), 2, " s"),
+    ("job end → event p99", lambda r: r.get("latency_p99_s"), 2, " s"),
 ]
 
 
@@ -96,23 +100,17 @@ def render_markdown(bench: BenchConfig, rows: list[dict[str, Any]], wall_s: floa
     notes: list[str] = []
     for n in bench.ns:
         by_provider = {row["provider"]: row for row in rows if row["n"] == n}
-        for provider in bench.providers:
-            row = by_provider.get(provider)
-            if row is None:
-                continue
-            if "failed" in row:
-                cells = ["failed"] * len(COLUMNS) + ["–"]
-                notes.append(f"{row['label']} N={n}: {row['failed']} (see the JSON for the log tail).")
-            else:
-                cells = [_fmt(get(row), digits, unit) for _t, get, digits, unit in COLUMNS]
-                ok = "all ok" if row.get("all_succeeded") else json.dumps(row.get("event_statuses"))
-                cells.append(f"{row['events']}/{n} {ok}")
-                notes.extend(_row_notes(bench, row))
-            lines.append(f"| {row['label']} | {n} | " + " | ".join(cells) + " |")
-        ours, amazon = by_provider.get("ours"), by_provider.get("amazon")
-        if ours and amazon and "failed" not in ours and "failed" not in amazon:
-            cells = [_ratio(get(ours), get(amazon)) for _t, get, _d, _u in COLUMNS]
-            lines.append(f"| **ours / amazon** | {n} | " + " | ".join(cells) + " | |")
+        for _kind, ours_name, amazon_name in PAIRS:
+            for provider in (ours_name, amazon_name):
+                row = by_provider.get(provider)
+                if row is None or provider not in bench.providers:
+                    continue
+                lines.append(_row_line(bench, row, notes))
+            ours, amazon = by_provider.get(ours_name), by_provider.get(amazon_name)
+            if ours and amazon and "failed" not in ours and "failed" not in amazon:
+                cells = [_ratio(get(ours), get(amazon)) for _t, get, _d, _u in COLUMNS]
+                lines.append(f"| **ours / amazon** | {n} | " + " | ".join(cells) + " | |")
+    notes.append(PIPELINE_NOTE)
     settings = (
         f"Jobs stay InProgress from the launch of the triggers for window {bench.window:g} s "
         f"+ {bench.startup_allowance:g} s × N start-up allowance + half a poll, then all end together; "
@@ -129,7 +127,57 @@ def render_markdown(bench: BenchConfig, rows: list[dict[str, Any]], wall_s: floa
     text = "\n".join(lines) + "\n\n" + settings + "\n"
     if notes:
         text += "\n" + "\n".join(f"- {note}" for note in notes) + "\n"
+    text += "\n" + server_latency_table(bench, rows)
+    text += "\n" + acceptance_section(bench, rows)
     return text
+
+
+def _row_line(bench: BenchConfig, row: dict[str, Any], notes: list[str]) -> str:
+    """
+    One table row for one worker result; its findings go to ``notes``.
+
+    :param bench: the benchmark configuration.
+    :param row: a worker result.
+    :param notes: notes under the table (appended to).
+    """
+    n = row["n"]
+    if "failed" in row:
+        cells = ["failed"] * len(COLUMNS) + ["–"]
+        notes.append(f"{row['label']} N={n}: {row['failed']} (see the JSON for the log tail).")
+    else:
+        cells = [_fmt(get(row), digits, unit) for _t, get, digits, unit in COLUMNS]
+        ok = "all ok" if row.get("all_succeeded") else json.dumps(row.get("event_statuses"))
+        cells.append(f"{row['events']}/{n} {ok}")
+        notes.extend(_row_notes(bench, row))
+    return f"| {row['label']} | {n} | " + " | ".join(cells) + " |"
+
+
+def server_latency_table(bench: BenchConfig, rows: list[dict[str, Any]]) -> str:
+    """
+    The LocalSageMaker's own answer time for the triggers' requests, per row: is the server what is measured?
+
+    :param bench: the benchmark configuration.
+    :param rows: worker results.
+    """
+    lines = [
+        "### LocalSageMaker answer time (server side, lock wait included), triggers' requests in the steady state",
+        "",
+        "| trigger | N | requests | requests / s | mean | p50 | p99 | max |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        summary = row.get("server_ms_steady")
+        if "failed" in row or not summary:
+            continue
+        span = (row.get("steady_periods") or 0) * bench.poll
+        rate = summary["count"] / span if span else None
+        cells = [
+            f"{summary['count']:,}",
+            _fmt(rate, 1),
+            *(_fmt(summary[key], 1, " ms") for key in ("mean", "p50", "p99", "max")),
+        ]
+        lines.append(f"| {row['label']} | {row['n']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _row_notes(bench: BenchConfig, row: dict[str, Any]) -> list[str]:
@@ -156,12 +204,12 @@ def _row_notes(bench: BenchConfig, row: dict[str, Any]) -> list[str]:
             f"{row.get('startup_answered_s') or 0:.1f} s until every first answer was in) used up the "
             f"{row['window_s']:.0f} s the jobs ran after launch, so there is no steady state to measure."
         )
-    server_ms = row.get("server_describe_ms_mean")
+    server_ms = (row.get("server_ms_steady") or {}).get("mean")
     if server_ms is not None and server_ms > SERVER_SATURATED_MS:
         notes.append(
-            f"{label} N={n}: LocalSageMaker took {server_ms:.0f} ms on average to answer a DescribeTrainingJob "
-            "in the steady state (server-side, waiting for its lock included): the server, not the trigger, "
-            "limits the poll rate here."
+            f"{label} N={n}: LocalSageMaker took {server_ms:.0f} ms on average to answer the triggers' requests "
+            "in the steady state (server-side, waiting for its lock included): the server, not only the "
+            "trigger, limits the poll rate here."
         )
     if row.get("error_count"):
         notes.append(f"{label} N={n}: {row['error_count']} trigger task(s) raised, e.g. {row['errors']}.")

@@ -88,7 +88,9 @@ class KeepAliveHandler(MotoRequestHandler):
             body = b"Internal Server Error"
         self._respond(environ, status, headers, body)
 
-    def _respond(self, environ: dict[str, Any], status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+    def _respond(
+        self, environ: dict[str, Any], status: str, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
         """
         Write status line, headers (with the body's length) and body.
 
@@ -147,7 +149,9 @@ def _buffer_body(environ: dict[str, Any]) -> None:
         environ["CONTENT_LENGTH"] = str(len(body))
 
 
-def _call(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+def _call(
+    app: Callable[..., Iterable[bytes]], environ: dict[str, Any]
+) -> tuple[str, list[tuple[str, str]], bytes]:
     """
     Run a WSGI application to the end.
 
