@@ -199,7 +199,6 @@ class BenchConfig:
     :param ns: trigger counts.
     :param window: seconds of steady state wanted (see ``worker._lead``).
     :param poll: poll interval of both providers, seconds.
-    :param startup_allowance: seconds per trigger added to the window for start-up.
     :param providers: providers to run, in order, for each N.
     :param startup_timeout: seconds after launch the triggers get to start if the jobs end earlier.
     :param grace: seconds to wait for events after the jobs ended (default: max(3 polls, 10 s)).
@@ -209,7 +208,6 @@ class BenchConfig:
     ns: list[int]
     window: float
     poll: float
-    startup_allowance: float
     providers: list[str]
     startup_timeout: float
     grace: float

@@ -51,6 +51,8 @@ class LoopRecord:
     :param events: job name -> (epoch seconds, payload) of the trigger's event.
     :param errors: job name -> exception text of a trigger task that raised.
     :param timed_out: trigger tasks still running at the deadline (then cancelled).
+    :param ready: epoch seconds every job's first status read had answered (None: not within the start-up timeout).
+    :param jobs_ended: epoch seconds the jobs were ended (the LocalSageMaker clock moved past their end).
     :param gc_pauses: ``(epoch seconds, generation, seconds)`` of every garbage collection in the loop.
     """
 
@@ -64,6 +66,44 @@ class LoopRecord:
     errors: dict[str, str] = field(default_factory=dict)
     timed_out: int = 0
     gc_pauses: list[tuple[float, int, float]] = field(default_factory=list)
+    ready: float | None = None
+    jobs_ended: float | None = None
+
+
+@dataclass
+class EndPlan:
+    """
+    When the worker ends the jobs: a fixed steady state after every trigger has read its job once.
+
+    :param poll: poll interval of the triggers, seconds.
+    :param periods: whole poll periods of steady state to measure before the jobs end.
+    :param startup_timeout: seconds after launch to wait for every first answer; then the jobs end anyway.
+    :param grace: seconds after the jobs ended to wait for the last event.
+    :param end_jobs: ends every job now (blocking; run in a thread, off the event loop).
+    """
+
+    poll: float
+    periods: int
+    startup_timeout: float
+    grace: float
+    end_jobs: Callable[[], None]
+
+    def steady_span(self, ready: float) -> tuple[float, float]:
+        """
+        The measured steady state: whole poll periods from half a poll after ``ready``.
+
+        :param ready: epoch seconds every first answer was in.
+        """
+        start = ready + self.poll / 2
+        return start, start + self.periods * self.poll
+
+    def end_after(self, ready: float) -> float:
+        """
+        Epoch seconds to end the jobs at: a quarter poll after the steady span (off the poll grid).
+
+        :param ready: epoch seconds every first answer was in.
+        """
+        return self.steady_span(ready)[1] + self.poll / 4
 
 
 def _record_first_reads(
@@ -103,7 +143,7 @@ async def run_triggers(
     workloads: list[tuple[str, dict[str, Any]]],
     names: list[str],
     launch_at: float,
-    deadline_of: Callable[[float], float],
+    plan: EndPlan,
     status_read: tuple[str, str],
 ) -> LoopRecord:
     """
@@ -112,7 +152,7 @@ async def run_triggers(
     :param workloads: ``(classpath, kwargs)`` of each trigger.
     :param names: the job name of each trigger.
     :param launch_at: epoch seconds at which to start the first trigger (the ticker runs before).
-    :param deadline_of: epoch seconds after which unfinished triggers are cancelled, given the launch time.
+    :param plan: when to end the jobs, and how long to wait for the events after that.
     :param status_read: the Describe operation that reads one job's status and its job-name parameter.
     """
     ensure_portal: Callable[[], Any] | None = None
@@ -178,12 +218,16 @@ async def run_triggers(
         trigger.timeout_after = None
         tasks[asyncio.create_task(run_one(name, trigger), name=f"ID {trigger_id}")] = name
     record.launched = time.time()
+    end_task = asyncio.create_task(_end_jobs(record, plan, len(names)), name="job-ender")
 
     pending: set[asyncio.Task[None]] = set(tasks)
     while pending:
-        remaining = deadline_of(record.launch) - time.time()
-        if remaining <= 0:
-            break
+        if record.jobs_ended is None:
+            remaining = 1.0  # the jobs have not ended yet: no deadline
+        else:
+            remaining = record.jobs_ended + plan.grace - time.time()
+            if remaining <= 0:
+                break
         done, pending = await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if not task.cancelled() and task.exception() is not None:
@@ -193,7 +237,27 @@ async def run_triggers(
         task.cancel()
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
+    await end_task
     stop.set()
     await tick_task
     gc.callbacks.remove(on_gc)
     return record
+
+
+async def _end_jobs(record: LoopRecord, plan: EndPlan, n: int) -> None:
+    """
+    Wait until every job was read once (or the start-up timeout), then the steady state, then end the jobs.
+
+    :param record: the loop's record (``ready`` and ``jobs_ended`` are set).
+    :param plan: the end plan.
+    :param n: number of jobs.
+    """
+    give_up = record.launch + plan.startup_timeout
+    while len(record.first_read) < n and time.time() < give_up:
+        await asyncio.sleep(0.1)
+    if len(record.first_read) >= n:
+        record.ready = max(record.first_read.values())
+    end_at = plan.end_after(record.ready) if record.ready is not None else time.time()
+    await asyncio.sleep(max(0.0, end_at - time.time()))
+    record.jobs_ended = time.time()
+    await asyncio.get_running_loop().run_in_executor(None, plan.end_jobs)

@@ -64,7 +64,7 @@ COLUMNS: list[Column] = [
     ("RSS per trigger", lambda r: r.get("rss_per_trigger_mib"), 3, " MiB"),
     ("RSS per extra trigger (vs previous N)", lambda r: r.get("rss_marginal_per_trigger_mib"), 3, " MiB"),
     ("start-up (all triggers polled)", lambda r: r.get("startup_s"), 2, " s"),
-    ("CPU in window", lambda r: r.get("cpu_window_s"), 2, " s"),
+    ("CPU at start-up", lambda r: r.get("cpu_startup_s"), 2, " s"),
     ("CPU per 60 s steady", lambda r: r.get("cpu_steady_per_60s"), 2, " s"),
     ("CPU per request steady", lambda r: r.get("cpu_ms_per_request_steady"), 2, " ms"),
     ("requests / job / poll", lambda r: r.get("requests_per_job_per_poll"), 2, ""),
@@ -112,9 +112,10 @@ def render_markdown(bench: BenchConfig, rows: list[dict[str, Any]], wall_s: floa
                 lines.append(f"| **ours / amazon** | {n} | " + " | ".join(cells) + " | |")
     notes.append(PIPELINE_NOTE)
     settings = (
-        f"Jobs stay InProgress from the launch of the triggers for window {bench.window:g} s "
-        f"+ {bench.startup_allowance:g} s × N start-up allowance + half a poll, then all end together; "
-        f"poll {bench.poll:g} s, start-up timeout {bench.startup_timeout:g} s, "
+        f"Jobs stay InProgress until every trigger has read its job once, then for {bench.window:g} s of "
+        f"steady state (whole polls, from half a poll after the last first answer), then all end together "
+        f"(the LocalSageMaker clock moves past their end); poll {bench.poll:g} s, "
+        f"start-up timeout {bench.startup_timeout:g} s, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {versions()}; "
         f"whole run {wall_s:.0f} s."
     )
@@ -191,8 +192,8 @@ def _row_notes(bench: BenchConfig, row: dict[str, Any]) -> list[str]:
     notes = []
     if row.get("timed_out"):
         notes.append(
-            f"{label} N={n}: {row['timed_out']} trigger(s) had not fired {bench.startup_timeout:g} s after "
-            f"launch (+{bench.grace:g} s grace) and were cancelled; {row['started_triggers']}/{n} had polled."
+            f"{label} N={n}: {row['timed_out']} trigger(s) had not fired {bench.grace:g} s after the jobs "
+            f"ended and were cancelled; {row['started_triggers']}/{n} had polled."
         )
     if row.get("startup_s") is None:
         notes.append(
@@ -200,9 +201,8 @@ def _row_notes(bench: BenchConfig, row: dict[str, Any]) -> list[str]:
         )
     elif not row.get("steady_periods"):
         notes.append(
-            f"{label} N={n}: start-up ({row['startup_s']:.1f} s until every trigger had polled, "
-            f"{row.get('startup_answered_s') or 0:.1f} s until every first answer was in) used up the "
-            f"{row['window_s']:.0f} s the jobs ran after launch, so there is no steady state to measure."
+            f"{label} N={n}: not every first answer was in {bench.startup_timeout:g} s after launch "
+            f"({row.get('answered_triggers')}/{n}): the jobs ended then, without a steady state to measure."
         )
     server_ms = (row.get("server_ms_steady") or {}).get("mean")
     if server_ms is not None and server_ms > SERVER_SATURATED_MS:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import math
 import os
 import platform
 import time
@@ -35,7 +34,7 @@ from benchmarks.trigger_scale.common import (
     percentile,
     rss_bytes,
 )
-from benchmarks.trigger_scale.loop import run_triggers
+from benchmarks.trigger_scale.loop import EndPlan, run_triggers
 from benchmarks.trigger_scale.measures import interpolate, latency_summary, stall_summary
 
 
@@ -46,14 +45,13 @@ class WorkerConfig:
 
     :param provider: the variant (``ours-training``, ``amazon-training``, ``ours-tuning``, ``amazon-tuning``).
     :param n: number of jobs and triggers.
-    :param window: seconds of steady state wanted: the jobs end ``window + startup_allowance * n + poll / 2``
-        seconds after the triggers are launched.
+    :param window: seconds of steady state measured (rounded to whole poll periods, at least one): the jobs
+        end that long (plus half a poll before and a quarter after) after every trigger has read its job once.
     :param poll: seconds between two status reads of one trigger.
-    :param startup_allowance: seconds per trigger added to the window for start-up (same for both providers).
     :param endpoint: LocalSageMaker URL (loopback).
     :param region: AWS region of the connection.
-    :param startup_timeout: seconds after launch the triggers get to start, when that is after the jobs end.
-    :param grace: seconds, after the jobs end (or the start-up timeout), to wait for the last event.
+    :param startup_timeout: seconds after launch the triggers get to read their jobs once; then the jobs end anyway.
+    :param grace: seconds, after the jobs end, to wait for the last event.
     :param out: where to write the JSON result.
     """
 
@@ -61,7 +59,6 @@ class WorkerConfig:
     n: int
     window: float
     poll: float
-    startup_allowance: float
     endpoint: str
     region: str
     startup_timeout: float
@@ -90,7 +87,7 @@ def _operator_side_triggers(cfg: WorkerConfig, names: list[str]) -> list[tuple[s
     from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 
     # More attempts than the run could ever use: the amazon trigger must not give up first.
-    max_attempts = int((_lead(cfg) + cfg.startup_timeout + cfg.grace) / cfg.poll) * 10 + 100
+    max_attempts = int((cfg.startup_timeout + cfg.window + cfg.grace) / cfg.poll) * 10 + 100
     poke: Any = int(cfg.poll) if float(cfg.poll).is_integer() else cfg.poll
     job_type = "Tuning" if variant.kind == "tuning" else "Training"
     with warnings.catch_warnings():
@@ -108,17 +105,19 @@ def _operator_side_triggers(cfg: WorkerConfig, names: list[str]) -> list[tuple[s
         ]
 
 
-def _lead(cfg: WorkerConfig) -> float:
-    """
-    Seconds from launching the triggers until the jobs end.
+#: Simulated seconds the jobs would run; the worker ends them earlier by moving the LocalSageMaker clock.
+HOLD_SECONDS = 20_000.0
+#: Simulated seconds the clock is moved past the planned end (covers the creation of one chunk of jobs).
+END_MARGIN_SECONDS = 30.0
 
-    The window, plus a start-up allowance proportional to N (the same for both providers, so that
-    a slow start does not eat the steady state), plus half a poll interval so that the end does
-    not fall on the launch-aligned poll grid (which would make N=1 detection latency phase luck).
+
+def _periods(cfg: WorkerConfig) -> int:
+    """
+    Whole poll periods of steady state to measure.
 
     :param cfg: the worker configuration.
     """
-    return cfg.window + cfg.startup_allowance * cfg.n + cfg.poll / 2
+    return max(1, round(cfg.window / cfg.poll))
 
 
 def _job_names(cfg: WorkerConfig) -> list[str]:
@@ -134,22 +133,21 @@ def _job_names(cfg: WorkerConfig) -> list[str]:
     return names
 
 
-def _create_jobs(cfg: WorkerConfig, sm: Any, names: list[str], end_at_of: Any) -> float:
+def _create_jobs(cfg: WorkerConfig, sm: Any, names: list[str]) -> float:
     """
-    Create one job per name, all planned to end at the same instant; return that instant.
+    Create one job per name, all planned to end at the same (simulated) instant, far ahead; return that instant.
 
     :param cfg: the worker configuration.
     :param sm: the attached LocalSageMaker.
     :param names: the job names.
-    :param end_at_of: called with the creation start time, returns the planned end (epoch seconds).
     """
     kind = VARIANTS[cfg.provider].kind
     setting = KINDS[kind].seconds_setting
     client = sm.boto3_client("sagemaker", access_key_id=SETUP_ACCESS_KEY, secret_access_key="bench")
-    end_at: float = end_at_of(time.time())
+    end_at: float = sm.clock.now() + HOLD_SECONDS
     for index, name in enumerate(names):
         if index % CREATE_CHUNK == 0:
-            sm.configure(**{setting: max(0.1, end_at - time.time())})
+            sm.configure(**{setting: end_at - sm.clock.now()})
         method, params = job_request(kind, name)
         getattr(client, method)(**params)
     return end_at
@@ -178,13 +176,15 @@ def worker_main(cfg: WorkerConfig) -> None:
     sm = LocalSageMaker.attach(cfg.endpoint, region=cfg.region)
     names = _job_names(cfg)
 
-    # Jobs end together at `end_at`; the triggers are launched `lead` seconds before that.
-    lead = _lead(cfg)
+    # The jobs run (in simulated time) far longer than the benchmark; once every trigger has read its job
+    # and the steady state was measured, the worker moves the LocalSageMaker clock past their common
+    # end: they all end at that real instant, however long each variant took to start.
     create_start = time.time()
-    # a few ms per job (a tuning job creates its child too) and per trigger object
-    per_job = 0.012 if variant.kind == "tuning" else 0.006
-    end_at = _create_jobs(cfg, sm, names, lambda start: start + 0.5 + cfg.n * per_job + lead)
+    planned_end = _create_jobs(cfg, sm, names)
     created = time.time()
+
+    def end_jobs() -> None:
+        sm.clock.advance(max(0.0, planned_end + END_MARGIN_SECONDS - sm.clock.now()))
 
     workloads = _operator_side_triggers(cfg, names)
     import aiobotocore.client  # noqa: F401  (patched by loop._record_first_reads)
@@ -193,20 +193,13 @@ def worker_main(cfg: WorkerConfig) -> None:
     gc.collect()
     rss_before = rss_bytes()
     cpu_before = time.process_time()
-
-    def deadline_of(launch: float) -> float:
-        return max(end_at, launch + cfg.startup_timeout) + cfg.grace
-
+    plan = EndPlan(cfg.poll, _periods(cfg), cfg.startup_timeout, cfg.grace, end_jobs)
     record = asyncio.run(
-        run_triggers(workloads, names, end_at - lead, deadline_of, (kind.describe_operation, kind.name_param))
+        run_triggers(workloads, names, time.time() + 0.2, plan, (kind.describe_operation, kind.name_param))
     )
     cpu_after = time.process_time()
 
     # ------------------------------------------------------------------ server side
-    wanted = set(names)
-    planned = {
-        job["name"]: float(job["planned_end"]) for job in sm.jobs()[variant.kind] if job["name"] in wanted
-    }
     sagemaker_requests = sm.requests(service="sagemaker")
     # every SageMaker request signed by the triggers' connection, whatever the operation (Describe*, List*)
     trigger_requests = [r for r in sagemaker_requests if r["access_key_id"] == TRIGGER_ACCESS_KEY]
@@ -217,27 +210,21 @@ def worker_main(cfg: WorkerConfig) -> None:
 
     # ------------------------------------------------------------------ derived numbers
     ticks = record.ticks
-    end_first = min(planned.values()) if planned else end_at
-    end_last = max(planned.values()) if planned else end_at
+    ended = record.jobs_ended if record.jobs_ended is not None else time.time()
     all_called = all(name in record.first_call for name in names)
-    all_read = all(name in record.first_read for name in names)
     # start-up: until every trigger has asked for its job's status (the trigger's own cost)
     startup_s = (max(record.first_call.values()) - record.launch) if all_called else None
-    # the steady state starts once every first answer is in (the first burst of polls is over)
-    ready = max(record.first_read.values()) if all_read else None
-    steady_start = ready
-    steady_s = (end_first - steady_start) if steady_start is not None else None
+    # the steady state starts once every first answer is in (the first burst of polls is over).
     # Requests and CPU are counted over whole poll periods starting half a period after the first
     # burst: polls that stay in phase (the amazon trigger has no jitter) would otherwise be counted
     # once too often or too rarely depending on where the window edges fall.
-    measure_start = (steady_start + cfg.poll / 2) if steady_start is not None else None
-    periods = max(0, math.floor((end_first - measure_start) / cfg.poll)) if measure_start is not None else 0
-    measure_end = (measure_start + periods * cfg.poll) if measure_start is not None else None
+    ready = record.ready
+    measure_start, measure_end = plan.steady_span(ready) if ready is not None else (None, None)
+    periods = plan.periods if ready is not None else 0
     steady_ok = periods >= 1
 
-    cpu_launch = record.launch_cpu
-    cpu_end = interpolate(ticks, end_first, "cpu")
-    window_cpu = (cpu_end - cpu_launch) if cpu_end is not None else None
+    cpu_ready = interpolate(ticks, ready, "cpu") if ready is not None else None
+    startup_cpu = (cpu_ready - record.launch_cpu) if cpu_ready is not None else None
     steady_cpu_per_60 = None
     cpu_ms_per_request = None
     req_per_job_per_poll = None
@@ -252,14 +239,12 @@ def worker_main(cfg: WorkerConfig) -> None:
         if cpu_from is not None and cpu_to is not None and in_steady:
             cpu_ms_per_request = (cpu_to - cpu_from) / len(in_steady) * 1000.0
         server_ms = [float(r["duration_ms"]) for r in in_steady]
-    window_requests = [r for r in trigger_requests if record.launch <= r["time"] < end_first]
-    loaded = [tick.rss for tick in ticks if record.launch <= tick.t <= end_first]
+    window_requests = [r for r in trigger_requests if record.launch <= r["time"] < ended]
+    loaded = [tick.rss for tick in ticks if record.launch <= tick.t <= ended]
     rss_loaded = max(loaded) if loaded else None
 
     event_times = {name: at for name, (at, _payload) in record.events.items()}
-    latencies = [
-        event_times[name] - planned[name] for name in names if name in event_times and name in planned
-    ]
+    latencies = [event_times[name] - ended for name in names if name in event_times]
     statuses = Counter(str(payload.get("status")) for _at, payload in record.events.values())
     last_event = max(event_times.values()) if event_times else None
 
@@ -273,15 +258,15 @@ def worker_main(cfg: WorkerConfig) -> None:
         "python": platform.python_version(),
         "import_s": round(imported, 3),
         "create_jobs_s": round(created - create_start, 3),
-        "window_s": round(end_first - record.launch, 3),
-        "job_end_spread_s": round(end_last - end_first, 3),
+        "jobs_ended_after_launch_s": round(ended - record.launch, 3),
         "launch_s": round(record.launched - record.launch, 3),
-        "launch_late_s": round(record.launch - (end_at - lead), 3),
         "startup_s": round(startup_s, 3) if startup_s is not None else None,
         "startup_answered_s": round(ready - record.launch, 3) if ready is not None else None,
         "started_triggers": len(record.first_call),
         "answered_triggers": len(record.first_read),
-        "steady_s": round(steady_s, 3) if steady_s is not None else None,
+        "steady_span_s": [round(measure_start - record.launch, 3), round(measure_end - record.launch, 3)]
+        if measure_start is not None and measure_end is not None
+        else None,
         "steady_periods": periods,
         "peak_rss_mib": round(peak_rss_bytes() / MIB, 1),
         "rss_before_mib": round(rss_before / MIB, 1),
@@ -290,7 +275,7 @@ def worker_main(cfg: WorkerConfig) -> None:
         "rss_per_trigger_mib": round((rss_loaded - rss_before) / MIB / cfg.n, 4)
         if rss_loaded is not None
         else None,
-        "cpu_window_s": round(window_cpu, 3) if window_cpu is not None else None,
+        "cpu_startup_s": round(startup_cpu, 3) if startup_cpu is not None else None,
         "cpu_steady_per_60s": round(steady_cpu_per_60, 3) if steady_cpu_per_60 is not None else None,
         "cpu_ms_per_request_steady": round(cpu_ms_per_request, 3) if cpu_ms_per_request is not None else None,
         "cpu_total_loop_s": round(cpu_after - cpu_before, 3),
@@ -308,14 +293,14 @@ def worker_main(cfg: WorkerConfig) -> None:
         "stall_startup": stall_summary(
             ticks,
             record.launch,
-            min(measure_start, end_first) if measure_start is not None else end_first,
+            measure_start if measure_start is not None else ended,
             record.launch,
             record.gc_pauses,
         ),
         # from half a poll after the first answers, like CPU and requests (a pause that began during
         # start-up must not count as a steady-state stall)
-        "stall_steady": stall_summary(ticks, measure_start, end_first, record.launch, record.gc_pauses)
-        if measure_start is not None and measure_start < end_first
+        "stall_steady": stall_summary(ticks, measure_start, ended, record.launch, record.gc_pauses)
+        if measure_start is not None
         else None,
         "stall_whole": stall_summary(
             ticks, record.launch, last_event or time.time(), record.launch, record.gc_pauses
@@ -325,7 +310,7 @@ def worker_main(cfg: WorkerConfig) -> None:
         "events": len(record.events),
         "event_statuses": dict(statuses),
         "all_succeeded": statuses.get(variant.success_status, 0) == cfg.n,
-        "last_event_after_end_s": round(last_event - end_last, 3) if last_event is not None else None,
+        "last_event_after_end_s": round(last_event - ended, 3) if last_event is not None else None,
         "latency_p50_s": round(percentile(latencies, 0.5) or 0.0, 3) if latencies else None,
         "latency_p99_s": round(percentile(latencies, 0.99) or 0.0, 3) if latencies else None,
         "latency_max_s": round(max(latencies), 3) if latencies else None,

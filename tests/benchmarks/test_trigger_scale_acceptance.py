@@ -77,7 +77,7 @@ def test_a_failed_worker_fails_every_target():
 
 
 def test_section_prints_a_line_per_target_and_kind_at_n_1000():
-    bench = BenchConfig([1000], 30.0, POLL, 0.06, ["ours-training", "amazon-training"], 60.0, 15.0, REPO)
+    bench = BenchConfig([1000], 30.0, POLL, ["ours-training", "amazon-training"], 60.0, 15.0, REPO)
     rows = [
         _row("ours-training", peak_rss_mib=220.0),
         AMAZON,

@@ -70,8 +70,8 @@ def test_row_per_provider_with_sane_values(results: tuple[dict[str, Any], str], 
     assert 50 < row["peak_rss_mib"] < 4096
     assert row["rss_loaded_mib"] >= row["rss_before_mib"] > 0
     assert row["rss_per_trigger_mib"] >= 0
-    assert 0 <= row["startup_s"] < row["window_s"]
-    assert row["cpu_window_s"] > 0 and row["cpu_steady_per_60s"] > 0
+    assert 0 <= row["startup_s"] < row["jobs_ended_after_launch_s"]
+    assert row["cpu_startup_s"] > 0 and row["cpu_steady_per_60s"] > 0
     assert row["steady_periods"] >= 1
     assert 0.2 < row["requests_per_job_per_poll"] < 3
     assert row["requests_total"] >= 2 * N  # at least a poll while running and the one that saw the end
