@@ -65,6 +65,16 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "False",
                         "default": "True",
                     },
+                    "coalesce_status_reads": {
+                        "description": "Whether the triggers of one triggerer that wait for jobs of one "
+                        "kind through one connection share one poller, which reads all their statuses "
+                        "with one List* call per poll (describing a job only when it is new, ended, or "
+                        "missing from the listing). False: every trigger describes its own job.",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    },
                     "trigger_client_max_age": {
                         "description": "Seconds after which the SageMaker client the triggers of one "
                         "triggerer share is rebuilt (rotated connection keys and expiring session "

@@ -19,6 +19,7 @@ __all__ = [
     "TUNING",
     "JobKind",
     "JobNotStoppable",
+    "ListShape",
     "Outcome",
     "console_domain",
     "console_url",
@@ -43,6 +44,33 @@ class Outcome(StrEnum):
 
 class JobNotStoppable(ValueError):
     """A kind of job SageMaker cannot stop (an endpoint, a hub import) was asked to stop."""
+
+
+@dataclass(frozen=True)
+class ListShape:
+    """
+    How the List* call of a kind reports many jobs at once (for coalesced status reads in the triggerer).
+
+    :param method: snake_case client method that lists jobs of the kind (``list_training_jobs``).
+    :param summaries_key: response key of the list of job summaries.
+    :param name_key: summary key of the job's name (what triggers wait on).
+    :param status_key: summary key of the job status.
+    :param secondary_status_key: summary key of the secondary status, if summaries carry one.
+    :param modified_key: summary key of the time SageMaker last changed the job.
+    :param modified_after_param: request parameter that keeps only jobs changed after a time.
+    :param sort_by: ``SortBy`` value whose order never changes while a listing is paged (creation time).
+    :param max_results: largest page size the call accepts.
+    """
+
+    method: str
+    summaries_key: str
+    name_key: str
+    status_key: str
+    secondary_status_key: str | None = None
+    modified_key: str = "LastModifiedTime"
+    modified_after_param: str = "LastModifiedTimeAfter"
+    sort_by: str = "CreationTime"
+    max_results: int = 100
 
 
 @dataclass(frozen=True)
@@ -73,6 +101,8 @@ class JobKind:
     :param failure_key: response key of the reason a job failed.
     :param token_param: request parameter of the idempotency token a start (and stop) call takes,
         if any (``ClientRequestToken`` for pipeline executions).
+    :param listing: how a List* call reports jobs of this kind; None when the kind has none (its
+        triggers then describe their jobs one by one).
     """
 
     name: str
@@ -92,6 +122,7 @@ class JobKind:
     arn_key: str | None = None
     failure_key: str = "FailureReason"
     token_param: str | None = None
+    listing: ListShape | None = None
 
     @property
     def stoppable(self) -> bool:
@@ -130,6 +161,13 @@ TRAINING = JobKind(
     max_name_length=63,
     stop="stop_training_job",
     arn_key="TrainingJobArn",
+    listing=ListShape(
+        method="list_training_jobs",
+        summaries_key="TrainingJobSummaries",
+        name_key="TrainingJobName",
+        status_key="TrainingJobStatus",
+        secondary_status_key="SecondaryStatus",
+    ),
 )
 
 TUNING = JobKind(
@@ -147,6 +185,12 @@ TUNING = JobKind(
     max_name_length=32,
     stop="stop_hyper_parameter_tuning_job",
     arn_key="HyperParameterTuningJobArn",
+    listing=ListShape(
+        method="list_hyper_parameter_tuning_jobs",
+        summaries_key="HyperParameterTuningJobSummaries",
+        name_key="HyperParameterTuningJobName",
+        status_key="HyperParameterTuningJobStatus",
+    ),
 )
 
 

@@ -14,6 +14,7 @@ from airflow_provider_smtrain.jobs.clock import clock
 from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, get_kind, outcome_of
 from airflow_provider_smtrain.jobs.retry import backoff_delay, describe_error, is_not_running, is_retriable
 from airflow_provider_smtrain.triggers.clients import POOL
+from airflow_provider_smtrain.triggers.coalesced import coalesces, wait_shared
 
 #: Retries of a Stop* call (it must fit in the triggerer's ``on_kill_timeout``).
 STOP_RETRIES = 3
@@ -161,6 +162,8 @@ class SageMakerJobTrigger(BaseTrigger):
         The event payload. Opening the shared client is retried like a status read: a blip of the
         credentials service (assume-role, STS) at a triggerer restart is not the end of the wait.
         """
+        if coalesces(self):
+            return await self._wait_shared()
         failures = 0
         while True:
             try:
@@ -179,14 +182,48 @@ class SageMakerJobTrigger(BaseTrigger):
                 failures += 1
                 delay = backoff_delay(failures, self.retry_base_delay, self.retry_max_delay)
                 if self.deadline is not None and clock().now() + delay >= self.deadline:
-                    return self._payload(
-                        "deadline",
-                        message=f"{self.job_kind.label.capitalize()} {self.job_name!r} did not finish before "
-                        f"the deadline; the trigger could not connect to stop it {where}: {describe_error(err)}",
-                    )
+                    return self._unreachable_at_deadline(err)
                 self.log.warning("Connecting %s failed (%s); retry %d in %.2fs", where, describe_error(err),
                                  failures, delay)
                 await clock().async_sleep(delay)
+
+    def _unreachable_at_deadline(self, err: BaseException) -> dict[str, Any]:
+        where = f"(aws_conn_id={self.aws_conn_id!r}, region={self.region_name!r})"
+        return self._payload(
+            "deadline",
+            message=f"{self.job_kind.label.capitalize()} {self.job_name!r} did not finish before "
+            f"the deadline; the trigger could not connect to stop it {where}: {describe_error(err)}",
+        )
+
+    async def _wait_shared(self) -> dict[str, Any]:
+        """The event payload, the job's status read by the poller this trigger shares (:mod:`.pollers`)."""
+        how, found = await wait_shared(self)
+        if how == "job":
+            return self._payload(outcome_of(self.job_kind, found.get(self.job_kind.status_key)).value, job=found)
+        if how == "error":
+            return self._payload("error", message=found)
+        if not (self.stop_on_deadline and self.job_kind.stoppable):
+            return await self._on_deadline(None, found)
+        try:
+            async with self._client() as client:
+                return await self._on_deadline(client, found)
+        except Exception as err:
+            return self._unreachable_at_deadline(err)
+
+    def _log_status(self, job: dict[str, Any], seen: tuple[Any, Any] | None) -> tuple[Any, Any]:
+        """Log the job's status when it differs from ``seen``; return what was seen now."""
+        kind = self.job_kind
+        status = job.get(kind.status_key)
+        secondary = job.get(kind.secondary_status_key) if kind.secondary_status_key else None
+        if (status, secondary) != seen:
+            self.log.info(
+                "%s %s: status %s%s",
+                kind.label.capitalize(),
+                self.job_name,
+                status,
+                f" ({secondary})" if secondary else "",
+            )
+        return (status, secondary)
 
     async def _watch(self, client: Any) -> dict[str, Any]:
         """The poll loop; returns the event payload."""
@@ -200,18 +237,8 @@ class SageMakerJobTrigger(BaseTrigger):
                 )
             except _DeadlineReached:
                 return await self._on_deadline(client, job)
-            status = job.get(kind.status_key)
-            secondary = job.get(kind.secondary_status_key) if kind.secondary_status_key else None
-            if (status, secondary) != seen:
-                seen = (status, secondary)
-                self.log.info(
-                    "%s %s: status %s%s",
-                    kind.label.capitalize(),
-                    self.job_name,
-                    status,
-                    f" ({secondary})" if secondary else "",
-                )
-            outcome = outcome_of(kind, status)
+            seen = self._log_status(job, seen)
+            outcome = outcome_of(kind, seen[0])
             if outcome is not Outcome.RUNNING:
                 return self._payload(outcome.value, job=job)
             delay = self.poll_interval * random.uniform(0.9, 1.1)

@@ -203,3 +203,27 @@ def test_job_without_algorithm_specification_does_not_crash_moto(sm, sagemaker, 
     del args["AlgorithmSpecification"]
     sagemaker.create_training_job(**args)
     assert sagemaker.describe_training_job(TrainingJobName="serverless-like")["TrainingJobStatus"] == "InProgress"
+
+
+def test_every_status_change_moves_last_modified_time_even_on_a_frozen_clock(sm, sagemaker, job_args):
+    """Listings filtered by LastModifiedTimeAfter (the triggers' pollers) see every change, timed or forced."""
+    sm.clock.freeze()
+    sagemaker.create_training_job(**job_args("lmt-frozen"))
+    other = "lmt-untouched"
+    sagemaker.create_training_job(**job_args(other))
+    before = sagemaker.describe_training_job(TrainingJobName="lmt-frozen")["LastModifiedTime"]
+    assert sagemaker.describe_training_job(TrainingJobName="lmt-frozen")["LastModifiedTime"] == before
+    sm.force_job("training", "lmt-frozen", "InProgress", secondary_status="Training")
+    training = sagemaker.describe_training_job(TrainingJobName="lmt-frozen")["LastModifiedTime"]
+    sm.force_job("training", "lmt-frozen", "Failed", "forced")
+    failed = sagemaker.describe_training_job(TrainingJobName="lmt-frozen")["LastModifiedTime"]
+    assert before < training < failed
+
+    def changed_after(bound):
+        page = sagemaker.list_training_jobs(LastModifiedTimeAfter=bound, MaxResults=100)
+        return [(s["TrainingJobName"], s["TrainingJobStatus"]) for s in page["TrainingJobSummaries"]]
+
+    assert changed_after(training) == [("lmt-frozen", "Failed")]
+    assert changed_after(failed) == []
+    sm.clock.advance(5)  # the other job's own timeline ends it: a change; the failed job stays out
+    assert changed_after(failed) == [(other, "Completed")]

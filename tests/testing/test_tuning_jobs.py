@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -196,3 +197,56 @@ def test_tuning_rule_fails_tuning_job(sm, sagemaker, wait_for):
     )
     assert failed["HyperParameterTuningJobStatus"] == "Failed"
     assert failed["FailureReason"] == "No training job succeeded"
+
+
+def test_list_tuning_jobs_filters_sorts_and_pages(sm, sagemaker):
+    """ListHyperParameterTuningJobs as the triggers' pollers use it: LastModifiedTimeAfter, status, sort, pages."""
+    sm.clock.freeze()
+    for name in ("ltune-b", "ltune-a", "ltune-c"):
+        sagemaker.create_hyper_parameter_tuning_job(**tuning_args(name))
+        sm.force_job("tuning", name, "InProgress")  # held there: no child changes it
+        sm.clock.advance(10)
+    first = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="ltune-c")["LastModifiedTime"]
+    sm.force_job("tuning", "ltune-a", "Completed")
+    sm.force_job("tuning", "ltune-c", "Stopped")
+
+    def names(**kwargs):
+        page = sagemaker.list_hyper_parameter_tuning_jobs(**kwargs)
+        return [s["HyperParameterTuningJobName"] for s in page["HyperParameterTuningJobSummaries"]]
+
+    assert names() == ["ltune-a", "ltune-b", "ltune-c"]  # Name, Ascending by default
+    assert names(SortBy="CreationTime") == ["ltune-b", "ltune-a", "ltune-c"]
+    assert names(SortBy="CreationTime", SortOrder="Descending") == ["ltune-c", "ltune-a", "ltune-b"]
+    assert names(SortBy="Status") == ["ltune-a", "ltune-b", "ltune-c"]  # Completed, InProgress, Stopped
+    assert names(StatusEquals="InProgress") == ["ltune-b"]
+    assert names(LastModifiedTimeAfter=first + timedelta(seconds=5), SortBy="Name") == ["ltune-a", "ltune-c"]
+    assert names(LastModifiedTimeBefore=first + timedelta(seconds=5)) == ["ltune-b"]
+    pages, token = [], None
+    while True:
+        page = sagemaker.list_hyper_parameter_tuning_jobs(MaxResults=2, **({"NextToken": token} if token else {}))
+        pages.append([s["HyperParameterTuningJobName"] for s in page["HyperParameterTuningJobSummaries"]])
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert pages == [["ltune-a", "ltune-b"], ["ltune-c"]]
+    assert len(names(MaxResults=100)) == 3
+    [summary] = sagemaker.list_hyper_parameter_tuning_jobs(StatusEquals="Completed")["HyperParameterTuningJobSummaries"]
+    assert summary["HyperParameterTuningJobStatus"] == "Completed"
+    assert summary["LastModifiedTime"] > summary["CreationTime"]
+    with pytest.raises(ClientError, match="maxResults"):
+        sagemaker.list_hyper_parameter_tuning_jobs(MaxResults=101)
+    with pytest.raises(ClientError, match="statusEquals"):
+        sagemaker.list_hyper_parameter_tuning_jobs(StatusEquals="Done")
+
+
+def test_a_tuning_status_change_moves_last_modified_time_on_a_frozen_clock(sm, sagemaker):
+    sm.clock.freeze()
+    sagemaker.create_hyper_parameter_tuning_job(**tuning_args("ltune-frozen"))
+    before = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="ltune-frozen")
+    again = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="ltune-frozen")
+    assert again["LastModifiedTime"] == before["LastModifiedTime"]  # reading is no change
+    sm.force_job("tuning", "ltune-frozen", "Failed", "forced")
+    after = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="ltune-frozen")
+    assert after["LastModifiedTime"] > before["LastModifiedTime"]
+    listed = sagemaker.list_hyper_parameter_tuning_jobs(LastModifiedTimeAfter=before["LastModifiedTime"])
+    assert [s["HyperParameterTuningJobName"] for s in listed["HyperParameterTuningJobSummaries"]] == ["ltune-frozen"]

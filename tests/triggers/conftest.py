@@ -153,3 +153,9 @@ def unique_name(prefix: str) -> str:
 def job_name(request: pytest.FixtureRequest) -> str:
     """A unique job name."""
     return unique_name(request.node.name)
+
+
+@pytest.fixture
+def describe_each_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``[smtrain] coalesce_status_reads = False``: every trigger describes its own job every poll."""
+    monkeypatch.setenv("AIRFLOW__SMTRAIN__COALESCE_STATUS_READS", "False")

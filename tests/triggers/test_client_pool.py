@@ -16,6 +16,8 @@ CONN_ID = "smtrain_pool_rotation"
 OLD_KEY = "AKIAPOOLOLDKEY000001"
 NEW_KEY = "AKIAPOOLNEWKEY000002"
 NO_BOTO_RETRIES = {"retries": {"max_attempts": 1, "mode": "standard"}}
+#: The pool is what is tested: each trigger reads its own job, so every poll is a signed describe.
+pytestmark = pytest.mark.usefixtures("describe_each_job")
 
 
 def set_connection_key(sm: Any, monkeypatch: pytest.MonkeyPatch, key: str) -> None:

@@ -34,6 +34,11 @@ FAST: dict[str, Any] = {
 }
 
 
+#: These tests pin the trigger that reads its own job (``DescribeTrainingJob`` every poll): kinds
+#: without a List* call, or ``coalesce_status_reads = False``. Shared pollers: ``test_coalesced_reads.py``.
+pytestmark = pytest.mark.usefixtures("describe_each_job")
+
+
 def training(job_name: str, **kwargs: Any) -> TrainingJobTrigger:
     return TrainingJobTrigger(job_name=job_name, **{**FAST, **kwargs})
 

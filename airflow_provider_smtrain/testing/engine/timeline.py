@@ -6,7 +6,7 @@ Standard library only. Times are simulated unix times read from :class:`~.clock.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 TERMINAL = ("Completed", "Failed", "Stopped")
@@ -92,6 +92,30 @@ def to_datetime(ts: float) -> datetime:
     :param ts: Unix time.
     """
     return datetime.fromtimestamp(ts, tz=UTC).replace(tzinfo=None)
+
+
+def modified_time(previous: datetime | None, candidate: datetime, changed: bool) -> datetime:
+    """
+    A job's new LastModifiedTime: it never goes back, and moves (by 1 ms at least) whenever the job's
+    status changed, even when the simulated clock stands still (a frozen clock and a forced status).
+    Whole milliseconds, as responses carry them, so a client's ``LastModifiedTimeAfter`` equal to a
+    time it was sent excludes that job.
+
+    Listings filtered with ``LastModifiedTimeAfter`` rely on it, as they do on SageMaker.
+
+    :param previous: the LastModifiedTime the job reports now (None before its first).
+    :param candidate: the time of the job's latest event.
+    :param changed: whether its status (or secondary status) changed.
+    """
+    candidate = _whole_ms(candidate)
+    if previous is None or candidate > previous:
+        return candidate
+    previous = _whole_ms(previous)
+    return previous + timedelta(milliseconds=1) if changed else previous
+
+
+def _whole_ms(value: datetime) -> datetime:
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def to_unix(value: datetime) -> float:

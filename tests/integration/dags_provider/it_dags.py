@@ -16,7 +16,10 @@ from airflow.sdk import DAG
 
 from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
 from airflow_provider_smtrain.operators.tuner import HyperparameterTunerOperator
+from airflow_provider_smtrain.sensors.jobs import TrainingJobSensor
 
+#: Jobs the fan-out DAG's mapped sensor waits for (created by its test before the run).
+FANOUT_JOBS = [f"it-fan-{i:02d}" for i in range(50)]
 SOURCE_DIR = str(Path(__file__).resolve().parents[3] / "example_dags" / "model_trainer_src")
 PARAMS = {"role_arn": "arn:aws:iam::123456789012:role/SageMakerTrainingRole", "bucket": "smtrain-it"}
 TRAINER: dict[str, Any] = {
@@ -130,3 +133,14 @@ with _dag("it_tuning"):
         max_jobs=2,
         max_parallel_jobs=2,
     )
+
+with DAG(
+    dag_id="it_sensor_fanout",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    params=PARAMS,
+    max_active_tasks=len(FANOUT_JOBS),
+):
+    # 50 deferred tasks in one triggerer at once, cheap to run: each worker only reads one status
+    TrainingJobSensor.partial(task_id="wait", poke_interval=2, deferrable=True).expand(job_name=FANOUT_JOBS)

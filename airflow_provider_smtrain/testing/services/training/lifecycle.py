@@ -15,6 +15,7 @@ from airflow_provider_smtrain.testing.engine.timeline import (
     TERMINAL,
     Event,
     event,
+    modified_time,
     plan_training,
     to_datetime,
 )
@@ -94,7 +95,7 @@ class TrainingService:
         if config.run_scripts and failure_reason is None and self.script_launcher and _has_source_code(job):
             sim.script_mode = True
             sim.events = [event(created, "Starting")]
-        job.creation_time = to_datetime(created)
+        job.creation_time = job.last_modified_time = to_datetime(created)
         job.final_metric_data_list = None
         self.jobs[sim.key] = sim
         self.apply(sim, max(now, created))
@@ -143,10 +144,11 @@ class TrainingService:
             elif status in TERMINAL:
                 entry["EndTime"] = to_datetime(ts)
             transitions.append(entry)
+        changed = (job.training_job_status, job.secondary_status) != (last.status, last.secondary)
         job.secondary_status = last.secondary
         job.training_job_status = last.status
         job.secondary_status_transitions = transitions
-        job.last_modified_time = to_datetime(last.at)
+        job.last_modified_time = modified_time(job.last_modified_time, to_datetime(last.at), changed)
         start = next((e.at for e in seen if e.secondary == "Downloading"), None)
         job.training_start_time = to_datetime(start) if start is not None else None
         terminal = last.status in TERMINAL

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from airflow_provider_smtrain.testing.engine.timeline import to_datetime
-from airflow_provider_smtrain.testing.services.paging import DEFAULT_MAX_RESULTS, max_results_violation, page
+from airflow_provider_smtrain.testing.services.listing import LIST_PARAMS, list_jobs
 from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
 from airflow_provider_smtrain.testing.services.tuning.lifecycle import TuningService
 
-SORT_BY = ("Name", "CreationTime", "Status")
-SORT_ORDER = ("Ascending", "Descending")
+__all__ = ["LIST_PARAMS", "STATUSES", "list_training_jobs"]
+
 STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
-#: The request parameters :func:`list_training_jobs` reads.
-LIST_PARAMS = (
-    "NameContains",
-    "StatusEquals",
-    "CreationTimeAfter",
-    "CreationTimeBefore",
-    "LastModifiedTimeAfter",
-    "LastModifiedTimeBefore",
-    "SortBy",
-    "SortOrder",
-    "MaxResults",
-    "NextToken",
-)
 
 
 def list_training_jobs(
@@ -44,23 +29,6 @@ def list_training_jobs(
     :param params: Request parameters (``NameContains``, ``StatusEquals``, ``CreationTimeAfter`` ...).
     :raises ValueError: Invalid parameters (message like AWS).
     """
-    sort_by = params.get("SortBy") or "CreationTime"
-    sort_order = params.get("SortOrder") or "Ascending"
-    status = params.get("StatusEquals")
-    errors = []
-    if sort_by not in SORT_BY:
-        errors.append(_enum_error(sort_by, "sortBy", SORT_BY))
-    if sort_order not in SORT_ORDER:
-        errors.append(_enum_error(sort_order, "sortOrder", SORT_ORDER))
-    if status is not None and status not in STATUSES:
-        errors.append(_enum_error(status, "statusEquals", STATUSES))
-    size_violation = max_results_violation(int(params.get("MaxResults") or DEFAULT_MAX_RESULTS))
-    if size_violation is not None:
-        errors.append(size_violation)
-    if errors:
-        noun = "error" if len(errors) == 1 else "errors"
-        raise ValueError(f"{len(errors)} validation {noun} detected: " + "; ".join(errors))
-
     tuning.touch_region(account_id, region)
     contains = params.get("NameContains")
     sims = [
@@ -70,32 +38,15 @@ def list_training_jobs(
     ]
     for sim in sims:
         training.touch(sim.key)
-    jobs = [sim.job for sim in sims]
-    bounds = {
-        "CreationTimeAfter": ("creation_time", lambda value, bound: value > bound),
-        "CreationTimeBefore": ("creation_time", lambda value, bound: value < bound),
-        "LastModifiedTimeAfter": ("last_modified_time", lambda value, bound: value > bound),
-        "LastModifiedTimeBefore": ("last_modified_time", lambda value, bound: value < bound),
-    }
-    for param, (attr, keep) in bounds.items():
-        if params.get(param) is not None:
-            bound = _as_datetime(params[param])
-            jobs = [job for job in jobs if keep(getattr(job, attr), bound)]
-    if status is not None:
-        jobs = [job for job in jobs if job.training_job_status == status]
-    if sort_by == "Name":
-        jobs.sort(key=lambda job: job.training_job_name)
-    elif sort_by == "Status":
-        jobs.sort(key=lambda job: (job.training_job_status, job.training_job_name))
-    else:
-        jobs.sort(key=lambda job: (job.creation_time, job.training_job_name))
-    if sort_order == "Descending":
-        jobs.reverse()
-    return page(
-        [_summary(job) for job in jobs],
-        "TrainingJobSummaries",
-        params.get("MaxResults"),
-        params.get("NextToken"),
+    return list_jobs(
+        [sim.job for sim in sims],
+        params,
+        name=lambda job: job.training_job_name,
+        status=lambda job: job.training_job_status,
+        statuses=STATUSES,
+        default_sort="CreationTime",
+        summaries_key="TrainingJobSummaries",
+        summary=_summary,
     )
 
 
@@ -111,20 +62,3 @@ def _summary(job: Any) -> dict[str, Any]:
     if job.training_end_time is not None:
         summary["TrainingEndTime"] = job.training_end_time
     return summary
-
-
-def _as_datetime(value: Any) -> datetime:
-    """A request timestamp (epoch seconds from awsJson, or ISO 8601) as moto's naive-UTC datetime."""
-    if isinstance(value, int | float):
-        return to_datetime(float(value))
-    if isinstance(value, datetime):
-        return to_datetime(value.timestamp()) if value.tzinfo else value
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return to_datetime(parsed.timestamp()) if parsed.tzinfo else parsed
-
-
-def _enum_error(value: str, member: str, allowed: tuple[str, ...]) -> str:
-    return (
-        f"Value '{value}' at '{member}' failed to satisfy constraint: "
-        f"Member must satisfy enum value set: [{', '.join(allowed)}]"
-    )

@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from airflow_provider_smtrain.testing.engine.simulator import Key, Simulator
-from airflow_provider_smtrain.testing.engine.timeline import TERMINAL, to_datetime
+from airflow_provider_smtrain.testing.engine.timeline import TERMINAL, modified_time, to_datetime
 from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
 from airflow_provider_smtrain.testing.services.training.model import ChildPlan, TrainingSim
 from airflow_provider_smtrain.testing.services.tuning.model import TuningSim, sample_hyperparameters
@@ -162,11 +162,12 @@ class TuningService:
                 sim.status = "Completed"
             else:
                 sim.status, sim.failure_reason = "Failed", ALL_CHILDREN_FAILED
+        changed = job.hyper_parameter_tuning_job_status != sim.status
         job.hyper_parameter_tuning_job_status = sim.status
         if sim.terminal_at is not None:
             last_change = max(last_change, sim.terminal_at)
         job.hyper_parameter_tuning_end_time = to_datetime(sim.terminal_at) if sim.terminal_at else None
-        job.last_modified_time = to_datetime(last_change)
+        job.last_modified_time = modified_time(job.last_modified_time, to_datetime(last_change), changed)
         job.failure_reason = sim.failure_reason if sim.status == "Failed" else None
         best = best_child(sim, self.training)
         job.best_training_job = best

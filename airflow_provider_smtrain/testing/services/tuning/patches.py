@@ -9,6 +9,9 @@ The moto patches of the tuning service (server process only; idempotent).
     Brings that job and its children up to the simulated time first.
 ``SageMakerResponse.stop_hyper_parameter_tuning_job`` / ``list_training_jobs_for_hyper_parameter_tuning_job``
     New.
+``SageMakerResponse.list_hyper_parameter_tuning_jobs``
+    Replaced: brings the jobs up to date, filters (moto compares request epochs to datetimes and
+    fails), sorts, then pages (:mod:`.listing`).
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from moto.sagemaker.responses import SageMakerResponse
 
 from airflow_provider_smtrain.testing import moto_support
 from airflow_provider_smtrain.testing.engine.simulator import active
+from airflow_provider_smtrain.testing.services.listing import LIST_PARAMS
 from airflow_provider_smtrain.testing.services.names import TUNING_JOB_NAME
 from airflow_provider_smtrain.testing.services.paging import page
 from airflow_provider_smtrain.testing.services.tuning.lifecycle import TuningService
+from airflow_provider_smtrain.testing.services.tuning.listing import list_tuning_jobs
 from airflow_provider_smtrain.testing.services.tuning.views import list_children
 
 
@@ -44,6 +49,7 @@ def install() -> None:
     moto_support.patch_once(
         SageMakerResponse, "list_training_jobs_for_hyper_parameter_tuning_job", lambda _: _list_children
     )
+    moto_support.patch_once(SageMakerResponse, "list_hyper_parameter_tuning_jobs", lambda _: _list)
 
 
 def _job_init(original: Callable[..., None]) -> Callable[..., None]:
@@ -112,4 +118,14 @@ def _list_children(self: SageMakerResponse) -> ActionResult:
         )
     except ValueError as err:
         raise ValidationError(message=str(err)) from None
+    return ActionResult(result)
+
+
+def _list(self: SageMakerResponse) -> ActionResult:
+    backend = self.sagemaker_backend
+    try:
+        params = {name: self._get_param(name) for name in LIST_PARAMS}
+        result = list_tuning_jobs(tuning(), backend.account_id, backend.region_name, params)
+    except ValueError as err:
+        raise AWSValidationException(str(err)) from None
     return ActionResult(result)

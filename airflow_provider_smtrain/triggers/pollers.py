@@ -1,0 +1,392 @@
+"""
+Coalesced status reads: the triggers of one triggerer that wait for jobs of one kind through one
+connection share one poller, which reads all their statuses with one List* call per poll.
+
+Today's cost without it is one Describe* per trigger per poll. A :class:`StatusPoller` instead
+
+* describes a job once when its first trigger registers (bounded concurrency, so a triggerer that
+  starts with 2000 deferred tasks does not send 2000 requests at once);
+* then, every poll, lists the jobs SageMaker changed since a watermark: ``LastModifiedTimeAfter`` =
+  the newest ``LastModifiedTime`` the server itself reported (never the triggerer's clock), minus
+  :data:`OVERLAP_SECONDS` during the first :data:`OVERLAP_SECONDS` after the watermark moved, so a
+  change that reached the listing late is still seen (afterwards minus :data:`SKEW_SECONDS` only, so
+  jobs that changed long ago are not listed again and again). Pages are sorted by creation time,
+  which never changes, so paging cannot skip a job. When nothing changed a poll costs one request
+  whatever the number of triggers;
+* describes a job again only when the listing shows it ended (for the failure reason and final
+  secondary status the event carries), or when the listing should have shown it (it changed after the
+  window's start) and did not;
+* hands each trigger its job's describe response when the job ended, or an error message.
+
+Pollers are keyed by event loop, job kind and the shared client's key (connection id, region, verify,
+botocore config; the endpoint and account come with the connection), so jobs of another account,
+region or connection are never mixed. The poller polls at the shortest ``poll_interval`` of its
+triggers. Retriable errors (throttling, 5xx, network) back off once for all triggers and are retried
+for as long as any trigger waits; each trigger ends at its own deadline, as it would alone. A
+non-retriable error of the List* call ends every waiting trigger with an ``error`` event, except an
+``AccessDenied``: a role that may describe but not list jobs makes the poller describe each job every
+poll instead (what the triggers did before). A poller ends when its last trigger leaves (an event,
+a cancel, a triggerer restart).
+
+``[smtrain] coalesce_status_reads = False`` turns this off: every trigger describes its own job.
+Kinds without a :class:`~airflow_provider_smtrain.jobs.kinds.ListShape` always do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_smtrain.jobs.clock import clock
+from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, outcome_of
+from airflow_provider_smtrain.jobs.retry import backoff_delay, describe_error, error_code, is_retriable
+from airflow_provider_smtrain.triggers.clients import POOL
+
+if TYPE_CHECKING:
+    from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
+
+log = logging.getLogger(__name__)
+
+#: Seconds the listing window reaches back before the newest ``LastModifiedTime`` seen, for as many
+#: seconds after it was seen (longer than SageMaker's listings lag behind its describes).
+OVERLAP_SECONDS = 60.0
+#: Seconds the window always reaches back before the watermark: SageMaker's hosts stamp
+#: ``LastModifiedTime`` with clocks that differ a little, so a later change may carry an earlier time.
+SKEW_SECONDS = 1.0
+#: Describe calls a poller runs at once (a triggerer starting with many deferred tasks).
+DESCRIBE_CONCURRENCY = 8
+#: Error codes of a List* call that make a poller fall back to describing each job.
+LIST_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
+
+class Watch:
+    """
+    One trigger's place in a poller: what it last heard about its job, and how the wait ended.
+
+    :param trigger: the waiting trigger.
+    """
+
+    __slots__ = ("interval", "job", "read", "result", "retry", "update")
+
+    def __init__(self, trigger: SageMakerJobTrigger) -> None:
+        self.interval = trigger.poll_interval
+        self.retry = (trigger.retry_base_delay, trigger.retry_max_delay)
+        #: the job's last known state (describe response, updated from list summaries)
+        self.job: dict[str, Any] = {}
+        #: whether a read of the job was attempted (answered or failed)
+        self.read = False
+        #: ``("job", describe)`` once the job ended, ``("error", message)`` when it cannot be read
+        self.result: tuple[str, Any] | None = None
+        #: set whenever any of the above changes
+        self.update = asyncio.Event()
+
+
+class _Job:
+    """What a poller knows of one job, and the watches waiting for it."""
+
+    __slots__ = ("described", "modified", "name", "status", "watches")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.watches: list[Watch] = []
+        self.described = False
+        self.status: tuple[Any, Any] | None = None
+        self.modified: datetime | None = None
+
+
+class StatusPoller:
+    """
+    Reads the statuses of many jobs of one kind through one connection; see the module docstring.
+
+    :param kind: the job kind (must have a ``listing``).
+    :param params: ``(aws_conn_id, region_name, verify, botocore_config)`` of the shared client.
+    """
+
+    def __init__(self, kind: JobKind, params: tuple[Any, ...]) -> None:
+        self.kind = kind
+        self.params = params
+        self.jobs: dict[str, _Job] = {}
+        #: newest ``LastModifiedTime`` the server reported, and when (process clock) it was first seen
+        self.watermark: datetime | None = None
+        self.watermark_seen = 0.0
+        #: False after the List* call was denied: describe each job every poll
+        self.use_list = kind.listing is not None
+        self.failures = 0
+        self.task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        #: polls made (for tests and metrics)
+        self.polls = 0
+        #: requests sent, by operation (for tests and metrics)
+        self.calls: collections.Counter[str] = collections.Counter()
+
+    # ------------------------------------------------------------------ membership
+
+    def add(self, name: str, watch: Watch) -> None:
+        """
+        Register a watch on a job; a job new to the poller is described at once.
+
+        :param name: the job name.
+        :param watch: the trigger's watch.
+        """
+        job = self.jobs.get(name)
+        if job is None:
+            job = self.jobs[name] = _Job(name)
+            self._wake.set()
+        elif job.described:
+            watch.read = True
+        job.watches.append(watch)
+        if job.described and watch.job is not job.watches[0].job:
+            watch.job = dict(job.watches[0].job)
+
+    def remove(self, name: str, watch: Watch) -> bool:
+        """
+        Deregister a watch; return whether the poller has nothing left to watch.
+
+        :param name: the job name.
+        :param watch: the trigger's watch.
+        """
+        job = self.jobs.get(name)
+        if job is not None and watch in job.watches:
+            job.watches.remove(watch)
+            if not job.watches:
+                del self.jobs[name]
+        return not self.jobs
+
+    def _deliver(self, job: _Job, result: tuple[str, Any]) -> None:
+        for watch in job.watches:
+            watch.result, watch.read = result, True
+            watch.update.set()
+        self.jobs.pop(job.name, None)
+
+    def _fail_all(self, operation: str, err: BaseException) -> None:
+        for job in list(self.jobs.values()):
+            self._deliver(job, ("error", f"{operation} for {self.kind.label} {job.name!r} failed: {describe_error(err)}"))
+
+    # ------------------------------------------------------------------ running
+
+    async def run(self) -> None:
+        """Poll until no trigger is left; open the shared client first (retried like a read)."""
+        _unbind_trigger_log_context()
+        kind, where = self.kind, f"(aws_conn_id={self.params[0]!r}, region={self.params[1]!r})"
+        while self.jobs:
+            try:
+                async with POOL.client(*self.params) as client:
+                    await self._serve(client)
+            except Exception as err:
+                for job in self.jobs.values():
+                    for watch in job.watches:
+                        watch.read = True
+                        watch.update.set()
+                if not is_retriable(err):
+                    for job in list(self.jobs.values()):
+                        self._deliver(
+                            job,
+                            ("error", f"Could not wait for {kind.label} {job.name!r} {where}: {describe_error(err)}"),
+                        )
+                    return
+                self.failures += 1
+                delay = self._backoff()
+                log.warning("Connecting %s failed (%s); retry %d in %.2fs", where, describe_error(err),
+                            self.failures, delay)
+                await self._sleep(delay, wakeable=False)
+
+    async def _serve(self, client: Any) -> None:
+        while self.jobs:
+            try:
+                await self._poll(client)
+            except _Retry as retry:
+                self.failures += 1
+                delay = self._backoff()
+                log.warning("Reading %s statuses failed (%s); retry %d in %.2fs", self.kind.label,
+                            describe_error(retry.error), self.failures, delay)
+                await self._sleep(delay, wakeable=False)
+                continue
+            self.failures = 0
+            interval = min((w.interval for job in self.jobs.values() for w in job.watches), default=1.0)
+            await self._sleep(interval * random.uniform(0.9, 1.1), wakeable=True)
+
+    def _backoff(self) -> float:
+        watches = [w for job in self.jobs.values() for w in job.watches]
+        base = min((w.retry[0] for w in watches), default=1.0)
+        cap = min((w.retry[1] for w in watches), default=60.0)
+        return backoff_delay(self.failures, base, cap)
+
+    async def _sleep(self, seconds: float, *, wakeable: bool) -> None:
+        """Sleep on the process clock; a wakeable sleep ends early when a new job registers."""
+        if not wakeable:
+            await clock().async_sleep(seconds)
+            return
+        if self._wake.is_set():
+            self._wake.clear()
+            return
+        sleeper = asyncio.ensure_future(clock().async_sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+        self._wake.clear()
+
+    async def _poll(self, client: Any) -> None:
+        """One poll: describe new jobs, list changes, describe what the listing says ended or lacks."""
+        self._wake.clear()
+        self.polls += 1
+        known = [job for job in self.jobs.values() if job.described]
+        retry = await self._describe([job for job in self.jobs.values() if not job.described], client)
+        known = [job for job in known if self.jobs.get(job.name) is job]
+        if known and self.use_list and self.watermark is not None:
+            try:
+                due = await self._list(client)
+            except Exception as err:
+                if is_retriable(err):
+                    raise _Retry(err) from err
+                operation = client.meta.method_to_api_mapping.get(self.kind.listing.method, "List")  # type: ignore[union-attr]
+                if error_code(err) not in LIST_DENIED_CODES:
+                    self._fail_all(operation, err)
+                    return
+                log.warning("%s was denied (%s); describing each %s instead", operation, describe_error(err),
+                            self.kind.label)
+                self.use_list = False
+                due = known
+        elif known:
+            due = known
+        else:
+            due = []
+        retry = await self._describe(due, client) or retry
+        if retry is not None:
+            raise _Retry(retry)
+
+    async def _describe(self, jobs: list[_Job], client: Any) -> BaseException | None:
+        """
+        Describe jobs, a few at a time; deliver ended jobs and non-retriable errors.
+
+        Returns the last retriable error (the jobs it hit stay due for the next poll).
+        """
+        queue = collections.deque(jobs)
+        kind = self.kind
+        operation = client.meta.method_to_api_mapping.get(kind.describe_method, kind.describe_method)
+        retry: BaseException | None = None
+
+        async def worker() -> None:
+            nonlocal retry
+            while queue:
+                job = queue.popleft()
+                if self.jobs.get(job.name) is not job:
+                    continue  # its triggers left meanwhile
+                self.calls[operation] += 1
+                try:
+                    response = await getattr(client, kind.describe_method)(**{kind.name_param: job.name})
+                except Exception as err:
+                    if is_retriable(err):
+                        retry = err
+                        for watch in job.watches:
+                            watch.read = True
+                            watch.update.set()
+                    else:
+                        self._deliver(job, ("error", f"{operation} for {kind.label} {job.name!r} failed: {describe_error(err)}"))
+                    continue
+                self._observe(job, response, described=True)
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(min(DESCRIBE_CONCURRENCY, len(queue)))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+        return retry
+
+    async def _list(self, client: Any) -> list[_Job]:
+        """Page through the jobs changed since the watermark; return the jobs to describe."""
+        shape = self.kind.listing
+        assert shape is not None and self.watermark is not None
+        recent = clock().now() - self.watermark_seen < OVERLAP_SECONDS
+        after = self.watermark - timedelta(seconds=OVERLAP_SECONDS if recent else SKEW_SECONDS)
+        request: dict[str, Any] = {
+            shape.modified_after_param: after,
+            "SortBy": shape.sort_by,
+            "SortOrder": "Ascending",
+            "MaxResults": shape.max_results,
+        }
+        operation = client.meta.method_to_api_mapping.get(shape.method, shape.method)
+        newest = self.watermark
+        listed: set[str] = set()
+        due: list[_Job] = []
+        while True:
+            self.calls[operation] += 1
+            page = await getattr(client, shape.method)(**request)
+            for summary in page.get(shape.summaries_key) or []:
+                modified = summary.get(shape.modified_key)
+                if isinstance(modified, datetime) and modified > newest:
+                    newest = modified
+                job = self.jobs.get(str(summary.get(shape.name_key)))
+                if job is None or not job.described or job.name in listed:
+                    continue
+                listed.add(job.name)
+                status = summary.get(shape.status_key)
+                if outcome_of(self.kind, status) is not Outcome.RUNNING:
+                    due.append(job)  # ended: the event needs the describe (failure reason, ...)
+                    continue
+                update = {self.kind.status_key: status}
+                if shape.secondary_status_key and self.kind.secondary_status_key:
+                    update[self.kind.secondary_status_key] = summary.get(shape.secondary_status_key)
+                self._observe(job, update, described=False, modified=modified)
+            token = page.get("NextToken")
+            if not token:
+                break
+            request["NextToken"] = token
+        self._advance(newest)
+        # changed inside the window yet not listed: the listing lags or lost it; ask the job itself
+        due.extend(
+            job
+            for job in self.jobs.values()
+            if job.described and job.name not in listed and job.modified is not None and job.modified > after
+        )
+        return due
+
+    def _advance(self, modified: datetime) -> None:
+        """Move the watermark to a newer server time."""
+        if self.watermark is None or modified > self.watermark:
+            self.watermark, self.watermark_seen = modified, clock().now()
+
+    def _observe(
+        self, job: _Job, state: dict[str, Any], *, described: bool, modified: datetime | None = None
+    ) -> None:
+        """Record a job's state (describe response, or fields of a summary); deliver it if it ended."""
+        kind = self.kind
+        modified = state.get("LastModifiedTime", modified)
+        if isinstance(modified, datetime):
+            job.modified = modified
+            self._advance(modified)
+        status = state.get(kind.status_key)
+        secondary = state.get(kind.secondary_status_key) if kind.secondary_status_key else None
+        if described and outcome_of(kind, status) is not Outcome.RUNNING:
+            self._deliver(job, ("job", state))
+            return
+        changed = not job.described or (status, secondary) != job.status
+        job.described, job.status = True, (status, secondary)
+        for watch in job.watches:
+            watch.job = dict(state) if described else {**watch.job, **state}
+            if changed or not watch.read:
+                watch.read = True
+                watch.update.set()
+
+
+class _Retry(Exception):
+    """A poll met a retriable error."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _unbind_trigger_log_context() -> None:
+    """The poller serves many triggers: its own log lines must not land in the log of the one that started it."""
+    with contextlib.suppress(ImportError):
+        import structlog
+
+        structlog.contextvars.clear_contextvars()
