@@ -54,7 +54,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.window <= 0 or args.poll <= 0 or args.startup_timeout <= 0 or any(n < 1 for n in args.n):
         parser.error("--window, --poll and --startup-timeout must be > 0 and every --n >= 1")
     if args.grace is None:
-        args.grace = max(3 * args.poll, 10.0)
+        args.grace = max(12 * args.poll, 10.0)
     return args
 
 

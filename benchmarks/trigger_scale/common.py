@@ -92,7 +92,7 @@ AMBIENT_ACCESS_KEY = "AKIDBENCHAMBIENT"
 TICK_SECONDS = 0.05
 #: Airflow's default ``triggerer.blocked_main_thread_warning_threshold``... as the watchdog's log says.
 AIRFLOW_BLOCK_WARNING_SECONDS = 0.2
-#: Mean server-side answer time (ms) above which the server, not the trigger, sets the pace.
+#: Median server-side Describe answer time (ms) above which the server, not the trigger, sets the pace.
 SERVER_SATURATED_MS = 50.0
 #: Jobs created between two updates of the server's ``training_seconds`` (keeps the end times together).
 CREATE_CHUNK = 20

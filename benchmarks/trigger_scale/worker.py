@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import math
 import os
 import platform
 import time
@@ -109,6 +110,15 @@ def _operator_side_triggers(cfg: WorkerConfig, names: list[str]) -> list[tuple[s
 HOLD_SECONDS = 20_000.0
 #: Simulated seconds the clock is moved past the planned end (covers the creation of one chunk of jobs).
 END_MARGIN_SECONDS = 30.0
+
+
+def _finite(value: float | None) -> float | None:
+    """
+    A latency in seconds, rounded; None when unknown (no event, or a trigger that never fired).
+
+    :param value: seconds, ``inf`` or None.
+    """
+    return None if value is None or math.isinf(value) else round(value, 3)
 
 
 def _periods(cfg: WorkerConfig) -> int:
@@ -229,6 +239,7 @@ def worker_main(cfg: WorkerConfig) -> None:
     cpu_ms_per_request = None
     req_per_job_per_poll = None
     server_ms: list[float] = []
+    server_ms_by_op: dict[str, list[float]] = {}
     if steady_ok and measure_start is not None and measure_end is not None:
         cpu_from = interpolate(ticks, measure_start, "cpu")
         cpu_to = interpolate(ticks, measure_end, "cpu")
@@ -239,12 +250,16 @@ def worker_main(cfg: WorkerConfig) -> None:
         if cpu_from is not None and cpu_to is not None and in_steady:
             cpu_ms_per_request = (cpu_to - cpu_from) / len(in_steady) * 1000.0
         server_ms = [float(r["duration_ms"]) for r in in_steady]
+        for r in in_steady:
+            server_ms_by_op.setdefault(str(r["operation"]), []).append(float(r["duration_ms"]))
     window_requests = [r for r in trigger_requests if record.launch <= r["time"] < ended]
     loaded = [tick.rss for tick in ticks if record.launch <= tick.t <= ended]
     rss_loaded = max(loaded) if loaded else None
 
     event_times = {name: at for name, (at, _payload) in record.events.items()}
     latencies = [event_times[name] - ended for name in names if name in event_times]
+    # a trigger that never fired counts as later than any event (its percentile is then unknown: None)
+    ranked = sorted(latencies) + [math.inf] * (cfg.n - len(latencies))
     statuses = Counter(str(payload.get("status")) for _at, payload in record.events.values())
     last_event = max(event_times.values()) if event_times else None
 
@@ -289,6 +304,9 @@ def worker_main(cfg: WorkerConfig) -> None:
         # server-side answer time (request arrival to response, the lock wait included) of the
         # triggers' requests in the steady state, and of all of them from launch to the last event
         "server_ms_steady": latency_summary(server_ms),
+        "server_ms_steady_by_operation": {
+            op: latency_summary(ms) for op, ms in sorted(server_ms_by_op.items())
+        },
         "server_ms_all": latency_summary([float(r["duration_ms"]) for r in trigger_requests]),
         "stall_startup": stall_summary(
             ticks,
@@ -311,9 +329,10 @@ def worker_main(cfg: WorkerConfig) -> None:
         "event_statuses": dict(statuses),
         "all_succeeded": statuses.get(variant.success_status, 0) == cfg.n,
         "last_event_after_end_s": round(last_event - ended, 3) if last_event is not None else None,
-        "latency_p50_s": round(percentile(latencies, 0.5) or 0.0, 3) if latencies else None,
-        "latency_p99_s": round(percentile(latencies, 0.99) or 0.0, 3) if latencies else None,
-        "latency_max_s": round(max(latencies), 3) if latencies else None,
+        "latency_p50_s": _finite(percentile(ranked, 0.5)),
+        "latency_p99_s": _finite(percentile(ranked, 0.99)),
+        "latency_max_s": _finite(max(ranked, default=None)),
+        "missing_events": cfg.n - len(latencies),
         "timed_out": record.timed_out,
         "errors": dict(list(record.errors.items())[:5]),
         "error_count": len(record.errors),
