@@ -6,6 +6,8 @@ its job's outcome or its own deadline, leave (see :mod:`airflow_provider_smtrain
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +22,22 @@ if TYPE_CHECKING:
 PollerKey = tuple[str, ClientKey]
 
 
+#: The environment variable that overrides ``[smtrain] coalesce_status_reads``.
+SETTING_ENV = "AIRFLOW__SMTRAIN__COALESCE_STATUS_READS"
+
+
 def coalescing_enabled() -> bool:
-    """``[smtrain] coalesce_status_reads`` (default True): whether triggers share pollers."""
+    """
+    ``[smtrain] coalesce_status_reads`` (default True): whether triggers share pollers.
+
+    Read once per value of its environment variable: a triggerer starting 2000 triggers at once would
+    otherwise spend ~40 us of loop time per trigger in the config parser.
+    """
+    return _setting(os.environ.get(SETTING_ENV))
+
+
+@functools.lru_cache(maxsize=4)
+def _setting(env_value: str | None) -> bool:
     from airflow.configuration import conf
 
     return conf.getboolean("smtrain", "coalesce_status_reads", fallback=True)

@@ -39,6 +39,7 @@ import collections
 import contextlib
 import logging
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -118,10 +119,8 @@ class StatusPoller:
         self.failures = 0
         self.task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        #: polls made (for tests and metrics)
-        self.polls = 0
-        #: requests sent, by operation (for tests and metrics)
-        self.calls: collections.Counter[str] = collections.Counter()
+        #: polls made, and requests sent by operation (for tests and metrics)
+        self.polls, self.calls = 0, collections.Counter[str]()
 
     # ------------------------------------------------------------------ membership
 
@@ -162,9 +161,21 @@ class StatusPoller:
             watch.update.set()
         self.jobs.pop(job.name, None)
 
-    def _fail_all(self, operation: str, err: BaseException) -> None:
+    def _fail_all(self, message: Callable[[str], str]) -> None:
+        """End every waiting trigger with an ``error`` event; ``message`` is given each job's name."""
         for job in list(self.jobs.values()):
-            self._deliver(job, ("error", f"{operation} for {self.kind.label} {job.name!r} failed: {describe_error(err)}"))
+            self._deliver(job, ("error", message(job.name)))
+
+    def _call_failed(self, operation: str, err: BaseException) -> Callable[[str], str]:
+        """The ``error`` message of a call that failed for good (as the trigger words it alone)."""
+        return lambda name: f"{operation} for {self.kind.label} {name!r} failed: {describe_error(err)}"
+
+    @staticmethod
+    def _attempted(job: _Job) -> None:
+        """A read of the job was tried (and failed): its triggers' deadlines may now end their wait."""
+        for watch in job.watches:
+            watch.read = True
+            watch.update.set()
 
     # ------------------------------------------------------------------ running
 
@@ -178,15 +189,12 @@ class StatusPoller:
                     await self._serve(client)
             except Exception as err:
                 for job in self.jobs.values():
-                    for watch in job.watches:
-                        watch.read = True
-                        watch.update.set()
+                    self._attempted(job)
                 if not is_retriable(err):
-                    for job in list(self.jobs.values()):
-                        self._deliver(
-                            job,
-                            ("error", f"Could not wait for {kind.label} {job.name!r} {where}: {describe_error(err)}"),
-                        )
+                    def message(name: str, why: str = f"{where}: {describe_error(err)}") -> str:
+                        return f"Could not wait for {kind.label} {name!r} {why}"
+
+                    self._fail_all(message)
                     return
                 self.failures += 1
                 delay = self._backoff()
@@ -247,7 +255,7 @@ class StatusPoller:
                     raise _Retry(err) from err
                 operation = client.meta.method_to_api_mapping.get(self.kind.listing.method, "List")  # type: ignore[union-attr]
                 if error_code(err) not in LIST_DENIED_CODES:
-                    self._fail_all(operation, err)
+                    self._fail_all(self._call_failed(operation, err))
                     return
                 log.warning("%s was denied (%s); describing each %s instead", operation, describe_error(err),
                             self.kind.label)
@@ -284,11 +292,9 @@ class StatusPoller:
                 except Exception as err:
                     if is_retriable(err):
                         retry = err
-                        for watch in job.watches:
-                            watch.read = True
-                            watch.update.set()
+                        self._attempted(job)
                     else:
-                        self._deliver(job, ("error", f"{operation} for {kind.label} {job.name!r} failed: {describe_error(err)}"))
+                        self._deliver(job, ("error", self._call_failed(operation, err)(job.name)))
                     continue
                 self._observe(job, response, described=True)
 

@@ -7,6 +7,7 @@ server's request log (operation, signing key, region).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -498,4 +499,25 @@ def test_coalescing_can_be_turned_off(sm: TriggerSageMaker, job_name: str, descr
 
     events = run_all([training(name) for name in names], during)
     assert [e["status"] for e in events] == ["succeeded"] * 3
+    assert count(sm, LIST) == 0
+
+
+def test_a_kind_without_a_list_call_keeps_describing_each_job(sm: TriggerSageMaker, job_name: str) -> None:
+    """Kinds whose JobKind has no ListShape (hub content, ...) wait as before, coalescing on or not."""
+    names = [f"{job_name}-{i}" for i in range(2)]
+    triggers = []
+    for name in names:
+        sm.create_training_job(name, "InProgress", "Training")
+        trigger = training(name)
+        trigger.job_kind = dataclasses.replace(trigger.job_kind, listing=None)
+        triggers.append(trigger)
+
+    async def during(tasks: list[asyncio.Task[Any]]) -> None:
+        await until(lambda: count(sm, DESCRIBE, set(names)) >= 6)
+        assert not POLLERS.pollers()
+        for name in names:
+            await asyncio.to_thread(sm.set_training, name, "Completed", "Completed")
+
+    events = run_all(triggers, during)
+    assert [e["status"] for e in events] == ["succeeded"] * 2
     assert count(sm, LIST) == 0
