@@ -25,21 +25,20 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=package.__doc__.split("\n\n")[0] if package.__doc__ else None
     )
-    parser.add_argument("--n", type=int, nargs="+", default=[1, 100, 500], help="trigger counts")
-    parser.add_argument("--window", type=float, default=30.0, help="seconds the jobs stay InProgress")
-    parser.add_argument("--poll", type=float, default=5.0, help="poll interval of both providers, seconds")
+    parser.add_argument("--n", type=int, nargs="+", default=[1, 100, 500, 1000, 2000], help="trigger counts")
     parser.add_argument(
-        "--startup-allowance",
+        "--window",
         type=float,
-        default=0.06,
-        help="seconds per trigger added to the window so that start-up does not eat the steady state",
+        default=20.0,
+        help="seconds of steady state measured (whole polls) once every trigger has read its job; then the jobs end",
     )
+    parser.add_argument("--poll", type=float, default=5.0, help="poll interval of both providers, seconds")
     parser.add_argument("--providers", nargs="+", choices=PROVIDERS, default=list(PROVIDERS))
     parser.add_argument(
         "--startup-timeout",
         type=float,
-        default=60.0,
-        help="seconds after launch the triggers get to start when that is later than the jobs' end",
+        default=420.0,
+        help="seconds after launch every trigger gets to read its job once; then the jobs end anyway",
     )
     parser.add_argument(
         "--grace", type=float, default=None, help="seconds to wait for events after the jobs end"
@@ -52,10 +51,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--region", default="us-east-1", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.window <= 0 or args.poll <= 0 or args.startup_allowance < 0 or any(n < 1 for n in args.n):
-        parser.error("--window and --poll must be > 0, --startup-allowance >= 0 and every --n >= 1")
+    if args.window <= 0 or args.poll <= 0 or args.startup_timeout <= 0 or any(n < 1 for n in args.n):
+        parser.error("--window, --poll and --startup-timeout must be > 0 and every --n >= 1")
     if args.grace is None:
-        args.grace = max(3 * args.poll, 10.0)
+        args.grace = max(12 * args.poll, 10.0)
     return args
 
 
@@ -73,7 +72,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 n=args.n[0],
                 window=args.window,
                 poll=args.poll,
-                startup_allowance=args.startup_allowance,
                 endpoint=args.endpoint,
                 region=args.region,
                 startup_timeout=args.startup_timeout,
@@ -86,7 +84,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         ns=list(args.n),
         window=args.window,
         poll=args.poll,
-        startup_allowance=args.startup_allowance,
         providers=list(args.providers),
         startup_timeout=args.startup_timeout,
         grace=args.grace,

@@ -2,7 +2,8 @@
 The triggers in one asyncio loop, started the way Airflow's triggerer starts them, and what the loop saw.
 
 A 50 ms ticker measures its own lateness (loop stalls), CPU time and RSS; every garbage collection is
-timed; each job's first ``DescribeTrainingJob`` call and answer are noted, whichever client made them.
+timed; each job's first status read (``DescribeTrainingJob``, ``DescribeHyperParameterTuningJob``) call and
+answer are noted, whichever client made them.
 """
 
 from __future__ import annotations
@@ -45,11 +46,13 @@ class LoopRecord:
     :param launch_cpu: process CPU time at ``launch``.
     :param launched: epoch seconds the last trigger task was created.
     :param ticks: the ticker's samples.
-    :param first_call: job name -> epoch seconds its first ``DescribeTrainingJob`` was issued.
-    :param first_read: job name -> epoch seconds its first ``DescribeTrainingJob`` answered.
+    :param first_call: job name -> epoch seconds its first status read (Describe*) was issued.
+    :param first_read: job name -> epoch seconds its first status read answered.
     :param events: job name -> (epoch seconds, payload) of the trigger's event.
     :param errors: job name -> exception text of a trigger task that raised.
     :param timed_out: trigger tasks still running at the deadline (then cancelled).
+    :param ready: epoch seconds every job's first status read had answered (None: not within the start-up timeout).
+    :param jobs_ended: epoch seconds the jobs were ended (the LocalSageMaker clock moved past their end).
     :param gc_pauses: ``(epoch seconds, generation, seconds)`` of every garbage collection in the loop.
     """
 
@@ -63,15 +66,58 @@ class LoopRecord:
     errors: dict[str, str] = field(default_factory=dict)
     timed_out: int = 0
     gc_pauses: list[tuple[float, int, float]] = field(default_factory=list)
+    ready: float | None = None
+    jobs_ended: float | None = None
 
 
-def _record_first_reads(first_call: dict[str, float], first_read: dict[str, float]) -> None:
+@dataclass
+class EndPlan:
     """
-    Note when each job's first ``DescribeTrainingJob`` was issued and answered, whatever client made it.
+    When the worker ends the jobs: a fixed steady state after every trigger has read its job once.
+
+    :param poll: poll interval of the triggers, seconds.
+    :param periods: whole poll periods of steady state to measure before the jobs end.
+    :param startup_timeout: seconds after launch to wait for every first answer; then the jobs end anyway.
+    :param grace: seconds after the jobs ended to wait for the last event.
+    :param end_jobs: ends every job now (blocking; run in a thread, off the event loop).
+    """
+
+    poll: float
+    periods: int
+    startup_timeout: float
+    grace: float
+    end_jobs: Callable[[], None]
+
+    def steady_span(self, ready: float) -> tuple[float, float]:
+        """
+        The measured steady state: whole poll periods from half a poll after ``ready``.
+
+        :param ready: epoch seconds every first answer was in.
+        """
+        start = ready + self.poll / 2
+        return start, start + self.periods * self.poll
+
+    def end_after(self, ready: float) -> float:
+        """
+        Epoch seconds to end the jobs at: a quarter poll after the steady span (off the poll grid).
+
+        :param ready: epoch seconds every first answer was in.
+        """
+        return self.steady_span(ready)[1] + self.poll / 4
+
+
+def _record_first_reads(
+    operation: str, name_param: str, first_call: dict[str, float], first_read: dict[str, float]
+) -> None:
+    """
+    Note when each job's first status read was issued and answered, whatever client made it.
 
     Wraps ``AioBaseClient._make_api_call`` (two dict lookups per call) so that start-up is measured
-    the same way for both providers: a trigger has started once it has asked for its job's status.
+    the same way for every trigger: a trigger has started once its job's status was asked for (by the
+    trigger itself or by a poller it shares).
 
+    :param operation: the Describe operation of the job kind (``DescribeTrainingJob``, ...).
+    :param name_param: its job-name parameter.
     :param first_call: filled with job name -> epoch seconds the first call was made.
     :param first_read: filled with job name -> epoch seconds the first call returned.
     """
@@ -80,9 +126,9 @@ def _record_first_reads(first_call: dict[str, float], first_read: dict[str, floa
     original = AioBaseClient._make_api_call
 
     async def _make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        if operation_name != "DescribeTrainingJob":
+        if operation_name != operation:
             return await original(self, operation_name, api_params)
-        name = api_params.get("TrainingJobName")
+        name = api_params.get(name_param)
         if name is not None and name not in first_call:
             first_call[name] = time.time()
         result = await original(self, operation_name, api_params)
@@ -97,7 +143,8 @@ async def run_triggers(
     workloads: list[tuple[str, dict[str, Any]]],
     names: list[str],
     launch_at: float,
-    deadline_of: Callable[[float], float],
+    plan: EndPlan,
+    status_read: tuple[str, str],
 ) -> LoopRecord:
     """
     Start one task per trigger like the triggerer's ``create_triggers``/``run_trigger`` and wait for them.
@@ -105,7 +152,8 @@ async def run_triggers(
     :param workloads: ``(classpath, kwargs)`` of each trigger.
     :param names: the job name of each trigger.
     :param launch_at: epoch seconds at which to start the first trigger (the ticker runs before).
-    :param deadline_of: epoch seconds after which unfinished triggers are cancelled, given the launch time.
+    :param plan: when to end the jobs, and how long to wait for the events after that.
+    :param status_read: the Describe operation that reads one job's status and its job-name parameter.
     """
     ensure_portal: Callable[[], Any] | None = None
     if os.environ.get("AIRFLOW_DISABLE_GREENBACK_PORTAL", "").lower() != "true":
@@ -117,7 +165,7 @@ async def run_triggers(
             pass
 
     record = LoopRecord()
-    _record_first_reads(record.first_call, record.first_read)
+    _record_first_reads(*status_read, record.first_call, record.first_read)
     gc_started: list[float] = [0.0]
 
     def on_gc(phase: str, info: dict[str, int]) -> None:
@@ -170,12 +218,16 @@ async def run_triggers(
         trigger.timeout_after = None
         tasks[asyncio.create_task(run_one(name, trigger), name=f"ID {trigger_id}")] = name
     record.launched = time.time()
+    end_task = asyncio.create_task(_end_jobs(record, plan, len(names)), name="job-ender")
 
     pending: set[asyncio.Task[None]] = set(tasks)
     while pending:
-        remaining = deadline_of(record.launch) - time.time()
-        if remaining <= 0:
-            break
+        if record.jobs_ended is None:
+            remaining = 1.0  # the jobs have not ended yet: no deadline
+        else:
+            remaining = record.jobs_ended + plan.grace - time.time()
+            if remaining <= 0:
+                break
         done, pending = await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if not task.cancelled() and task.exception() is not None:
@@ -185,7 +237,27 @@ async def run_triggers(
         task.cancel()
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
+    await end_task
     stop.set()
     await tick_task
     gc.callbacks.remove(on_gc)
     return record
+
+
+async def _end_jobs(record: LoopRecord, plan: EndPlan, n: int) -> None:
+    """
+    Wait until every job was read once (or the start-up timeout), then the steady state, then end the jobs.
+
+    :param record: the loop's record (``ready`` and ``jobs_ended`` are set).
+    :param plan: the end plan.
+    :param n: number of jobs.
+    """
+    give_up = record.launch + plan.startup_timeout
+    while len(record.first_read) < n and time.time() < give_up:
+        await asyncio.sleep(0.1)
+    if len(record.first_read) >= n:
+        record.ready = max(record.first_read.values())
+    end_at = plan.end_after(record.ready) if record.ready is not None else time.time()
+    await asyncio.sleep(max(0.0, end_at - time.time()))
+    record.jobs_ended = time.time()
+    await asyncio.get_running_loop().run_in_executor(None, plan.end_jobs)

@@ -8,7 +8,10 @@ import platform
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks.trigger_scale.acceptance import acceptance_section
 from benchmarks.trigger_scale.common import (
+    PAIRS,
+    PIPELINE_NOTE,
     PROVIDERS,
     SERVER_SATURATED_MS,
     BenchConfig,
@@ -61,14 +64,28 @@ COLUMNS: list[Column] = [
     ("RSS per trigger", lambda r: r.get("rss_per_trigger_mib"), 3, " MiB"),
     ("RSS per extra trigger (vs previous N)", lambda r: r.get("rss_marginal_per_trigger_mib"), 3, " MiB"),
     ("start-up (all triggers polled)", lambda r: r.get("startup_s"), 2, " s"),
-    ("CPU in window", lambda r: r.get("cpu_window_s"), 2, " s"),
+    ("CPU at start-up", lambda r: r.get("cpu_startup_s"), 2, " s"),
     ("CPU per 60 s steady", lambda r: r.get("cpu_steady_per_60s"), 2, " s"),
     ("CPU per request steady", lambda r: r.get("cpu_ms_per_request_steady"), 2, " ms"),
     ("requests / job / poll", lambda r: r.get("requests_per_job_per_poll"), 2, ""),
     ("worst stall start-up", lambda r: _ms(_stall_pair(r)[0]), 0, " ms"),
     ("worst stall steady", lambda r: _ms(_stall_pair(r)[1]), 0, " ms"),
-    ("last event after jobs' end", lambda r: r.get("last_event_after_end_s"), 2, " s"),
+    ("job end → event p50", lambda r: _latency(r, "latency_p50_s"), 2, " s"),
+    ("job end → event p99", lambda r: _latency(r, "latency_p99_s"), 2, " s"),
 ]
+
+
+def _latency(row: dict[str, Any], key: str) -> float | str | None:
+    """
+    A job end → event percentile, or ``> grace`` when it falls among triggers that never fired.
+
+    :param row: a worker result.
+    :param key: ``latency_p50_s`` or ``latency_p99_s``.
+    """
+    value = row.get(key)
+    if value is None and row.get("missing_events"):
+        return f"> {row['config']['grace']:g} s"
+    return value  # type: ignore[no-any-return]
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -96,27 +113,22 @@ def render_markdown(bench: BenchConfig, rows: list[dict[str, Any]], wall_s: floa
     notes: list[str] = []
     for n in bench.ns:
         by_provider = {row["provider"]: row for row in rows if row["n"] == n}
-        for provider in bench.providers:
-            row = by_provider.get(provider)
-            if row is None:
-                continue
-            if "failed" in row:
-                cells = ["failed"] * len(COLUMNS) + ["–"]
-                notes.append(f"{row['label']} N={n}: {row['failed']} (see the JSON for the log tail).")
-            else:
-                cells = [_fmt(get(row), digits, unit) for _t, get, digits, unit in COLUMNS]
-                ok = "all ok" if row.get("all_succeeded") else json.dumps(row.get("event_statuses"))
-                cells.append(f"{row['events']}/{n} {ok}")
-                notes.extend(_row_notes(bench, row))
-            lines.append(f"| {row['label']} | {n} | " + " | ".join(cells) + " |")
-        ours, amazon = by_provider.get("ours"), by_provider.get("amazon")
-        if ours and amazon and "failed" not in ours and "failed" not in amazon:
-            cells = [_ratio(get(ours), get(amazon)) for _t, get, _d, _u in COLUMNS]
-            lines.append(f"| **ours / amazon** | {n} | " + " | ".join(cells) + " | |")
+        for _kind, ours_name, amazon_name in PAIRS:
+            for provider in (ours_name, amazon_name):
+                row = by_provider.get(provider)
+                if row is None or provider not in bench.providers:
+                    continue
+                lines.append(_row_line(bench, row, notes))
+            ours, amazon = by_provider.get(ours_name), by_provider.get(amazon_name)
+            if ours and amazon and "failed" not in ours and "failed" not in amazon:
+                cells = [_ratio(get(ours), get(amazon)) for _t, get, _d, _u in COLUMNS]
+                lines.append(f"| **ours / amazon** | {n} | " + " | ".join(cells) + " | |")
+    notes.append(PIPELINE_NOTE)
     settings = (
-        f"Jobs stay InProgress from the launch of the triggers for window {bench.window:g} s "
-        f"+ {bench.startup_allowance:g} s × N start-up allowance + half a poll, then all end together; "
-        f"poll {bench.poll:g} s, start-up timeout {bench.startup_timeout:g} s, "
+        f"Jobs stay InProgress until every trigger has read its job once, then for {bench.window:g} s of "
+        f"steady state (whole polls, from half a poll after the last first answer), then all end together "
+        f"(the LocalSageMaker clock moves past their end); poll {bench.poll:g} s, "
+        f"start-up timeout {bench.startup_timeout:g} s, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {versions()}; "
         f"whole run {wall_s:.0f} s."
     )
@@ -129,7 +141,57 @@ def render_markdown(bench: BenchConfig, rows: list[dict[str, Any]], wall_s: floa
     text = "\n".join(lines) + "\n\n" + settings + "\n"
     if notes:
         text += "\n" + "\n".join(f"- {note}" for note in notes) + "\n"
+    text += "\n" + server_latency_table(bench, rows)
+    text += "\n" + acceptance_section(bench, rows)
     return text
+
+
+def _row_line(bench: BenchConfig, row: dict[str, Any], notes: list[str]) -> str:
+    """
+    One table row for one worker result; its findings go to ``notes``.
+
+    :param bench: the benchmark configuration.
+    :param row: a worker result.
+    :param notes: notes under the table (appended to).
+    """
+    n = row["n"]
+    if "failed" in row:
+        cells = ["failed"] * len(COLUMNS) + ["–"]
+        notes.append(f"{row['label']} N={n}: {row['failed']} (see the JSON for the log tail).")
+    else:
+        cells = [_fmt(get(row), digits, unit) for _t, get, digits, unit in COLUMNS]
+        ok = "all ok" if row.get("all_succeeded") else json.dumps(row.get("event_statuses"))
+        cells.append(f"{row['events']}/{n} {ok}")
+        notes.extend(_row_notes(bench, row))
+    return f"| {row['label']} | {n} | " + " | ".join(cells) + " |"
+
+
+def server_latency_table(bench: BenchConfig, rows: list[dict[str, Any]]) -> str:
+    """
+    The LocalSageMaker's own answer time for the triggers' requests, per row: is the server what is measured?
+
+    :param bench: the benchmark configuration.
+    :param rows: worker results.
+    """
+    lines = [
+        "### LocalSageMaker answer time (server side, lock wait included), triggers' requests in the steady state",
+        "",
+        "| trigger | N | requests | requests / s | mean | p50 | p99 | max |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        summary = row.get("server_ms_steady")
+        if "failed" in row or not summary:
+            continue
+        span = (row.get("steady_periods") or 0) * bench.poll
+        rate = summary["count"] / span if span else None
+        cells = [
+            f"{summary['count']:,}",
+            _fmt(rate, 1),
+            *(_fmt(summary[key], 1, " ms") for key in ("mean", "p50", "p99", "max")),
+        ]
+        lines.append(f"| {row['label']} | {row['n']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _row_notes(bench: BenchConfig, row: dict[str, Any]) -> list[str]:
@@ -143,8 +205,8 @@ def _row_notes(bench: BenchConfig, row: dict[str, Any]) -> list[str]:
     notes = []
     if row.get("timed_out"):
         notes.append(
-            f"{label} N={n}: {row['timed_out']} trigger(s) had not fired {bench.startup_timeout:g} s after "
-            f"launch (+{bench.grace:g} s grace) and were cancelled; {row['started_triggers']}/{n} had polled."
+            f"{label} N={n}: {row['timed_out']} trigger(s) had not fired {bench.grace:g} s after the jobs "
+            f"ended and were cancelled; {row['started_triggers']}/{n} had polled."
         )
     if row.get("startup_s") is None:
         notes.append(
@@ -152,16 +214,21 @@ def _row_notes(bench: BenchConfig, row: dict[str, Any]) -> list[str]:
         )
     elif not row.get("steady_periods"):
         notes.append(
-            f"{label} N={n}: start-up ({row['startup_s']:.1f} s until every trigger had polled, "
-            f"{row.get('startup_answered_s') or 0:.1f} s until every first answer was in) used up the "
-            f"{row['window_s']:.0f} s the jobs ran after launch, so there is no steady state to measure."
+            f"{label} N={n}: not every first answer was in {bench.startup_timeout:g} s after launch "
+            f"({row.get('answered_triggers')}/{n}): the jobs ended then, without a steady state to measure."
         )
-    server_ms = row.get("server_describe_ms_mean")
-    if server_ms is not None and server_ms > SERVER_SATURATED_MS:
+    for operation, summary in (row.get("server_ms_steady_by_operation") or {}).items():
+        # a List page of 100 jobs takes tens of ms by itself; a Describe queues only when the server is busy
+        if operation.startswith("Describe") and summary and summary["p50"] > SERVER_SATURATED_MS:
+            notes.append(
+                f"{label} N={n}: LocalSageMaker's median answer to {operation} was {summary['p50']:.0f} ms in "
+                "the steady state (server-side, its lock wait included): the server, not only the trigger, "
+                "limits the poll rate here."
+            )
+    if row.get("missing_events"):
         notes.append(
-            f"{label} N={n}: LocalSageMaker took {server_ms:.0f} ms on average to answer a DescribeTrainingJob "
-            "in the steady state (server-side, waiting for its lock included): the server, not the trigger, "
-            "limits the poll rate here."
+            f"{label} N={n}: {row['missing_events']} trigger(s) never fired; job end → event percentiles "
+            "that fall among them are shown as `> grace`."
         )
     if row.get("error_count"):
         notes.append(f"{label} N={n}: {row['error_count']} trigger task(s) raised, e.g. {row['errors']}.")

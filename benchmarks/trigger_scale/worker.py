@@ -14,7 +14,6 @@ import json
 import math
 import os
 import platform
-import statistics
 import time
 import warnings
 from collections import Counter
@@ -23,21 +22,21 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.trigger_scale.common import (
-    AIRFLOW_BLOCK_WARNING_SECONDS,
     CONN_ID,
     CREATE_CHUNK,
+    KINDS,
     MIB,
-    PROVIDER_LABELS,
     SETUP_ACCESS_KEY,
-    SUCCESS_STATUS,
     TRIGGER_ACCESS_KEY,
+    VARIANTS,
+    job_request,
     loopback_guard,
     peak_rss_bytes,
     percentile,
     rss_bytes,
-    training_job_request,
 )
-from benchmarks.trigger_scale.loop import Tick, run_triggers
+from benchmarks.trigger_scale.loop import EndPlan, run_triggers
+from benchmarks.trigger_scale.measures import interpolate, latency_summary, stall_summary
 
 
 @dataclass
@@ -45,16 +44,15 @@ class WorkerConfig:
     """
     What one worker process measures.
 
-    :param provider: ``ours`` or ``amazon``.
+    :param provider: the variant (``ours-training``, ``amazon-training``, ``ours-tuning``, ``amazon-tuning``).
     :param n: number of jobs and triggers.
-    :param window: seconds of steady state wanted: the jobs end ``window + startup_allowance * n + poll / 2``
-        seconds after the triggers are launched.
+    :param window: seconds of steady state measured (rounded to whole poll periods, at least one): the jobs
+        end that long (plus half a poll before and a quarter after) after every trigger has read its job once.
     :param poll: seconds between two status reads of one trigger.
-    :param startup_allowance: seconds per trigger added to the window for start-up (same for both providers).
     :param endpoint: LocalSageMaker URL (loopback).
     :param region: AWS region of the connection.
-    :param startup_timeout: seconds after launch the triggers get to start, when that is after the jobs end.
-    :param grace: seconds, after the jobs end (or the start-up timeout), to wait for the last event.
+    :param startup_timeout: seconds after launch the triggers get to read their jobs once; then the jobs end anyway.
+    :param grace: seconds, after the jobs end, to wait for the last event.
     :param out: where to write the JSON result.
     """
 
@@ -62,7 +60,6 @@ class WorkerConfig:
     n: int
     window: float
     poll: float
-    startup_allowance: float
     endpoint: str
     region: str
     startup_timeout: float
@@ -77,11 +74,13 @@ def _operator_side_triggers(cfg: WorkerConfig, names: list[str]) -> list[tuple[s
     :param cfg: the worker configuration.
     :param names: job names, one trigger each.
     """
-    if cfg.provider == "ours":
-        from airflow_provider_smtrain.triggers import TrainingJobTrigger
+    variant = VARIANTS[cfg.provider]
+    if variant.side == "ours":
+        from airflow_provider_smtrain.triggers import TrainingJobTrigger, TuningJobTrigger
 
+        cls = TuningJobTrigger if variant.kind == "tuning" else TrainingJobTrigger
         return [
-            TrainingJobTrigger(
+            cls(
                 job_name=name, aws_conn_id=CONN_ID, region_name=cfg.region, poll_interval=cfg.poll
             ).serialize()
             for name in names
@@ -89,14 +88,15 @@ def _operator_side_triggers(cfg: WorkerConfig, names: list[str]) -> list[tuple[s
     from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 
     # More attempts than the run could ever use: the amazon trigger must not give up first.
-    max_attempts = int((_lead(cfg) + cfg.startup_timeout + cfg.grace) / cfg.poll) * 10 + 100
+    max_attempts = int((cfg.startup_timeout + cfg.window + cfg.grace) / cfg.poll) * 10 + 100
     poke: Any = int(cfg.poll) if float(cfg.poll).is_integer() else cfg.poll
+    job_type = "Tuning" if variant.kind == "tuning" else "Training"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # poke_interval / max_attempts are deprecated aliases
         return [
             SageMakerTrigger(
                 job_name=name,
-                job_type="Training",
+                job_type=job_type,
                 poke_interval=poke,
                 max_attempts=max_attempts,
                 aws_conn_id=CONN_ID,
@@ -106,74 +106,66 @@ def _operator_side_triggers(cfg: WorkerConfig, names: list[str]) -> list[tuple[s
         ]
 
 
-def _interpolate(ticks: list[Tick], t: float, attr: str) -> float | None:
+#: Simulated seconds the jobs would run; the worker ends them earlier by moving the LocalSageMaker clock.
+HOLD_SECONDS = 20_000.0
+#: Simulated seconds the clock is moved past the planned end (covers the creation of one chunk of jobs).
+END_MARGIN_SECONDS = 30.0
+
+
+def _finite(value: float | None) -> float | None:
     """
-    A ticker quantity (``cpu`` or ``rss``) at time ``t``, linearly interpolated; None outside the samples.
+    A latency in seconds, rounded; None when unknown (no event, or a trigger that never fired).
 
-    :param ticks: the ticker's samples, in time order.
-    :param t: epoch seconds.
-    :param attr: ``cpu`` or ``rss``.
+    :param value: seconds, ``inf`` or None.
     """
-    if not ticks or t < ticks[0].t or t > ticks[-1].t:
-        return None
-    for before, after in zip(ticks, ticks[1:], strict=False):
-        if before.t <= t <= after.t:
-            span = after.t - before.t
-            a, b = float(getattr(before, attr)), float(getattr(after, attr))
-            return a if span <= 0 else a + (b - a) * (t - before.t) / span
-    return float(getattr(ticks[-1], attr))
+    return None if value is None or math.isinf(value) else round(value, 3)
 
 
-def _stall_summary(
-    ticks: list[Tick], start: float, end: float, launch: float, gc_pauses: list[tuple[float, int, float]]
-) -> dict[str, Any]:
+def _periods(cfg: WorkerConfig) -> int:
     """
-    Loop lateness of the ticks that woke up in ``[start, end]``, with the worst five and the GC pauses in them.
-
-    :param ticks: the ticker's samples.
-    :param start: epoch seconds.
-    :param end: epoch seconds.
-    :param launch: epoch seconds of the launch (times in the summary are relative to it).
-    :param gc_pauses: ``(epoch seconds, generation, seconds)`` of the collections.
-    """
-    inside = [tick for tick in ticks if start <= tick.t <= end]
-    lates = [tick.late for tick in inside]
-    if not lates:
-        return {"ticks": 0, "worst_s": None, "p99_s": None, "blocked_over_0_2_s": None}
-    worst = sorted(inside, key=lambda tick: tick.late, reverse=True)[:5]
-    pauses = [(at, gen, took) for at, gen, took in gc_pauses if start <= at <= end]
-    return {
-        "ticks": len(lates),
-        "worst_s": round(max(lates), 4),
-        "p99_s": round(percentile(lates, 0.99) or 0.0, 4),
-        # time spent in ticks later than Airflow's warning threshold (a lower bound on blocked time)
-        "blocked_over_0_2_s": round(sum(late for late in lates if late > AIRFLOW_BLOCK_WARNING_SECONDS), 3),
-        "worst_ticks": [{"at_s": round(tick.t - launch, 2), "late_s": round(tick.late, 4)} for tick in worst],
-        "gc_collections": len(pauses),
-        "gc_worst_s": round(max((took for _a, _g, took in pauses), default=0.0), 4),
-        "gc_worst": [
-            {"at_s": round(at - launch, 2), "generation": gen, "took_s": round(took, 4)}
-            for at, gen, took in sorted(pauses, key=lambda p: p[2], reverse=True)[:3]
-        ],
-    }
-
-
-def _lead(cfg: WorkerConfig) -> float:
-    """
-    Seconds from launching the triggers until the jobs end.
-
-    The window, plus a start-up allowance proportional to N (the same for both providers, so that
-    a slow start does not eat the steady state), plus half a poll interval so that the end does
-    not fall on the launch-aligned poll grid (which would make N=1 detection latency phase luck).
+    Whole poll periods of steady state to measure.
 
     :param cfg: the worker configuration.
     """
-    return cfg.window + cfg.startup_allowance * cfg.n + cfg.poll / 2
+    return max(1, round(cfg.window / cfg.poll))
+
+
+def _job_names(cfg: WorkerConfig) -> list[str]:
+    """
+    The N job names of this worker (short enough for the kind's name limit, unique per process).
+
+    :param cfg: the worker configuration.
+    """
+    variant = VARIANTS[cfg.provider]
+    prefix = f"b{variant.side[0]}{variant.kind[:2]}{os.getpid()}"
+    names = [f"{prefix}-{i:05d}" for i in range(cfg.n)]
+    assert all(len(name) <= KINDS[variant.kind].max_name for name in names), names[-1]
+    return names
+
+
+def _create_jobs(cfg: WorkerConfig, sm: Any, names: list[str]) -> float:
+    """
+    Create one job per name, all planned to end at the same (simulated) instant, far ahead; return that instant.
+
+    :param cfg: the worker configuration.
+    :param sm: the attached LocalSageMaker.
+    :param names: the job names.
+    """
+    kind = VARIANTS[cfg.provider].kind
+    setting = KINDS[kind].seconds_setting
+    client = sm.boto3_client("sagemaker", access_key_id=SETUP_ACCESS_KEY, secret_access_key="bench")
+    end_at: float = sm.clock.now() + HOLD_SECONDS
+    for index, name in enumerate(names):
+        if index % CREATE_CHUNK == 0:
+            sm.configure(**{setting: end_at - sm.clock.now()})
+        method, params = job_request(kind, name)
+        getattr(client, method)(**params)
+    return end_at
 
 
 def worker_main(cfg: WorkerConfig) -> None:
     """
-    Run one provider at one N and write the measurements as JSON to ``cfg.out``.
+    Run one trigger variant at one N and write the measurements as JSON to ``cfg.out``.
 
     :param cfg: what to measure.
     """
@@ -181,6 +173,8 @@ def worker_main(cfg: WorkerConfig) -> None:
     load_start = os.getloadavg()
     t_process = time.time()
     wall_start = time.monotonic()
+    variant = VARIANTS[cfg.provider]
+    kind = KINDS[variant.kind]
     # Everything the triggers need is imported before the baseline, as in a warm triggerer.
     import airflow  # noqa: F401
     import airflow.providers.amazon.aws.triggers.sagemaker  # noqa: F401
@@ -190,22 +184,17 @@ def worker_main(cfg: WorkerConfig) -> None:
 
     imported = time.monotonic() - wall_start
     sm = LocalSageMaker.attach(cfg.endpoint, region=cfg.region)
-    prefix = f"bench-{cfg.provider}-{os.getpid()}"
-    names = [f"{prefix}-{i:05d}" for i in range(cfg.n)]
+    names = _job_names(cfg)
 
-    # Jobs end together at `end_at`; the triggers are launched `lead` seconds before that.
-    lead = _lead(cfg)
+    # The jobs run (in simulated time) far longer than the benchmark; once every trigger has read its job
+    # and the steady state was measured, the worker moves the LocalSageMaker clock past their common
+    # end: they all end at that real instant, however long each variant took to start.
     create_start = time.time()
-    # boto3 set-up, then ~5 ms per job (more as the server holds more jobs), then the trigger objects
-    estimate = 1.5 + cfg.n * (0.005 + cfg.n * 0.6e-5)
-    end_at = create_start + estimate + lead
-    client = sm.boto3_client("sagemaker", access_key_id=SETUP_ACCESS_KEY, secret_access_key="bench")
-    for index, name in enumerate(names):
-        if index % CREATE_CHUNK == 0:
-            sm.configure(training_seconds=max(0.1, end_at - time.time()))
-        client.create_training_job(**training_job_request(name))
+    planned_end = _create_jobs(cfg, sm, names)
     created = time.time()
-    del client
+
+    def end_jobs() -> None:
+        sm.clock.advance(max(0.0, planned_end + END_MARGIN_SECONDS - sm.clock.now()))
 
     workloads = _operator_side_triggers(cfg, names)
     import aiobotocore.client  # noqa: F401  (patched by loop._record_first_reads)
@@ -214,95 +203,85 @@ def worker_main(cfg: WorkerConfig) -> None:
     gc.collect()
     rss_before = rss_bytes()
     cpu_before = time.process_time()
-
-    def deadline_of(launch: float) -> float:
-        return max(end_at, launch + cfg.startup_timeout) + cfg.grace
-
-    record = asyncio.run(run_triggers(workloads, names, end_at - lead, deadline_of))
+    plan = EndPlan(cfg.poll, _periods(cfg), cfg.startup_timeout, cfg.grace, end_jobs)
+    record = asyncio.run(
+        run_triggers(workloads, names, time.time() + 0.2, plan, (kind.describe_operation, kind.name_param))
+    )
     cpu_after = time.process_time()
 
     # ------------------------------------------------------------------ server side
-    wanted = set(names)
-    planned = {
-        job["name"]: float(job["planned_end"]) for job in sm.jobs()["training"] if job["name"] in wanted
-    }
-    describes = [
-        r for r in sm.requests(operation="DescribeTrainingJob") if r["access_key_id"] == TRIGGER_ACCESS_KEY
-    ]
+    sagemaker_requests = sm.requests(service="sagemaker")
+    # every SageMaker request signed by the triggers' connection, whatever the operation (Describe*, List*)
+    trigger_requests = [r for r in sagemaker_requests if r["access_key_id"] == TRIGGER_ACCESS_KEY]
     foreign = [
-        r
-        for r in sm.requests(service="sagemaker")
-        if r["access_key_id"] not in (TRIGGER_ACCESS_KEY, SETUP_ACCESS_KEY)
+        r for r in sagemaker_requests if r["access_key_id"] not in (TRIGGER_ACCESS_KEY, SETUP_ACCESS_KEY)
     ]
-    trigger_ops = Counter(
-        r["operation"] for r in sm.requests(service="sagemaker") if r["access_key_id"] == TRIGGER_ACCESS_KEY
-    )
+    trigger_ops = Counter(r["operation"] for r in trigger_requests)
 
     # ------------------------------------------------------------------ derived numbers
     ticks = record.ticks
-    end_first = min(planned.values()) if planned else end_at
-    end_last = max(planned.values()) if planned else end_at
+    ended = record.jobs_ended if record.jobs_ended is not None else time.time()
     all_called = all(name in record.first_call for name in names)
-    all_read = all(name in record.first_read for name in names)
     # start-up: until every trigger has asked for its job's status (the trigger's own cost)
     startup_s = (max(record.first_call.values()) - record.launch) if all_called else None
-    # the steady state starts once every first answer is in (the first burst of polls is over)
-    ready = max(record.first_read.values()) if all_read else None
-    steady_start = ready
-    steady_s = (end_first - steady_start) if steady_start is not None else None
+    # the steady state starts once every first answer is in (the first burst of polls is over).
     # Requests and CPU are counted over whole poll periods starting half a period after the first
     # burst: polls that stay in phase (the amazon trigger has no jitter) would otherwise be counted
     # once too often or too rarely depending on where the window edges fall.
-    measure_start = (steady_start + cfg.poll / 2) if steady_start is not None else None
-    periods = max(0, math.floor((end_first - measure_start) / cfg.poll)) if measure_start is not None else 0
-    measure_end = (measure_start + periods * cfg.poll) if measure_start is not None else None
+    ready = record.ready
+    measure_start, measure_end = plan.steady_span(ready) if ready is not None else (None, None)
+    periods = plan.periods if ready is not None else 0
     steady_ok = periods >= 1
 
-    cpu_launch = record.launch_cpu
-    cpu_end = _interpolate(ticks, end_first, "cpu")
-    window_cpu = (cpu_end - cpu_launch) if cpu_end is not None else None
+    cpu_ready = interpolate(ticks, ready, "cpu") if ready is not None else None
+    startup_cpu = (cpu_ready - record.launch_cpu) if cpu_ready is not None else None
     steady_cpu_per_60 = None
     cpu_ms_per_request = None
     req_per_job_per_poll = None
     server_ms: list[float] = []
+    server_ms_by_op: dict[str, list[float]] = {}
     if steady_ok and measure_start is not None and measure_end is not None:
-        cpu_from = _interpolate(ticks, measure_start, "cpu")
-        cpu_to = _interpolate(ticks, measure_end, "cpu")
+        cpu_from = interpolate(ticks, measure_start, "cpu")
+        cpu_to = interpolate(ticks, measure_end, "cpu")
         if cpu_from is not None and cpu_to is not None:
             steady_cpu_per_60 = (cpu_to - cpu_from) / (measure_end - measure_start) * 60.0
-        in_steady = [r for r in describes if measure_start <= r["time"] < measure_end]
+        in_steady = [r for r in trigger_requests if measure_start <= r["time"] < measure_end]
         req_per_job_per_poll = len(in_steady) / (cfg.n * periods)
         if cpu_from is not None and cpu_to is not None and in_steady:
             cpu_ms_per_request = (cpu_to - cpu_from) / len(in_steady) * 1000.0
         server_ms = [float(r["duration_ms"]) for r in in_steady]
-    window_requests = [r for r in describes if record.launch <= r["time"] < end_first]
-    loaded = [tick.rss for tick in ticks if record.launch <= tick.t <= end_first]
+        for r in in_steady:
+            server_ms_by_op.setdefault(str(r["operation"]), []).append(float(r["duration_ms"]))
+    window_requests = [r for r in trigger_requests if record.launch <= r["time"] < ended]
+    loaded = [tick.rss for tick in ticks if record.launch <= tick.t <= ended]
     rss_loaded = max(loaded) if loaded else None
 
     event_times = {name: at for name, (at, _payload) in record.events.items()}
-    latencies = [
-        event_times[name] - planned[name] for name in names if name in event_times and name in planned
-    ]
+    latencies = [event_times[name] - ended for name in names if name in event_times]
+    # a trigger that never fired counts as later than any event (its percentile is then unknown: None)
+    ranked = sorted(latencies) + [math.inf] * (cfg.n - len(latencies))
     statuses = Counter(str(payload.get("status")) for _at, payload in record.events.values())
     last_event = max(event_times.values()) if event_times else None
 
     result: dict[str, Any] = {
         "provider": cfg.provider,
-        "label": PROVIDER_LABELS[cfg.provider],
+        "label": variant.label,
+        "side": variant.side,
+        "kind": variant.kind,
         "n": cfg.n,
         "config": asdict(cfg),
         "python": platform.python_version(),
         "import_s": round(imported, 3),
         "create_jobs_s": round(created - create_start, 3),
-        "window_s": round(end_first - record.launch, 3),
-        "job_end_spread_s": round(end_last - end_first, 3),
+        "jobs_ended_after_launch_s": round(ended - record.launch, 3),
         "launch_s": round(record.launched - record.launch, 3),
-        "launch_late_s": round(record.launch - (end_at - lead), 3),
         "startup_s": round(startup_s, 3) if startup_s is not None else None,
         "startup_answered_s": round(ready - record.launch, 3) if ready is not None else None,
         "started_triggers": len(record.first_call),
         "answered_triggers": len(record.first_read),
-        "steady_s": round(steady_s, 3) if steady_s is not None else None,
+        "steady_span_s": [round(measure_start - record.launch, 3), round(measure_end - record.launch, 3)]
+        if measure_start is not None and measure_end is not None
+        else None,
         "steady_periods": periods,
         "peak_rss_mib": round(peak_rss_bytes() / MIB, 1),
         "rss_before_mib": round(rss_before / MIB, 1),
@@ -311,7 +290,7 @@ def worker_main(cfg: WorkerConfig) -> None:
         "rss_per_trigger_mib": round((rss_loaded - rss_before) / MIB / cfg.n, 4)
         if rss_loaded is not None
         else None,
-        "cpu_window_s": round(window_cpu, 3) if window_cpu is not None else None,
+        "cpu_startup_s": round(startup_cpu, 3) if startup_cpu is not None else None,
         "cpu_steady_per_60s": round(steady_cpu_per_60, 3) if steady_cpu_per_60 is not None else None,
         "cpu_ms_per_request_steady": round(cpu_ms_per_request, 3) if cpu_ms_per_request is not None else None,
         "cpu_total_loop_s": round(cpu_after - cpu_before, 3),
@@ -319,34 +298,41 @@ def worker_main(cfg: WorkerConfig) -> None:
         if req_per_job_per_poll is not None
         else None,
         "requests_in_window": len(window_requests),
-        "requests_total": len(describes),
+        "requests_total": len(trigger_requests),
         "trigger_operations": dict(trigger_ops),
         "foreign_requests": len(foreign),
-        "server_describe_ms_mean": round(statistics.fmean(server_ms), 2) if server_ms else None,
-        "server_describe_ms_p95": round(percentile(server_ms, 0.95) or 0.0, 2) if server_ms else None,
-        "stall_startup": _stall_summary(
+        # server-side answer time (request arrival to response, the lock wait included) of the
+        # triggers' requests in the steady state, and of all of them from launch to the last event
+        "server_ms_steady": latency_summary(server_ms),
+        "server_ms_steady_by_operation": {
+            op: latency_summary(ms) for op, ms in sorted(server_ms_by_op.items())
+        },
+        "server_ms_all": latency_summary([float(r["duration_ms"]) for r in trigger_requests]),
+        "stall_startup": stall_summary(
             ticks,
             record.launch,
-            min(measure_start, end_first) if measure_start is not None else end_first,
+            measure_start if measure_start is not None else ended,
             record.launch,
             record.gc_pauses,
         ),
         # from half a poll after the first answers, like CPU and requests (a pause that began during
         # start-up must not count as a steady-state stall)
-        "stall_steady": _stall_summary(ticks, measure_start, end_first, record.launch, record.gc_pauses)
-        if measure_start is not None and measure_start < end_first
+        "stall_steady": stall_summary(ticks, measure_start, ended, record.launch, record.gc_pauses)
+        if measure_start is not None
         else None,
-        "stall_whole": _stall_summary(
+        "stall_whole": stall_summary(
             ticks, record.launch, last_event or time.time(), record.launch, record.gc_pauses
         ),
         "load_average_at_start": [round(x, 2) for x in load_start],
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "events": len(record.events),
         "event_statuses": dict(statuses),
-        "all_succeeded": statuses.get(SUCCESS_STATUS[cfg.provider], 0) == cfg.n,
-        "last_event_after_end_s": round(last_event - end_last, 3) if last_event is not None else None,
-        "latency_p50_s": round(percentile(latencies, 0.5) or 0.0, 3) if latencies else None,
-        "latency_max_s": round(max(latencies), 3) if latencies else None,
+        "all_succeeded": statuses.get(variant.success_status, 0) == cfg.n,
+        "last_event_after_end_s": round(last_event - ended, 3) if last_event is not None else None,
+        "latency_p50_s": _finite(percentile(ranked, 0.5)),
+        "latency_p99_s": _finite(percentile(ranked, 0.99)),
+        "latency_max_s": _finite(max(ranked, default=None)),
+        "missing_events": cfg.n - len(latencies),
         "timed_out": record.timed_out,
         "errors": dict(list(record.errors.items())[:5]),
         "error_count": len(record.errors),

@@ -43,12 +43,13 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     :param config: Startup config (also what ``reset`` restores).
     :param shutdown: Callable stopping the server, exposed as ``POST /_local/shutdown``.
     """
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import create_backend_app
 
     from airflow_provider_smtrain.testing import moto_support
     from airflow_provider_smtrain.testing.engine.rules import RuleBook
     from airflow_provider_smtrain.testing.engine.simulator import Simulator, activate
     from airflow_provider_smtrain.testing.server.control_api import ControlAPI
+    from airflow_provider_smtrain.testing.server.dispatch import CachingDomainDispatcher, cache_method_names
     from airflow_provider_smtrain.testing.server.faults import FaultInjector
     from airflow_provider_smtrain.testing.server.requests_log import RequestLog
     from airflow_provider_smtrain.testing.server.router import Router
@@ -111,7 +112,8 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
         reset_moto=reset_moto,
         shutdown=shutdown,
     )
-    moto_app = DomainDispatcherApplication(create_backend_app)
+    cache_method_names()
+    moto_app = CachingDomainDispatcher(create_backend_app)
     app = Router(moto_app, control, simulator, faults, request_log)
     return ServerParts(app=app, simulator=simulator, config=live)
 
@@ -134,8 +136,7 @@ def serve(
     :param parent_pid: Exit when this process is gone (orphan protection for test runs).
     :param verbose: Log every request to stderr.
     """
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from werkzeug.serving import make_server
+    from airflow_provider_smtrain.testing.server.http import KeepAliveHandler, KeepAliveServer
 
     host = ensure_loopback(host)
     config = config or ServerConfig()
@@ -148,12 +149,11 @@ def serve(
 
     parts = build_app(config, shutdown=shutdown)
 
-    class _Handler(MotoRequestHandler):
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            if verbose:
-                super().log_request(code, size)
+    class _Handler(KeepAliveHandler):
+        pass
 
-    server = make_server(host, port, parts.app, threaded=True, request_handler=_Handler)
+    _Handler.verbose = verbose
+    server = KeepAliveServer(host, port, parts.app, _Handler)
     holder["server"] = server
     bound_port = server.server_port
     url_host = f"[{host}]" if ":" in host else host

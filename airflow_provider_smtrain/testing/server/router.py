@@ -153,6 +153,8 @@ def _drop_connection(environ: dict[str, Any], drop: Drop) -> None:
 
 def _without_nulls(body: bytes, headers: list[tuple[str, str]]) -> tuple[bytes, list[tuple[str, str]]]:
     """Drop ``null`` members from an awsJson body (AWS omits absent members); fix Content-Length."""
+    if b"null" not in body:  # nothing to drop: skip parsing and re-encoding
+        return body, headers
     try:
         data = json.loads(body) if body else None
     except ValueError:
