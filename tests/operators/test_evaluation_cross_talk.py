@@ -5,6 +5,9 @@ start, so two evaluations started together can run each other's definition. Here
 generation has its own pipeline: four concurrent benchmark evaluations with different subtasks, ten
 times over, and ``DescribePipelineDefinitionForExecution`` shows each execution ran its own definition.
 
+In the suite it runs ``SMTRAIN_CROSS_TALK_ROUNDS`` rounds (default 2, ~40 s); the acceptance run is
+``SMTRAIN_CROSS_TALK_ROUNDS=10 .venv/bin/python -m pytest tests/operators/test_evaluation_cross_talk.py``.
+
 Each evaluation starts in its own forked process, as Airflow workers do: within one process the
 credentials scope serialises SDK calls, which would hide a race between processes.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 from typing import Any
 
 from airflow_provider_smtrain.operators.evaluation import BenchMarkEvaluatorOperator
@@ -21,7 +25,7 @@ from tests.operators.evaluation_env import build, prepare
 from tests.operators.runner import FakeTI, MemoryStateStore, run_operator
 
 SUBTASKS = ("anatomy", "astronomy", "virology", "nutrition")
-ROUNDS = 10
+ROUNDS = int(os.environ.get("SMTRAIN_CROSS_TALK_ROUNDS", "2"))
 
 
 def start(env: Env, package: str, subtask: str, round_number: int) -> dict[str, Any]:
