@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         RLVRTrainerOperator,
         SFTTrainerOperator,
     )
+    from airflow_provider_smtrain.operators.gate import EvaluationGateBranchOperator, EvaluationGateOperator
     from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
     from airflow_provider_smtrain.operators.multi_turn_rl import MultiTurnRLTrainerOperator
     from airflow_provider_smtrain.operators.registry import CreateDataSetOperator, CreateEvaluatorOperator
@@ -43,6 +44,8 @@ _EXPORTS = {
     "CreateDataSetOperator": "registry",
     "CreateEvaluatorOperator": "registry",
     "DPOTrainerOperator": "finetune",
+    "EvaluationGateBranchOperator": "gate",
+    "EvaluationGateOperator": "gate",
     "RLAIFTrainerOperator": "finetune",
     "RLVRTrainerOperator": "finetune",
     "SFTTrainerOperator": "finetune",
@@ -55,6 +58,8 @@ __all__ = [
     "CreateDataSetOperator",
     "CreateEvaluatorOperator",
     "DPOTrainerOperator",
+    "EvaluationGateBranchOperator",
+    "EvaluationGateOperator",
     "HyperparameterTunerOperator",
     "ModelTrainerOperator",
     "MultiTurnRLTrainerOperator",
