@@ -140,7 +140,7 @@ class SageMakerTrainHook(RequireConnectionMixin, AwsBaseHook):
         :param job_name: the job name.
         """
         try:
-            getattr(self.sagemaker_client, kind.stop_method)(**kind.request_params(job_name))
+            getattr(self.sagemaker_client, kind.stop_method)(**kind.stop_params(job_name))
         except ClientError as err:
             if is_not_running(err):
                 self.log.info("%s %s was not running; nothing to stop", kind.label, job_name)

@@ -17,13 +17,21 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_smtrain.jobs.kinds import AGENT_RFT, HUB_CONTENT, TRAINING, TUNING, JobKind
+from airflow_provider_smtrain.jobs.kinds import (
+    AGENT_RFT,
+    HUB_CONTENT,
+    PIPELINE_EXECUTION,
+    TRAINING,
+    TUNING,
+    JobKind,
+)
 from airflow_provider_smtrain.jobs.outputs import (
     agent_rft_result,
     hub_content_result,
     training_result,
     tuning_result,
 )
+from airflow_provider_smtrain.jobs.evaluation_results import pipeline_execution_result
 
 if TYPE_CHECKING:
     from airflow_provider_smtrain.links.base import ConsoleLink
@@ -102,6 +110,15 @@ CATALOG: Mapping[str, CatalogEntry] = _entries(
         trigger=f"{_PACKAGE}.triggers.registry.HubContentTrigger",
         sensor=f"{_PACKAGE}.sensors.registry.HubContentSensor",
         links=(f"{_PACKAGE}.links.sagemaker.HubContentLink",),
+    ),
+    CatalogEntry(
+        kind=PIPELINE_EXECUTION,
+        result=pipeline_execution_result,
+        result_doc="Evaluation result",
+        trigger=f"{_PACKAGE}.triggers.pipelines.PipelineExecutionTrigger",
+        sensor=f"{_PACKAGE}.sensors.pipelines.PipelineExecutionSensor",
+        links=(f"{_PACKAGE}.links.evaluation.PipelineExecutionLink",),
+        result_links=(f"{_PACKAGE}.links.finetune.MlflowLink",),
     ),
 )
 

@@ -40,7 +40,8 @@ def console_url(kind: JobKind, name: str, region: str, **fields: str) -> str:
     :param region: the AWS region of the job.
     :param fields: further values the kind's fragment needs (e.g. an execution id).
     """
-    fragment = kind.console_fragment.format(name=name, **fields)
+    derived = kind.console_fields(name) if kind.console_fields is not None else {}
+    fragment = kind.console_fragment.format(name=name, **{**derived, **fields})
     return f"https://{console_domain(region)}/sagemaker/home?region={region}#/{fragment}"
 
 

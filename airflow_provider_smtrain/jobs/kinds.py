@@ -23,6 +23,7 @@ __all__ = [
     "TUNING",
     "JobKind",
     "JobNotStoppable",
+    "PIPELINE_EXECUTION",
     "ListShape",
     "Outcome",
     "console_domain",
@@ -112,6 +113,8 @@ class JobKind:
         ``{name_param: handle}``.
     :param listing: how a List* call reports jobs of this kind; None when the kind has none (its
         triggers then describe their jobs one by one).
+    :param console_fields: for kinds whose console fragment needs more than the name (a pipeline
+        execution: pipeline and execution id), derives those fields from the job's handle.
     """
 
     name: str
@@ -134,6 +137,7 @@ class JobKind:
     fixed_params: tuple[tuple[str, str], ...] = ()
     handle_params: Callable[[str], dict[str, str]] | None = None
     listing: ListShape | None = None
+    console_fields: Callable[[str], dict[str, str]] | None = None
 
     def request_params(self, job_name: str) -> dict[str, str]:
         """
@@ -144,6 +148,21 @@ class JobKind:
         """
         named = self.handle_params(job_name) if self.handle_params is not None else {self.name_param: job_name}
         return {**named, **dict(self.fixed_params)}
+
+    def stop_params(self, job_name: str) -> dict[str, str]:
+        """
+        The parameters of a stop call: those of :meth:`request_params`, plus a deterministic idempotency
+        token for kinds whose stop takes one (the same job always gets the same token, so a retried
+        stop is one request to SageMaker).
+
+        :param job_name: the job's name or ARN.
+        """
+        params = self.request_params(job_name)
+        if self.token_param:
+            import hashlib
+
+            params[self.token_param] = hashlib.sha256(f"stop\x1f{job_name}".encode()).hexdigest()[:32]
+        return params
 
     @property
     def stoppable(self) -> bool:
@@ -252,6 +271,41 @@ AGENT_RFT = JobKind(
     arn_key="JobArn",
     fixed_params=(("JobCategory", "AgentRFT"),),
 )
+
+
+#: A SageMaker Pipelines execution (the serverless evaluators): identified by the ARN SageMaker returns;
+#: the provider finds it through its own pipeline (one per task instance and generation) and starts it
+#: with a deterministic ``ClientRequestToken``. No List* shape: ``ListPipelineExecutions`` needs a
+#: ``PipelineName``, so triggers describe their executions one by one.
+PIPELINE_EXECUTION = JobKind(
+    name="pipeline_execution",
+    label="pipeline execution",
+    describe_method="describe_pipeline_execution",
+    name_param="PipelineExecutionArn",
+    status_key="PipelineExecutionStatus",
+    secondary_status_key=None,
+    succeeded=frozenset({"Succeeded"}),
+    failed=frozenset({"Failed", "CompletedWithFailures"}),
+    stopped=frozenset({"Stopped"}),
+    stopping=frozenset({"Stopping"}),
+    console_fragment="pipelines/{pipeline}/executions/{execution}",
+    max_name_length=82,
+    stop="stop_pipeline_execution",
+    identity="arn",
+    arn_key="PipelineExecutionArn",
+    token_param="ClientRequestToken",
+    console_fields=lambda arn: pipeline_execution_parts(arn),
+)
+
+
+def pipeline_execution_parts(arn: str) -> dict[str, str]:
+    """
+    The pipeline name and execution id in a pipeline execution ARN (``...:pipeline/<name>/execution/<id>``).
+
+    :param arn: the pipeline execution ARN.
+    """
+    pipeline, _, execution = arn.split(":pipeline/", 1)[-1].partition("/execution/")
+    return {"pipeline": pipeline, "execution": execution or arn}
 
 
 def get_kind(name: str) -> JobKind:

@@ -27,6 +27,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_smtrain.operators.evaluation import (
+        BenchMarkEvaluatorOperator,
+        CustomScorerEvaluatorOperator,
+        LLMAsJudgeEvaluatorOperator,
+        MultiTurnRLEvaluatorOperator,
+    )
     from airflow_provider_smtrain.operators.finetune import (
         DPOTrainerOperator,
         RLAIFTrainerOperator,
@@ -43,6 +49,10 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "CreateDataSetOperator": "registry",
     "CreateEvaluatorOperator": "registry",
+    "BenchMarkEvaluatorOperator": "evaluation",
+    "CustomScorerEvaluatorOperator": "evaluation",
+    "LLMAsJudgeEvaluatorOperator": "evaluation",
+    "MultiTurnRLEvaluatorOperator": "evaluation",
     "DPOTrainerOperator": "finetune",
     "EvaluationGateBranchOperator": "gate",
     "EvaluationGateOperator": "gate",
@@ -55,13 +65,17 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "BenchMarkEvaluatorOperator",
     "CreateDataSetOperator",
     "CreateEvaluatorOperator",
+    "CustomScorerEvaluatorOperator",
     "DPOTrainerOperator",
     "EvaluationGateBranchOperator",
     "EvaluationGateOperator",
     "HyperparameterTunerOperator",
+    "LLMAsJudgeEvaluatorOperator",
     "ModelTrainerOperator",
+    "MultiTurnRLEvaluatorOperator",
     "MultiTurnRLTrainerOperator",
     "RLAIFTrainerOperator",
     "RLVRTrainerOperator",

@@ -17,12 +17,14 @@ if TYPE_CHECKING:
         TrainingJobSensor,
         TuningJobSensor,
     )
+    from airflow_provider_smtrain.sensors.pipelines import PipelineExecutionSensor
     from airflow_provider_smtrain.sensors.registry import HubContentSensor
 
 # public name -> submodule that defines it
 _EXPORTS = {
     "AgentRFTJobSensor": "jobs",
     "HubContentSensor": "registry",
+    "PipelineExecutionSensor": "pipelines",
     "SageMakerJobSensor": "jobs",
     "TrainingJobSensor": "jobs",
     "TuningJobSensor": "jobs",
@@ -31,6 +33,7 @@ _EXPORTS = {
 __all__ = [
     "AgentRFTJobSensor",
     "HubContentSensor",
+    "PipelineExecutionSensor",
     "SageMakerJobSensor",
     "TrainingJobSensor",
     "TuningJobSensor",

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from airflow_provider_smtrain.specs.base import SpecModel
     from airflow_provider_smtrain.specs.common import MetricDefinitionSpec
     from airflow_provider_smtrain.specs.errors import SpecValidationError, parse_spec
+    from airflow_provider_smtrain.specs.evaluation import (
+        BenchMarkEvaluatorSpec,
+        CustomScorerEvaluatorSpec,
+        LLMAsJudgeEvaluatorSpec,
+        MultiTurnRLEvaluatorSpec,
+    )
     from airflow_provider_smtrain.specs.finetune import (
         DPOTrainerSpec,
         FineTuneStoppingSpec,
@@ -55,6 +61,10 @@ _EXPORTS = {
     "MetricDefinitionSpec": "common",
     "SpecValidationError": "errors",
     "parse_spec": "errors",
+    "BenchMarkEvaluatorSpec": "evaluation",
+    "CustomScorerEvaluatorSpec": "evaluation",
+    "LLMAsJudgeEvaluatorSpec": "evaluation",
+    "MultiTurnRLEvaluatorSpec": "evaluation",
     "DPOTrainerSpec": "finetune",
     "FineTuneStoppingSpec": "finetune",
     "RLAIFTrainerSpec": "finetune",
@@ -84,11 +94,13 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "BenchMarkEvaluatorSpec",
     "CategoricalRangeSpec",
     "CheckpointSpec",
     "CompletionCriteriaSpec",
     "ComputeSpec",
     "ContinuousRangeSpec",
+    "CustomScorerEvaluatorSpec",
     "DPOTrainerSpec",
     "DataSetSpec",
     "EvaluatorSpec",
@@ -97,9 +109,11 @@ __all__ = [
     "HyperparameterTunerSpec",
     "InputChannelSpec",
     "IntegerRangeSpec",
+    "LLMAsJudgeEvaluatorSpec",
     "MetricDefinitionSpec",
     "ModelTrainerSpec",
     "MpiSpec",
+    "MultiTurnRLEvaluatorSpec",
     "MultiTurnRLTrainerSpec",
     "NetworkingSpec",
     "RLAIFTrainerSpec",

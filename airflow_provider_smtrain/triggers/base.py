@@ -238,6 +238,7 @@ class SageMakerJobTrigger(BaseTrigger):
             except _DeadlineReached:
                 return await self._on_deadline(client, job)
             seen = self._log_status(job, seen)
+            await self._observe(client, job)
             outcome = outcome_of(kind, seen[0])
             if outcome is not Outcome.RUNNING:
                 return self._payload(outcome.value, job=job)
@@ -248,6 +249,14 @@ class SageMakerJobTrigger(BaseTrigger):
                     return await self._on_deadline(client, job)
                 delay = min(delay, remaining)
             await clock().async_sleep(delay)
+
+    async def _observe(self, client: Any, job: dict[str, Any]) -> None:
+        """
+        Hook for subclasses: called after every status read of the poll loop (default: nothing).
+
+        :param client: the aiobotocore SageMaker client.
+        :param job: the describe response just read.
+        """
 
     async def _call(
         self,
@@ -323,7 +332,8 @@ class SageMakerJobTrigger(BaseTrigger):
         try:
             # Few retries: on_kill runs under the triggerer's on_kill_timeout (30 s by default).
             await self._call(
-                client, kind.stop_method, self._params(), max_retries=min(self.max_retries, STOP_RETRIES)
+                client, kind.stop_method, kind.stop_params(self.job_name),
+                max_retries=min(self.max_retries, STOP_RETRIES),
             )
         except _CallFailed as failed:
             if is_not_running(failed.__cause__ or failed):

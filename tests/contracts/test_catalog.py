@@ -30,7 +30,7 @@ EXAMPLE_HANDLES = {
     "hub_content": "arn:aws:sagemaker:us-east-1:123456789012:hub-content/HUB/DataSet/my-data/2.0.0",
 }
 #: The statuses of each kind that mean "still running" (every other status is classified).
-RUNNING_STATUSES = {"hub_content": {"Importing", "PendingImport"}}
+RUNNING_STATUSES = {"hub_content": {"Importing", "PendingImport"}, "pipeline_execution": {"Executing"}}
 
 
 def kind_id(kind: JobKind) -> str:
@@ -100,7 +100,7 @@ def test_kind_matches_the_sagemaker_service_model(kind: JobKind) -> None:
     assert kind.succeeded <= statuses and kind.stopping <= statuses
     if kind.stoppable:
         stop = SAGEMAKER.operation_model(OPERATIONS[kind.stop_method])
-        assert set(kind.request_params("job-1")) == set(stop.input_shape.required_members)
+        assert set(kind.stop_params("job-1")) == set(stop.input_shape.required_members)
     if kind.token_param:
         assert kind.identity == "arn"
 
