@@ -43,6 +43,8 @@ def get_provider_info() -> dict[str, Any]:
                     f"{_PACKAGE}.operators.finetune",
                     f"{_PACKAGE}.operators.multi_turn_rl",
                     f"{_PACKAGE}.operators.registry",
+                    f"{_PACKAGE}.operators.deploy",
+                    f"{_PACKAGE}.operators.model_package",
                 ],
             }
         ],

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_smtrain.jobs.endpoint_outputs import endpoint_result
+from airflow_provider_smtrain.jobs.evaluation_results import pipeline_execution_result
 from airflow_provider_smtrain.jobs.kinds import (
     AGENT_RFT,
+    ENDPOINT,
     HUB_CONTENT,
     PIPELINE_EXECUTION,
     TRAINING,
@@ -31,7 +34,6 @@ from airflow_provider_smtrain.jobs.outputs import (
     training_result,
     tuning_result,
 )
-from airflow_provider_smtrain.jobs.evaluation_results import pipeline_execution_result
 
 if TYPE_CHECKING:
     from airflow_provider_smtrain.links.base import ConsoleLink
@@ -119,6 +121,14 @@ CATALOG: Mapping[str, CatalogEntry] = _entries(
         sensor=f"{_PACKAGE}.sensors.pipelines.PipelineExecutionSensor",
         links=(f"{_PACKAGE}.links.evaluation.PipelineExecutionLink",),
         result_links=(f"{_PACKAGE}.links.finetune.MlflowLink",),
+    ),
+    CatalogEntry(
+        kind=ENDPOINT,
+        result=endpoint_result,
+        result_doc="Endpoint result",
+        trigger=f"{_PACKAGE}.triggers.endpoint.EndpointTrigger",
+        sensor=f"{_PACKAGE}.sensors.endpoint.EndpointSensor",
+        links=(f"{_PACKAGE}.links.sagemaker.EndpointLink",),
     ),
 )
 

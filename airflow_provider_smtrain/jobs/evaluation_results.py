@@ -396,7 +396,7 @@ def format_metrics(results: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> 
     """
     items = [results] if isinstance(results, Mapping) else list(results)
     header = ("benchmark", "subtask", "metric", "base", "tuned", "delta")
-    lines = [header]
+    lines: list[tuple[str, ...]] = [header]
     for result in items:
         for row in result.get("metrics") or []:
             cells = [_cell(row[side], signed=side == "delta") for side in ("base", "tuned", "delta")]

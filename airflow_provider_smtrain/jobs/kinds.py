@@ -18,6 +18,7 @@ from airflow_provider_smtrain.jobs.hub_content import hub_content_params
 
 __all__ = [
     "AGENT_RFT",
+    "ENDPOINT",
     "HUB_CONTENT",
     "TRAINING",
     "TUNING",
@@ -306,6 +307,26 @@ def pipeline_execution_parts(arn: str) -> dict[str, str]:
     """
     pipeline, _, execution = arn.split(":pipeline/", 1)[-1].partition("/execution/")
     return {"pipeline": pipeline, "execution": execution or arn}
+
+
+#: A real-time endpoint being created or updated (``CreateEndpoint``/``UpdateEndpoint``): waited for until
+#: ``InService``; it cannot be stopped (a deployment is undone by another update or a delete).
+ENDPOINT = JobKind(
+    name="endpoint",
+    label="endpoint",
+    describe_method="describe_endpoint",
+    name_param="EndpointName",
+    status_key="EndpointStatus",
+    secondary_status_key=None,
+    succeeded=frozenset({"InService"}),
+    failed=frozenset({"Failed", "UpdateRollbackFailed", "OutOfService", "Deleting"}),
+    stopped=frozenset(),
+    stopping=frozenset(),
+    console_fragment="endpoints/{name}",
+    max_name_length=63,
+    stop=None,
+    arn_key="EndpointArn",
+)
 
 
 def get_kind(name: str) -> JobKind:

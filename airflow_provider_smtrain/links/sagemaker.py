@@ -17,7 +17,7 @@ from airflow_provider_smtrain.jobs.console import (
     console_url,
     log_console_url,
 )
-from airflow_provider_smtrain.jobs.kinds import AGENT_RFT, HUB_CONTENT, TRAINING, TUNING, JobKind
+from airflow_provider_smtrain.jobs.kinds import AGENT_RFT, ENDPOINT, HUB_CONTENT, TRAINING, TUNING, JobKind
 from airflow_provider_smtrain.links.base import ConsoleLink
 
 
@@ -68,6 +68,14 @@ class AgentRFTJobLink(SageMakerJobLink):
     name = "SageMaker AgentRFT Job"
     key = "smtrain_agent_rft_job"
     job_kind = AGENT_RFT
+
+
+class EndpointLink(SageMakerJobLink):
+    """Link to the SageMaker console page of a real-time endpoint."""
+
+    name = "SageMaker Endpoint"
+    key = "smtrain_endpoint"
+    job_kind = ENDPOINT
 
 
 class TrainingLogsLink(ConsoleLink):

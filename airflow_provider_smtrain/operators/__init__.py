@@ -27,6 +27,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_smtrain.operators.deploy import DeployModelOperator
     from airflow_provider_smtrain.operators.evaluation import (
         BenchMarkEvaluatorOperator,
         CustomScorerEvaluatorOperator,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         SFTTrainerOperator,
     )
     from airflow_provider_smtrain.operators.gate import EvaluationGateBranchOperator, EvaluationGateOperator
+    from airflow_provider_smtrain.operators.model_package import ApproveModelPackageOperator
     from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
     from airflow_provider_smtrain.operators.multi_turn_rl import MultiTurnRLTrainerOperator
     from airflow_provider_smtrain.operators.registry import CreateDataSetOperator, CreateEvaluatorOperator
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 # public name -> submodule that defines it
 _EXPORTS = {
+    "ApproveModelPackageOperator": "model_package",
+    "DeployModelOperator": "deploy",
     "CreateDataSetOperator": "registry",
     "CreateEvaluatorOperator": "registry",
     "BenchMarkEvaluatorOperator": "evaluation",
@@ -66,12 +70,14 @@ _EXPORTS = {
 
 __all__ = [
     "BenchMarkEvaluatorOperator",
+    "ApproveModelPackageOperator",
     "CreateDataSetOperator",
     "CreateEvaluatorOperator",
     "CustomScorerEvaluatorOperator",
     "DPOTrainerOperator",
     "EvaluationGateBranchOperator",
     "EvaluationGateOperator",
+    "DeployModelOperator",
     "HyperparameterTunerOperator",
     "LLMAsJudgeEvaluatorOperator",
     "ModelTrainerOperator",

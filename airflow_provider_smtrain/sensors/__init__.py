@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_smtrain.sensors.endpoint import EndpointSensor
     from airflow_provider_smtrain.sensors.jobs import (
         AgentRFTJobSensor,
         SageMakerJobSensor,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 # public name -> submodule that defines it
 _EXPORTS = {
     "AgentRFTJobSensor": "jobs",
+    "EndpointSensor": "endpoint",
     "HubContentSensor": "registry",
     "PipelineExecutionSensor": "pipelines",
     "SageMakerJobSensor": "jobs",
@@ -32,6 +34,7 @@ _EXPORTS = {
 
 __all__ = [
     "AgentRFTJobSensor",
+    "EndpointSensor",
     "HubContentSensor",
     "PipelineExecutionSensor",
     "SageMakerJobSensor",

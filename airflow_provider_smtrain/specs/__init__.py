@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from airflow_provider_smtrain.specs.base import SpecModel
     from airflow_provider_smtrain.specs.common import MetricDefinitionSpec
+    from airflow_provider_smtrain.specs.deploy import ApproveModelPackageSpec, DeployModelSpec
     from airflow_provider_smtrain.specs.errors import SpecValidationError, parse_spec
     from airflow_provider_smtrain.specs.evaluation import (
         BenchMarkEvaluatorSpec,
@@ -59,6 +60,8 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "SpecModel": "base",
     "MetricDefinitionSpec": "common",
+    "ApproveModelPackageSpec": "deploy",
+    "DeployModelSpec": "deploy",
     "SpecValidationError": "errors",
     "parse_spec": "errors",
     "BenchMarkEvaluatorSpec": "evaluation",
@@ -95,6 +98,7 @@ _EXPORTS = {
 
 __all__ = [
     "BenchMarkEvaluatorSpec",
+    "ApproveModelPackageSpec",
     "CategoricalRangeSpec",
     "CheckpointSpec",
     "CompletionCriteriaSpec",
@@ -103,6 +107,7 @@ __all__ = [
     "CustomScorerEvaluatorSpec",
     "DPOTrainerSpec",
     "DataSetSpec",
+    "DeployModelSpec",
     "EvaluatorSpec",
     "FineTuneStoppingSpec",
     "HyperbandStrategySpec",

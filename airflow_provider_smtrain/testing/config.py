@@ -14,6 +14,7 @@ DEFAULT_STOP_SECONDS = 0.5
 DEFAULT_SCRIPT_TIMEOUT_SECONDS = 120.0
 DEFAULT_HUB_IMPORT_SECONDS = 2.0
 DEFAULT_MLFLOW_APP_SECONDS = 5.0
+DEFAULT_ENDPOINT_SECONDS = 5.0
 
 #: Prefix of the control API paths served next to the AWS APIs.
 CONTROL_PREFIX = "/_local/"
@@ -31,6 +32,7 @@ class ServerConfig:
     :param script_timeout_seconds: Timeout of one entry script run.
     :param hub_import_seconds: Seconds a hub content version stays ``Importing`` after ImportHubContent.
     :param mlflow_app_seconds: Seconds an MLflow app stays ``Creating`` after CreateMlflowApp.
+    :param endpoint_seconds: Seconds an endpoint stays ``Creating`` / ``Updating`` after CreateEndpoint / UpdateEndpoint.
     """
 
     training_seconds: float = DEFAULT_TRAINING_SECONDS
@@ -40,6 +42,7 @@ class ServerConfig:
     script_timeout_seconds: float = DEFAULT_SCRIPT_TIMEOUT_SECONDS
     hub_import_seconds: float = DEFAULT_HUB_IMPORT_SECONDS
     mlflow_app_seconds: float = DEFAULT_MLFLOW_APP_SECONDS
+    endpoint_seconds: float = DEFAULT_ENDPOINT_SECONDS
 
     def update(self, values: dict[str, Any]) -> None:
         """

@@ -7,12 +7,14 @@ from typing import Any, Protocol
 from airflow_provider_smtrain.jobs.catalog import trigger_class
 from airflow_provider_smtrain.jobs.kinds import JobKind
 from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
+from airflow_provider_smtrain.triggers.endpoint import EndpointTrigger
 from airflow_provider_smtrain.triggers.jobs import AgentRFTJobTrigger, TrainingJobTrigger, TuningJobTrigger
 from airflow_provider_smtrain.triggers.pipelines import PipelineExecutionTrigger
 from airflow_provider_smtrain.triggers.registry import HubContentTrigger
 
 __all__ = [
     "AgentRFTJobTrigger",
+    "EndpointTrigger",
     "HubContentTrigger",
     "PipelineExecutionTrigger",
     "SageMakerJobTrigger",

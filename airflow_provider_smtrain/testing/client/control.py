@@ -59,6 +59,7 @@ class Control(Launcher):
         script_timeout_seconds: float | None = None,
         hub_import_seconds: float | None = None,
         mlflow_app_seconds: float | None = None,
+        endpoint_seconds: float | None = None,
     ) -> dict[str, Any]:
         """
         Change server settings (``None`` = unchanged); returns the config. :meth:`reset` restores defaults.
@@ -70,6 +71,7 @@ class Control(Launcher):
         :param script_timeout_seconds: Timeout of one script run.
         :param hub_import_seconds: Time a new hub content version stays ``Importing``.
         :param mlflow_app_seconds: Time a new MLflow app stays ``Creating``.
+        :param endpoint_seconds: Time a new or updated endpoint stays ``Creating`` / ``Updating``.
         """
         payload = {
             "training_seconds": training_seconds,
@@ -79,6 +81,7 @@ class Control(Launcher):
             "script_timeout_seconds": script_timeout_seconds,
             "hub_import_seconds": hub_import_seconds,
             "mlflow_app_seconds": mlflow_app_seconds,
+            "endpoint_seconds": endpoint_seconds,
         }
         result: dict[str, Any] = self._control(
             "POST", "config", {k: v for k, v in payload.items() if v is not None}
@@ -97,7 +100,8 @@ class Control(Launcher):
         """
         Make new jobs whose name matches ``name_glob`` end differently. First matching rule wins.
 
-        :param kind: ``training`` (also matches tuning children), ``tuning`` or ``agent_rft``.
+        :param kind: ``training`` (also matches tuning children), ``tuning``, ``agent_rft``, ``hub_content``,
+            ``mlflow_app`` or ``endpoint``.
         :param name_glob: ``fnmatch`` pattern on the job name.
         :param outcome: ``Failed``, ``Completed`` or ``None`` (only change the duration).
         :param failure_reason: FailureReason of failed jobs.

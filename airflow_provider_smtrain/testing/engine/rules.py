@@ -8,7 +8,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-RULE_KINDS = ("training", "tuning", "agent_rft", "hub_content", "mlflow_app")
+RULE_KINDS = ("training", "tuning", "agent_rft", "hub_content", "mlflow_app", "endpoint")
 RULE_OUTCOMES = ("Completed", "Failed")
 DEFAULT_FAILURE_REASON = "AlgorithmError: simulated failure (LocalSageMaker rule)"
 
@@ -20,7 +20,8 @@ class OutcomeRule:
     """
     How jobs whose name matches ``name_glob`` end.
 
-    :param kind: ``training``, ``tuning``, ``agent_rft``, ``hub_content`` (``ImportFailed``) or ``mlflow_app`` (``CreateFailed``).
+    :param kind: ``training``, ``tuning``, ``agent_rft``, ``hub_content`` (``ImportFailed``) ``mlflow_app`` (``CreateFailed``) or ``endpoint``
+        (``Failed``, on creation or update).
     :param name_glob: ``fnmatch`` pattern matched against the job / content / app name (case-sensitive).
     :param outcome: ``Completed`` or ``Failed``; ``None`` keeps the normal outcome (use with ``seconds``).
     :param failure_reason: FailureReason for ``Failed`` outcomes.

@@ -56,6 +56,8 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     from airflow_provider_smtrain.testing.services.agent_rft import patches as agent_rft_patches
     from airflow_provider_smtrain.testing.services.agent_rft.service import AgentRFTService
     from airflow_provider_smtrain.testing.services.awslambda import invoke as lambda_invoke
+    from airflow_provider_smtrain.testing.services.endpoints import patches as endpoint_patches
+    from airflow_provider_smtrain.testing.services.endpoints.store import EndpointStore
     from airflow_provider_smtrain.testing.services.hub import patches as hub_patches
     from airflow_provider_smtrain.testing.services.hub.store import HubStore
     from airflow_provider_smtrain.testing.services.mlflow import patches as mlflow_patches
@@ -76,6 +78,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     simulator.register(AgentRFTService(simulator))
     simulator.register(HubStore(simulator))
     simulator.register(MlflowApps(simulator))
+    simulator.register(EndpointStore(simulator))
     activate(simulator)
     training_patches.install()
     tuning_patches.install()
@@ -86,6 +89,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     hub_patches.install()
     model_registry.install()
     mlflow_patches.install()
+    endpoint_patches.install()
     script_runner.install(training)
 
     def reset_moto() -> None:

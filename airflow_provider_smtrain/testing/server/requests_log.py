@@ -179,7 +179,7 @@ def _subject(body: bytes | None) -> str | None:
     for key, value in params.items():
         if key.endswith("JobName") and isinstance(value, str):
             return value
-    for key in ("logStreamName", "HubContentName", "ModelPackageGroupName"):
+    for key in ("logStreamName", "HubContentName", "ModelPackageGroupName", "EndpointName", "EndpointConfigName", "ModelName"):
         value = params.get(key)
         if isinstance(value, str):
             return value

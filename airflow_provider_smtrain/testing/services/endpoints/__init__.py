@@ -1,0 +1,1 @@
+"""Local SageMaker: real-time endpoints on the simulated clock."""
