@@ -28,7 +28,10 @@ from typing import Any
 from airflow.sdk import DAG, task
 
 from airflow_provider_smtrain.operators.deploy import DeployModelOperator
-from airflow_provider_smtrain.operators.evaluation import BenchMarkEvaluatorOperator, LLMAsJudgeEvaluatorOperator
+from airflow_provider_smtrain.operators.evaluation import (
+    BenchMarkEvaluatorOperator,
+    LLMAsJudgeEvaluatorOperator,
+)
 from airflow_provider_smtrain.operators.finetune import SFTTrainerOperator
 from airflow_provider_smtrain.operators.gate import EvaluationGateBranchOperator
 from airflow_provider_smtrain.operators.model_package import ApproveModelPackageOperator
