@@ -96,30 +96,41 @@ class Control(Launcher):
         failure_reason: str | None = None,
         seconds: float | None = None,
         times: int | None = None,
+        *,
+        metrics: dict[str, float] | None = None,
+        base_metrics: dict[str, float] | None = None,
+        step: str | None = None,
     ) -> dict[str, Any]:
         """
         Make new jobs whose name matches ``name_glob`` end differently. First matching rule wins.
 
+        Kind ``pipeline_execution`` matches the pipeline name or the execution display name; its outcome is
+        ``Succeeded`` (or ``Completed``), ``Failed`` (the step ``step`` fails, default the last job step, with
+        ``failure_reason``) or ``CompletedWithFailures``; ``seconds`` is each job step's duration, and
+        ``metrics`` / ``base_metrics`` the values the evaluated and the base model get in the result files.
+
         :param kind: ``training`` (also matches tuning children), ``tuning``, ``agent_rft``, ``hub_content``,
-            ``mlflow_app`` or ``endpoint``.
+            ``mlflow_app``, ``endpoint`` or ``pipeline_execution``.
         :param name_glob: ``fnmatch`` pattern on the job name.
         :param outcome: ``Failed``, ``Completed`` or ``None`` (only change the duration).
         :param failure_reason: FailureReason of failed jobs.
         :param seconds: Duration override.
         :param times: Apply to at most this many jobs.
+        :param metrics: ``pipeline_execution``: metric name to value for the evaluated (custom) model.
+        :param base_metrics: ``pipeline_execution``: metric name to value for the base model.
+        :param step: ``pipeline_execution``: glob of the failing step's name.
         """
-        result: dict[str, Any] = self._control(
-            "POST",
-            "rules",
-            {
-                "kind": kind,
-                "name_glob": name_glob,
-                "outcome": outcome,
-                "failure_reason": failure_reason,
-                "seconds": seconds,
-                "times": times,
-            },
-        )
+        payload: dict[str, Any] = {
+            "kind": kind,
+            "name_glob": name_glob,
+            "outcome": outcome,
+            "failure_reason": failure_reason,
+            "seconds": seconds,
+            "times": times,
+        }
+        extra = {"metrics": metrics, "base_metrics": base_metrics, "step": step}
+        payload.update({k: v for k, v in extra.items() if v is not None})
+        result: dict[str, Any] = self._control("POST", "rules", payload)
         return result
 
     def rules(self) -> list[dict[str, Any]]:
@@ -266,7 +277,9 @@ class Control(Launcher):
         """
         Put a job into a state now; it stays there (no MaxRuntime either) until forced again or stopped.
 
-        :param kind: ``training``, ``tuning`` or ``agent_rft``.
+        :param kind: ``training``, ``tuning``, ``agent_rft``, ``hub_content``, ``mlflow_app`` or
+            ``pipeline_execution`` (``name`` = execution ARN, id or display name; statuses ``Executing``,
+            ``Stopping``, ``Stopped``, ``Failed``, ``Succeeded``, ``CompletedWithFailures``).
         :param name: Job name.
         :param status: ``InProgress``, ``Completed``, ``Failed``, ``Stopping`` or ``Stopped``.
         :param failure_reason: FailureReason of a ``Failed`` job (a default one otherwise).

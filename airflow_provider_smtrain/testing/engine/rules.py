@@ -8,8 +8,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-RULE_KINDS = ("training", "tuning", "agent_rft", "hub_content", "mlflow_app", "endpoint")
-RULE_OUTCOMES = ("Completed", "Failed")
+RULE_KINDS = ("training", "tuning", "agent_rft", "hub_content", "mlflow_app", "endpoint", "pipeline_execution")
+RULE_OUTCOMES = ("Completed", "Failed", "Succeeded", "CompletedWithFailures")
 DEFAULT_FAILURE_REASON = "AlgorithmError: simulated failure (LocalSageMaker rule)"
 
 _ids = itertools.count(1)
@@ -27,6 +27,9 @@ class OutcomeRule:
     :param failure_reason: FailureReason for ``Failed`` outcomes.
     :param seconds: Duration override in seconds; ``None`` keeps the configured default.
     :param times: Apply to at most this many jobs, then the rule is spent; ``None`` = unlimited.
+    :param metrics: ``pipeline_execution``: metric values the evaluated (custom/fine-tuned) model gets.
+    :param base_metrics: ``pipeline_execution``: metric values the base model gets.
+    :param step: ``pipeline_execution``: glob of the step that fails (default: the last job step).
     """
 
     kind: str = "training"
@@ -35,6 +38,9 @@ class OutcomeRule:
     failure_reason: str | None = None
     seconds: float | None = None
     times: int | None = None
+    metrics: dict[str, float] | None = None
+    base_metrics: dict[str, float] | None = None
+    step: str | None = None
     matched: int = 0
     rule_id: int = field(default_factory=lambda: next(_ids))
 
@@ -49,6 +55,11 @@ class OutcomeRule:
                 raise ValueError("seconds must be >= 0")
         if self.times is not None:
             self.times = int(self.times)
+        for values in (self.metrics, self.base_metrics):
+            if values is not None and not all(isinstance(v, int | float) for v in values.values()):
+                raise ValueError("metrics and base_metrics map metric names to numbers")
+        if self.outcome in ("Succeeded", "CompletedWithFailures") and self.kind != "pipeline_execution":
+            raise ValueError(f"outcome {self.outcome!r} is only for kind 'pipeline_execution'")
         if self.outcome == "Failed" and not self.failure_reason:
             self.failure_reason = DEFAULT_FAILURE_REASON
 
@@ -92,6 +103,20 @@ class RuleBook:
         with self._lock:
             for rule in self._rules:
                 if rule.kind == kind and not rule.spent and fnmatch.fnmatchcase(name, rule.name_glob):
+                    rule.matched += 1
+                    return rule
+        return None
+
+    def match_any(self, kind: str, names: list[str]) -> OutcomeRule | None:
+        """
+        Return (and count) the first unspent rule whose glob matches any of ``names``, or ``None``.
+
+        :param kind: Rule kind.
+        :param names: Names of the new job (e.g. a pipeline name and an execution display name).
+        """
+        with self._lock:
+            for rule in self._rules:
+                if rule.kind == kind and not rule.spent and any(fnmatch.fnmatchcase(n, rule.name_glob) for n in names):
                     rule.matched += 1
                     return rule
         return None

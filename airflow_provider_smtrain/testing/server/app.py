@@ -62,6 +62,8 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     from airflow_provider_smtrain.testing.services.hub.store import HubStore
     from airflow_provider_smtrain.testing.services.mlflow import patches as mlflow_patches
     from airflow_provider_smtrain.testing.services.mlflow.apps import MlflowApps
+    from airflow_provider_smtrain.testing.services.pipelines import patches as pipeline_patches
+    from airflow_provider_smtrain.testing.services.pipelines.service import PipelineExecutions
     from airflow_provider_smtrain.testing.services.training import patches as training_patches
     from airflow_provider_smtrain.testing.services.training import script_runner
     from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
@@ -79,6 +81,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     simulator.register(HubStore(simulator))
     simulator.register(MlflowApps(simulator))
     simulator.register(EndpointStore(simulator))
+    simulator.register(PipelineExecutions(simulator))
     activate(simulator)
     training_patches.install()
     tuning_patches.install()
@@ -90,6 +93,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     model_registry.install()
     mlflow_patches.install()
     endpoint_patches.install()
+    pipeline_patches.install()
     script_runner.install(training)
 
     def reset_moto() -> None:

@@ -179,7 +179,10 @@ def _subject(body: bytes | None) -> str | None:
     for key, value in params.items():
         if key.endswith("JobName") and isinstance(value, str):
             return value
-    for key in ("logStreamName", "HubContentName", "ModelPackageGroupName", "EndpointName", "EndpointConfigName", "ModelName"):
+    for key in (
+        "logStreamName", "HubContentName", "ModelPackageGroupName", "EndpointName", "EndpointConfigName",
+        "ModelName", "PipelineExecutionArn", "PipelineName",
+    ):
         value = params.get(key)
         if isinstance(value, str):
             return value

@@ -1,0 +1,1 @@
+"""SageMaker Pipelines: pipelines, executions that step through their definition, evaluation results."""
