@@ -52,7 +52,7 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     from airflow_provider_smtrain.testing.server.faults import FaultInjector
     from airflow_provider_smtrain.testing.server.requests_log import RequestLog
     from airflow_provider_smtrain.testing.server.router import Router
-    from airflow_provider_smtrain.testing.services import agentcore, iam, model_registry
+    from airflow_provider_smtrain.testing.services import agentcore, artifacts, bedrock, iam, model_registry
     from airflow_provider_smtrain.testing.services.agent_rft import patches as agent_rft_patches
     from airflow_provider_smtrain.testing.services.agent_rft.service import AgentRFTService
     from airflow_provider_smtrain.testing.services.awslambda import invoke as lambda_invoke
@@ -94,6 +94,8 @@ def build_app(config: ServerConfig, shutdown: Any = None) -> ServerParts:
     mlflow_patches.install()
     endpoint_patches.install()
     pipeline_patches.install()
+    artifacts.install()
+    bedrock.install()
     script_runner.install(training)
 
     def reset_moto() -> None:

@@ -88,6 +88,9 @@ def identify_request(environ: dict[str, Any], body: bytes | None) -> RequestIden
     if service == "lambda":
         operation, function = _lambda_operation(method, path)
         return RequestIdentity(service, operation, access_key, region, "rest-json", function)
+    if service == "bedrock" and method == "GET" and path.startswith("/foundation-models/"):
+        model_id = unquote(path[len("/foundation-models/") :])
+        return RequestIdentity(service, "GetFoundationModel", access_key, region, "rest-json", model_id)
     operation = _s3_operation(method, path, query) if service in (None, "s3") else f"{method} {path}"
     return RequestIdentity(service, operation, access_key, region, "rest")
 

@@ -22,6 +22,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_smtrain.testing.services.bedrock import FOUNDATION_MODELS
+from airflow_provider_smtrain.testing.services.hub import evaluation_recipes
+
 PUBLIC_HUB_NAME = "SageMakerPublicHub"
 #: Regions where the SDK allows open-weight model customization (``finetune_utils.OPEN_WEIGHTS_REGIONS``).
 REGIONS = ("us-east-1", "us-west-2", "ap-northeast-1", "eu-west-1")
@@ -248,7 +251,8 @@ class PublicModel:
             "TrainingArtifactUri": f"s3://{weights_bucket}/{self.recipe_stem}/artifacts/training/v1.0.0/",
             "DefaultInferenceInstanceType": "ml.g5.2xlarge",
             "SupportedInferenceInstanceTypes": ["ml.g5.2xlarge", "ml.g5.12xlarge", "ml.p4d.24xlarge"],
-            "RecipeCollection": [self.recipe_entry(t, tt, region) for t, tt in self.recipes()],
+            "RecipeCollection": [self.recipe_entry(t, tt, region) for t, tt in self.recipes()]
+            + evaluation_recipes.entries(self, bucket, IMAGE_ACCOUNT, region),
         }
 
     def document_json(self, region: str) -> str:
@@ -347,4 +351,5 @@ def recipe_objects(region: str) -> dict[str, bytes]:
             objects[entry.override_key(technique, training_type)] = json.dumps(spec, indent=1).encode()
             template = entry.recipe_template(technique, training_type)
             objects[entry.template_key(technique, training_type)] = template.encode()
+    objects.update(evaluation_recipes.objects(list(MODELS.values()), list(FOUNDATION_MODELS)))
     return objects
