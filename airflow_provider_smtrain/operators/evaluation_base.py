@@ -181,7 +181,7 @@ class EvaluatorOperator(SageMakerJobOperator):
             if running is not None:  # stop_job_on_kill=False: the cleared task adopts its running execution
                 remember(self, store, identity(saved.arn, generation, saved.arn))
                 return found(self, running, context, Outcome.RUNNING)
-        else:
+        elif saved is not None or store is None:  # a fresh token (first try) names nothing that exists yet
             for _ in range(MAX_GENERATIONS):
                 arn = saved.arn if saved and saved.generation == generation and saved.arn else None
                 arn = arn or self.execution_in(self.plan_for(spec, key, generation).pipeline_name)

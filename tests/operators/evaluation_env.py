@@ -17,12 +17,21 @@ EVAL_RECORDS = b'{"query": "2+2?", "response": "4"}\n{"query": "3+3?", "response
 
 
 def prepare(env: Env) -> str:
-    """The evaluation dataset in S3 and a fine-tuned model package; returns the package ARN."""
+    """The evaluation dataset in S3 and a model package fine-tuned from :data:`MODEL`; returns the package ARN."""
     env.sm.put_object(env.bucket, "eval/data.jsonl", EVAL_RECORDS)
+    env.sm.put_object(env.bucket, "tuned/weights/adapter.safetensors", b"weights")
     client = env.sm.boto3_client("sagemaker")
     client.create_model_package_group(ModelPackageGroupName=GROUP)
+    container = {
+        "ModelDataSource": {"S3DataSource": {"S3Uri": f"s3://{env.bucket}/tuned/weights/", "S3DataType": "S3Prefix",
+                                             "CompressionType": "None"}},
+        "BaseModel": {"HubContentName": MODEL, "HubContentVersion": "1.3.0"},
+    }
+    arn: str = client.create_model_package(
+        ModelPackageGroupName=GROUP, InferenceSpecification={"Containers": [container]}
+    )["ModelPackageArn"]
     env.sm.clear_requests()
-    return ""
+    return arn
 
 
 def dataset(env: Env) -> str:
