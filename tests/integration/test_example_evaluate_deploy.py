@@ -15,16 +15,15 @@ pytestmark = pytest.mark.integration
 DAG_ID = "smtrain_finetune_evaluate_deploy"
 
 
-def _start(ctx: Ctx, endpoint: str) -> tuple[str, str]:
-    client = ctx.sm.boto3_client("sagemaker")
-    client.create_model_package_group(ModelPackageGroupName="smtrain-finetuned")
-    ctx.af.wait_for_dag(DAG_ID, timeout=120)
+def _run(ctx: Ctx, endpoint: str) -> str:
     ctx.sm.clear_requests()
-    conf = {"role_arn": ctx.role_arn, "bucket": BUCKET, "endpoint_name": endpoint}
-    run_id = ctx.af.trigger(DAG_ID, conf=conf)
+    run_id = ctx.af.trigger(DAG_ID, conf={"role_arn": ctx.role_arn, "bucket": BUCKET, "endpoint_name": endpoint})
     state = ctx.af.wait_for_run(DAG_ID, run_id, timeout=480)
     assert state == "success", ctx.af.component_logs(tail=120)
-    return run_id, state
+    # every request of every process (workers, triggerer) before the test reads anything itself
+    signers = {r["access_key_id"] for r in ctx.sm.requests() if r["service"] != "local"}
+    assert signers == {CONNECTION_KEY} and AMBIENT_KEY not in signers, signers
+    return run_id
 
 
 def _s3_json(ctx: Ctx, folder: str) -> dict[str, Any]:
@@ -40,8 +39,19 @@ def _states(ctx: Ctx, run_id: str) -> dict[str, str]:
     return {t: ctx.af.ti(DAG_ID, run_id, t)["state"] for t in ("gate", "approve", "deploy", "reject")}
 
 
-def test_gate_passes_then_the_model_is_approved_and_deployed(ctx: Ctx) -> None:
-    run_id, _ = _start(ctx, "it-flagship-pass")
+def test_gate_pass_path_deploys_and_fail_path_does_not(ctx: Ctx) -> None:
+    ctx.sm.boto3_client("sagemaker").create_model_package_group(ModelPackageGroupName="smtrain-finetuned")
+    ctx.af.wait_for_dag(DAG_ID, timeout=120)
+    _check_pass_path(ctx, _run(ctx, "it-flagship-pass"))
+    # planted: in the next benchmark, the fine-tuned model does worse than its base model
+    ctx.sm.add_rule(
+        kind="pipeline_execution", name_glob="benchmark-*", outcome=None,
+        metrics={"accuracy": 0.31}, base_metrics={"accuracy": 0.52},
+    )
+    _check_fail_path(ctx, _run(ctx, "it-flagship-fail"))
+
+
+def _check_pass_path(ctx: Ctx, run_id: str) -> None:
     assert _states(ctx, run_id) == {"gate": "success", "approve": "success", "deploy": "success", "reject": "skipped"}
 
     benchmark, judge = (ctx.af.xcom(DAG_ID, run_id, t) for t in ("benchmark", "judge"))
@@ -69,29 +79,20 @@ def test_gate_passes_then_the_model_is_approved_and_deployed(ctx: Ctx) -> None:
     package = client.describe_model_package(ModelPackageName=sft["model_package_arn"])
     assert package["ModelApprovalStatus"] == "Approved"
     assert client.describe_endpoint(EndpointName="it-flagship-pass")["EndpointStatus"] == "InService"
-    signers = {r["access_key_id"] for r in ctx.sm.requests() if r["service"] != "local"}
-    assert signers == {CONNECTION_KEY} and AMBIENT_KEY not in signers, signers
 
 
-def test_gate_fails_then_nothing_is_approved_or_deployed(ctx: Ctx) -> None:
-    # the benchmark's fine-tuned model does worse than its base model
-    ctx.sm.add_rule(
-        kind="pipeline_execution", name_glob="benchmark-*", outcome=None,
-        metrics={"accuracy": 0.31}, base_metrics={"accuracy": 0.52},
-    )
-    run_id, _ = _start(ctx, "it-flagship-fail")
+def _check_fail_path(ctx: Ctx, run_id: str) -> None:
     assert _states(ctx, run_id) == {"gate": "success", "approve": "skipped", "deploy": "skipped", "reject": "success"}
-
     benchmark = ctx.af.xcom(DAG_ID, run_id, "benchmark")
-    assert benchmark["summary"][f"{benchmark['benchmark']}/all/accuracy"] == {
-        "base": 0.52, "tuned": 0.31, "delta": pytest.approx(-0.21),
-    }
+    address = f"{benchmark['benchmark']}/all/accuracy"
+    assert benchmark["summary"][address] == {"base": 0.52, "tuned": 0.31, "delta": pytest.approx(-0.21)}
     gate = ctx.af.xcom(DAG_ID, run_id, "gate")
-    failed = [c for c in gate["checks"] if not c["passed"]]
-    assert gate["passed"] is False and [(c["address"], c["bound"]) for c in failed] == [
-        (f"{benchmark['benchmark']}/all/accuracy", "min_delta")
-    ]
+    failed = [(c["address"], c["bound"]) for c in gate["checks"] if not c["passed"]]
+    assert gate["passed"] is False and failed == [(address, "min_delta")], gate
     assert "FAIL" in ctx.af.task_log(DAG_ID, run_id, "gate")
-    assert ctx.af.xcom(DAG_ID, run_id, "reject") == [f"{benchmark['benchmark']}/all/accuracy delta min_delta"]
-    assert ctx.sm.requests(operation="CreateEndpoint") == []
-    assert ctx.sm.requests(operation="UpdateModelPackage") == []
+    assert ctx.af.xcom(DAG_ID, run_id, "reject") == [f"{address} delta min_delta"]
+    assert ctx.sm.requests(operation="CreateEndpoint") == [] and ctx.sm.requests(operation="UpdateEndpoint") == []
+    client = ctx.sm.boto3_client("sagemaker")
+    sft = ctx.af.xcom(DAG_ID, run_id, "sft")
+    status = client.describe_model_package(ModelPackageName=sft["model_package_arn"])["ModelApprovalStatus"]
+    assert status != "Approved"
