@@ -9,6 +9,8 @@
   the new ``latest.json``, and emits an event of the Asset ``smtrain_nightly_benchmark_report`` (its
   extra: the report's URIs and the regressions), which downstream DAGs can be scheduled on.
   With ``fail_on_regression`` it then fails, so the run shows red.
+
+The DAG is created paused: unpause it once its params suit your account.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,  # each night compares itself with the one before
+    is_paused_upon_creation=True,  # unpause it once its params (bucket, role, models) are right
     tags=["example", "smtrain", "evaluation", "nightly"],
     doc_md=__doc__,
     params={

@@ -39,11 +39,19 @@ def _states(ctx: Ctx, run_id: str) -> dict[str, str]:
     return {t: ctx.af.ti(DAG_ID, run_id, t)["state"] for t in ("gate", "approve", "deploy", "reject")}
 
 
-def test_gate_pass_path_deploys_and_fail_path_does_not(ctx: Ctx) -> None:
+def _prepare(ctx: Ctx) -> None:
     ctx.sm.boto3_client("sagemaker").create_model_package_group(ModelPackageGroupName="smtrain-finetuned")
     ctx.af.wait_for_dag(DAG_ID, timeout=120)
+
+
+def test_gate_passes_then_the_model_is_approved_and_deployed(ctx: Ctx) -> None:
+    _prepare(ctx)
     _check_pass_path(ctx, _run(ctx, "it-flagship-pass"))
-    # planted: in the next benchmark, the fine-tuned model does worse than its base model
+
+
+def test_gate_fails_then_nothing_is_approved_or_deployed(ctx: Ctx) -> None:
+    _prepare(ctx)
+    # planted: the benchmark's fine-tuned model does worse than its base model
     ctx.sm.add_rule(
         kind="pipeline_execution", name_glob="benchmark-*", outcome=None,
         metrics={"accuracy": 0.31}, base_metrics={"accuracy": 0.52},

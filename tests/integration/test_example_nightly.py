@@ -33,6 +33,7 @@ def _wait_for_two_finished_runs(ctx: Ctx, timeout: float) -> list[dict[str, Any]
     raise AssertionError(f"two scheduled runs did not finish in {timeout}s: {_scheduled_runs(ctx)}")
 
 
+@pytest.mark.timeout(480)  # two scheduled runs, one minute apart at least
 def test_second_night_flags_the_planted_regression(ctx: Ctx) -> None:
     ctx.sm.create_bucket(BUCKET)
     # first night: model 0 scores 0.95 on mmlu; later nights get the usual (lower, deterministic) values
