@@ -40,6 +40,7 @@ def test_second_night_flags_the_planted_regression(ctx: Ctx) -> None:
     ctx.sm.add_rule(
         kind="pipeline_execution", name_glob="nightly-0-mmlu-*", outcome=None, metrics={"accuracy": 0.95}, times=1
     )
+    ctx.sm.clear_requests()
     try:
         ctx.af.wait_for_dag(DAG_ID, timeout=120)  # unpaused: the scheduler runs it every minute
         first, second = _wait_for_two_finished_runs(ctx, timeout=420)
