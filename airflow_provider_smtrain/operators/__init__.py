@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         RLVRTrainerOperator,
         SFTTrainerOperator,
     )
+    from airflow_provider_smtrain.operators.gate import EvaluationGateBranchOperator, EvaluationGateOperator
     from airflow_provider_smtrain.operators.model_package import ApproveModelPackageOperator
     from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
     from airflow_provider_smtrain.operators.multi_turn_rl import MultiTurnRLTrainerOperator
@@ -57,6 +58,8 @@ _EXPORTS = {
     "LLMAsJudgeEvaluatorOperator": "evaluation",
     "MultiTurnRLEvaluatorOperator": "evaluation",
     "DPOTrainerOperator": "finetune",
+    "EvaluationGateBranchOperator": "gate",
+    "EvaluationGateOperator": "gate",
     "RLAIFTrainerOperator": "finetune",
     "RLVRTrainerOperator": "finetune",
     "SFTTrainerOperator": "finetune",
@@ -72,6 +75,8 @@ __all__ = [
     "CreateEvaluatorOperator",
     "CustomScorerEvaluatorOperator",
     "DPOTrainerOperator",
+    "EvaluationGateBranchOperator",
+    "EvaluationGateOperator",
     "DeployModelOperator",
     "HyperparameterTunerOperator",
     "LLMAsJudgeEvaluatorOperator",

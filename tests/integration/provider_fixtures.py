@@ -82,6 +82,8 @@ def ctx(airflow_stack_factory: Callable[..., AirflowStack], local_sagemaker: Any
         "AWS_SECRET_ACCESS_KEY": "ambient-secret",
         "AWS_DEFAULT_REGION": "us-east-1",
         "SMTRAIN_EXAMPLE_POLL_SECONDS": "1",
+        # the nightly benchmark example runs every minute once a test unpauses it
+        "SMTRAIN_NIGHTLY_SCHEDULE": "* * * * *",
         # Should that race hit anyway, the retry re-attaches and returns the result within seconds.
         "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "1",
     }

@@ -181,3 +181,15 @@ def test_the_result_is_documented_key_for_key() -> None:
     minimal = pipeline_execution_result({"PipelineExecutionArn": fx.execution_arn(BENCH_PIPELINE)}, fx.REGION)
     assert set(minimal) == set(bench_result()), "the keys must not depend on what was read"
     assert documented_result_keys("Evaluation result") == set(minimal)
+
+
+def test_metrics_table_puts_base_tuned_and_delta_side_by_side() -> None:
+    from airflow_provider_smtrain.jobs.evaluation_results import format_metrics
+
+    files = {fx.llmaj_uri(fx.LLMAJ_TUNED_JOB): fx.LLMAJ_TUNED}
+    judge = evaluation_result(fx.describe(LLMAJ_PIPELINE), fx.LLMAJ_STEPS, files, fx.REGION, "llm_as_judge")
+    lines = format_metrics([bench_result(), judge]).splitlines()
+    assert lines[0].split() == ["benchmark", "subtask", "metric", "base", "tuned", "delta"]
+    assert lines[1].split() == ["mmlu", "all", "acc", "0.4100", "0.4700", "+0.0600"]
+    assert lines[4].split() == ["llm_as_judge", "all", "Correctness", "-", "0.8100", "-"]
+    assert len(lines) == 6
