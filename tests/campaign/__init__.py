@@ -2,7 +2,10 @@
 
 ``python -m tests.campaign --scenarios 200 --seed 1`` runs the long campaign and writes
 ``benchmarks/results/fault_campaign.{json,md}``; ``test_fault_campaign.py`` runs a short one.
-``--kinds agent_rft --out benchmarks/results/agent_rft`` runs it on ``MultiTurnRLTrainerOperator``.
+``--kinds agent_rft,finetune,hub_content`` runs it on ``MultiTurnRLTrainerOperator``, the fine-tuning
+trainers (SFT, DPO, RLAIF, RLVR drawn per scenario) and ``CreateDataSetOperator`` (an AI Registry import,
+which cannot be stopped: see :mod:`.checker` for what the invariants mean there), each kind's figures in
+``benchmarks/results/fault_campaign_<kind>.{json,md}``.
 
 How a scenario runs (one at a time, against one LocalSageMaker, reset in between):
 
@@ -12,9 +15,10 @@ How a scenario runs (one at a time, against one LocalSageMaker, reset in between
   lifecycle, trigger and botocore backoff sleep, so an hour of job costs ~1 s real. Network fault
   windows open and close, and the running jobs are sampled, before and after every step.
 * :mod:`.faulty`: the real ``ModelTrainerOperator`` / ``HyperparameterTunerOperator`` /
-  ``MultiTurnRLTrainerOperator`` (AgentRFT jobs: the SDK's whole construction on every submission) with worker
-  deaths (``WorkerDied``) at hook points: before, during and after submission, while waiting, on
-  resume, after the job ended.
+  ``MultiTurnRLTrainerOperator`` (AgentRFT jobs: the SDK's whole construction on every submission) /
+  ``SFTTrainerOperator`` & co. (serverless training jobs with ``ModelPackageConfig``) /
+  ``CreateDataSetOperator`` with worker deaths (``WorkerDied``) at hook points: before, during and
+  after submission (for the registry: around the import), while waiting, on resume, after the job ended.
 * :mod:`.driver` plays Airflow: tries (``try_number``, ``max_tries``, retries), a fresh deep copy of the
   operator per try and per resume, the trigger rebuilt from ``serialize()`` and run in an asyncio loop,
   triggerer restarts (cancel, ``cleanup()``, rebuild), ``error`` events, clears and mark-failed (the

@@ -153,7 +153,9 @@ HUB_CONTENT_LEGEND = [
     " = a success that returns anything but an `Available` version of the content; **wrongful stops** = any"
     " `DeleteHubContent` / `DeleteHub` (mark-failed and timeouts fail the task and leave the import alone);"
     " **orphans**: none by definition (the operator's `stop_job_on_kill` is always False). Worker deaths"
-    " `before_submit` / `after_create` fall around the import.",
+    " `before_submit` / `after_create` fall around the import. A timeout fails its try and leaves the import"
+    " running; a later try (retries left) reuses the same version and may succeed, so timed-out scenarios"
+    " are not all among the expected failures.",
 ]
 
 

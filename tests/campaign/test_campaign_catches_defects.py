@@ -16,7 +16,7 @@ import pytest
 import airflow_provider_smtrain.operators.attach as attach
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
 from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
-from tests.campaign.campaign import connection_env, run_scenario
+from tests.campaign.campaign import CAMPAIGN_ENV, connection_env, run_scenario
 from tests.campaign.plan import draw
 
 SEED = 5
@@ -69,7 +69,7 @@ def test_the_campaign_catches_a_broken_lifecycle(
     index: int,
     finding: str,
 ) -> None:
-    for name, value in connection_env(local_sagemaker).items():
+    for name, value in {**connection_env(local_sagemaker), **CAMPAIGN_ENV}.items():
         monkeypatch.setenv(name, value)
     breakage(monkeypatch)
     verdict = run_scenario(local_sagemaker, draw(SEED, index, kind)).verdict

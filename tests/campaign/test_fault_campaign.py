@@ -91,3 +91,49 @@ def test_short_endpoint_campaign_finds_nothing(local_sagemaker: Any, quiet_logs:
     served = fig["faults_served"]
     for family in ("worker death", "lost_response", "dropped_request"):
         assert any(family in label for label in served), f"the short run served no {family}: {served}"
+
+
+#: Seeds of the short runs of the new kinds: among the first 300, the cheapest (fewest real-second
+#: read timeouts) whose 5 scenarios serve a worker death, a clear, a triggerer restart, a lost response,
+#: a network window, two deployments and an expected failure.
+FINETUNE_SEED, HUB_CONTENT_SEED = 10, 84
+FINETUNE_SCENARIOS = 5  # SFT, DPO and RLAIF; each submission runs the SDK trainer's construction
+
+
+def test_short_finetune_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
+    """The fine-tuning trainers (SFT, DPO, RLAIF, RLVR drawn per scenario) on the same faults."""
+    started = time.monotonic()
+    outcomes = run_campaign(
+        local_sagemaker, scenarios=FINETUNE_SCENARIOS, seed=FINETUNE_SEED, kinds=("finetune",)
+    )
+    fig = figures(outcomes, seed=FINETUNE_SEED, real_seconds=time.monotonic() - started)
+
+    row = fig["kinds"]["finetune"]
+    assert row["scenarios"] == FINETUNE_SCENARIOS and row["stuck"] == 0
+    assert row["modes"] == {"deferrable": 3, "blocking": 2}
+    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
+    assert {o.scenario.technique for o in outcomes} == {"SFT", "DPO", "RLAIF"}
+    assert row["expected_failures"] > 0
+    served = fig["faults_served"]
+    for family in ("worker death", "lost_response", "clear", "triggerer restart", "two deployments at once"):
+        assert any(family in label for label in served), f"the short run served no {family}: {served}"
+
+
+HUB_CONTENT_SCENARIOS = 5
+
+
+def test_short_hub_content_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
+    """CreateDataSetOperator (an import that cannot be stopped) on the same faults; one version per content."""
+    started = time.monotonic()
+    outcomes = run_campaign(
+        local_sagemaker, scenarios=HUB_CONTENT_SCENARIOS, seed=HUB_CONTENT_SEED, kinds=("hub_content",)
+    )
+    fig = figures(outcomes, seed=HUB_CONTENT_SEED, real_seconds=time.monotonic() - started)
+
+    row = fig["kinds"]["hub_content"]
+    assert row["scenarios"] == HUB_CONTENT_SCENARIOS and row["stuck"] == 0
+    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
+    assert row["expected_failures"] > 0, "the marked-failed import task ended failed"
+    served = fig["faults_served"]
+    for family in ("worker death", "lost_response", "clear", "two deployments at once", "network window"):
+        assert any(family in label for label in served), f"the short run served no {family}: {served}"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.campaign.campaign import connection_env, run_scenario
+from tests.campaign.campaign import CAMPAIGN_ENV, connection_env, run_scenario
 from tests.campaign.plan import Action, Scenario
 
 
@@ -27,7 +27,7 @@ def test_an_error_event_does_not_restart_max_wait(
 ) -> None:
     # max_wait 10 min, job 1 h; at +500 s the triggerer sends an error event. The worker used to wait a
     # whole new max_wait (until ~+1100 s) before stopping the job; the deadline now survives the resume.
-    for name, value in connection_env(local_sagemaker).items():
+    for name, value in {**connection_env(local_sagemaker), **CAMPAIGN_ENV}.items():
         monkeypatch.setenv(name, value)
     scenario = Scenario(
         seed=0,
