@@ -84,6 +84,17 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "False",
                         "default": "True",
                     },
+                    "freeze_gc_in_triggerer": {
+                        "description": "Whether the first status poller started in a triggerer moves the "
+                        "objects that exist then (imported modules and the like) out of the garbage "
+                        "collector's reach (gc.freeze), so full collections do not stall the triggerer's "
+                        "event loop for hundreds of milliseconds scanning them. False: leave the garbage "
+                        "collector as Airflow configured it.",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    },
                     "trigger_client_max_age": {
                         "description": "Seconds after which the SageMaker client the triggers of one "
                         "triggerer share is rebuilt (rotated connection keys and expiring session "

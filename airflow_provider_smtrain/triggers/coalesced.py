@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_smtrain.jobs.clock import clock
 from airflow_provider_smtrain.triggers.clients import ClientKey, client_key
+from airflow_provider_smtrain.triggers.gcfreeze import freeze_once
 from airflow_provider_smtrain.triggers.pollers import StatusPoller, Watch
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class PollerRegistry:
         pollers = self.pollers()
         poller = pollers.get(key)
         if poller is None or poller.task is None or poller.task.done():
+            freeze_once()  # the process's first poller: what is imported by now lives as long as the triggerer
             poller = pollers[key] = StatusPoller(trigger.job_kind, params)
         watch = Watch(trigger)
         poller.add(trigger.job_name, watch)

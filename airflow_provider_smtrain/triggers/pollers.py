@@ -2,36 +2,30 @@
 Coalesced status reads: the triggers of one triggerer that wait for jobs of one kind through one
 connection share one poller, which reads all their statuses with one List* call per poll.
 
-Today's cost without it is one Describe* per trigger per poll. A :class:`StatusPoller` instead
+Without it each trigger sends one Describe* per poll. A :class:`StatusPoller` instead
 
-* describes a job once when its first trigger registers (bounded concurrency, so a triggerer that
-  starts with 2000 deferred tasks does not send 2000 requests at once);
+* describes a job once when its first trigger registers (:data:`DESCRIBE_CONCURRENCY` at a time);
 * then, every poll, lists the jobs SageMaker changed since a watermark: ``LastModifiedTimeAfter`` =
-  the newest ``LastModifiedTime`` the server itself reported (never the triggerer's clock), minus
-  :data:`OVERLAP_SECONDS` during the first :data:`OVERLAP_SECONDS` after the watermark moved, so a
-  change that reached the listing late is still seen (afterwards minus :data:`SKEW_SECONDS` only, so
-  jobs that changed long ago are not listed again and again). Pages are sorted by creation time,
-  which never changes, so paging cannot skip a job. When nothing changed a poll costs one request
-  whatever the number of triggers;
-* describes a job again only when the listing shows it ended (for the failure reason and final
-  secondary status the event carries), or when the listing should have shown it (it changed after the
-  window's start) and did not;
-* hands each trigger its job's describe response when the job ended, or an error message.
+  the newest ``LastModifiedTime`` the server reported (never the triggerer's clock), minus
+  :data:`OVERLAP_SECONDS` for :data:`OVERLAP_SECONDS` after the watermark moved (a change that reached
+  the listing late is still seen), else minus :data:`SKEW_SECONDS`. Pages are sorted by creation time,
+  so paging cannot skip a job. When nothing changed a poll costs one request whatever the number of triggers;
+* takes the outcome of a job listed ``Completed`` or ``Stopped`` from its summary (status and secondary
+  status: all the event carries, such jobs have no failure reason); describes a job again only when it is
+  listed ``Failed`` (for the failure reason) or should have been listed (changed after the window's
+  start) and was not, :data:`ENDED_DESCRIBE_CONCURRENCY` at a time;
+* hands each trigger its job's final state when the job ended, or an error message.
 
 Pollers are keyed by event loop, job kind and the shared client's key (connection id, region, verify,
-botocore config; the endpoint and account come with the connection), so jobs of another account,
-region or connection are never mixed. The poller polls at the shortest ``poll_interval`` of its
-triggers. Retriable errors (throttling, 5xx, network) back off once for all triggers and are retried
-for as long as any trigger waits; each trigger ends at its own deadline, as it would alone. A
-non-retriable error of the List* call ends every waiting trigger with an ``error`` event, except an
-``AccessDenied``: a role that may describe but not list jobs makes the poller describe each job every
-poll instead (what the triggers did before). A poller ends when its last trigger leaves (an event,
-a cancel, a triggerer restart).
+botocore config), so jobs of another account, region or connection are never mixed. A poller polls at
+the shortest ``poll_interval`` of its triggers. Retriable errors back off once for all triggers and are
+retried while any trigger waits; each trigger ends at its own deadline. A non-retriable List* error ends
+every waiting trigger with an ``error`` event, except an ``AccessDenied``: then the poller describes each
+job every poll. A poller ends when its last trigger leaves.
 
 ``[smtrain] coalesce_status_reads = False`` turns this off: every trigger describes its own job.
 Kinds without a :class:`~airflow_provider_smtrain.jobs.kinds.ListShape` always do.
 """
-
 from __future__ import annotations
 
 import asyncio
@@ -61,6 +55,10 @@ OVERLAP_SECONDS = 60.0
 SKEW_SECONDS = 1.0
 #: Describe calls a poller runs at once (a triggerer starting with many deferred tasks).
 DESCRIBE_CONCURRENCY = 8
+#: Describe calls a poller runs at once for ended (or unlisted) jobs: each delays an event.
+ENDED_DESCRIBE_CONCURRENCY = 32
+#: Outcomes whose event a List* summary carries in full (no failure reason to read).
+SUMMARY_OUTCOMES = frozenset({Outcome.SUCCEEDED, Outcome.STOPPED})
 #: Error codes of a List* call that make a poller fall back to describing each job.
 LIST_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 
@@ -181,7 +179,10 @@ class StatusPoller:
 
     async def run(self) -> None:
         """Poll until no trigger is left; open the shared client first (retried like a read)."""
-        _unbind_trigger_log_context()
+        with contextlib.suppress(ImportError):  # serving many triggers: log in none's log context
+            import structlog
+
+            structlog.contextvars.clear_contextvars()
         kind, where = self.kind, f"(aws_conn_id={self.params[0]!r}, region={self.params[1]!r})"
         while self.jobs:
             try:
@@ -261,17 +262,17 @@ class StatusPoller:
                             self.kind.label)
                 self.use_list = False
                 due = known
-        elif known:
-            due = known
         else:
-            due = []
-        retry = await self._describe(due, client) or retry
+            due = known
+        retry = await self._describe(due, client, ENDED_DESCRIBE_CONCURRENCY) or retry
         if retry is not None:
             raise _Retry(retry)
 
-    async def _describe(self, jobs: list[_Job], client: Any) -> BaseException | None:
+    async def _describe(
+        self, jobs: list[_Job], client: Any, concurrency: int = DESCRIBE_CONCURRENCY
+    ) -> BaseException | None:
         """
-        Describe jobs, a few at a time; deliver ended jobs and non-retriable errors.
+        Describe jobs, ``concurrency`` at a time; deliver ended jobs and non-retriable errors.
 
         Returns the last retriable error (the jobs it hit stay due for the next poll).
         """
@@ -298,7 +299,7 @@ class StatusPoller:
                     continue
                 self._observe(job, response, described=True)
 
-        workers = [asyncio.ensure_future(worker()) for _ in range(min(DESCRIBE_CONCURRENCY, len(queue)))]
+        workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(queue)))]
         try:
             await asyncio.gather(*workers)
         finally:
@@ -333,26 +334,32 @@ class StatusPoller:
                 if job is None or not job.described or job.name in listed:
                     continue
                 listed.add(job.name)
-                status = summary.get(shape.status_key)
-                if outcome_of(self.kind, status) is not Outcome.RUNNING:
-                    due.append(job)  # ended: the event needs the describe (failure reason, ...)
-                    continue
-                update = {self.kind.status_key: status}
-                if shape.secondary_status_key and self.kind.secondary_status_key:
-                    update[self.kind.secondary_status_key] = summary.get(shape.secondary_status_key)
-                self._observe(job, update, described=False, modified=modified)
+                update = self._summary_state(summary)
+                outcome = outcome_of(self.kind, update[self.kind.status_key])
+                if outcome in SUMMARY_OUTCOMES:
+                    self._deliver(job, ("job", update))
+                elif outcome is not Outcome.RUNNING:
+                    due.append(job)  # failed: the event needs the describe's failure reason
+                else:
+                    self._observe(job, update, described=False, modified=modified)
             token = page.get("NextToken")
             if not token:
                 break
             request["NextToken"] = token
         self._advance(newest)
         # changed inside the window yet not listed: the listing lags or lost it; ask the job itself
-        due.extend(
-            job
-            for job in self.jobs.values()
-            if job.described and job.name not in listed and job.modified is not None and job.modified > after
-        )
+        due.extend(job for job in self.jobs.values() if job.described and job.name not in listed
+                   and job.modified is not None and job.modified > after)
         return due
+
+    def _summary_state(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """The fields of a List* summary a describe response would carry under the same keys."""
+        shape, kind = self.kind.listing, self.kind
+        assert shape is not None
+        state = {kind.status_key: summary.get(shape.status_key)}
+        if shape.secondary_status_key and kind.secondary_status_key:
+            state[kind.secondary_status_key] = summary.get(shape.secondary_status_key)
+        return state
 
     def _advance(self, modified: datetime) -> None:
         """Move the watermark to a newer server time."""
@@ -388,11 +395,3 @@ class _Retry(Exception):
     def __init__(self, error: BaseException) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def _unbind_trigger_log_context() -> None:
-    """The poller serves many triggers: its own log lines must not land in the log of the one that started it."""
-    with contextlib.suppress(ImportError):
-        import structlog
-
-        structlog.contextvars.clear_contextvars()

@@ -175,11 +175,14 @@ def worker_main(cfg: WorkerConfig) -> None:
     wall_start = time.monotonic()
     variant = VARIANTS[cfg.provider]
     kind = KINDS[variant.kind]
-    # Everything the triggers need is imported before the baseline, as in a warm triggerer.
+    # Everything the triggers need is imported before the baseline, as in a warm triggerer; only the measured
+    # provider's triggers: a triggerer running only one provider's triggers never imports the other's.
     import airflow  # noqa: F401
-    import airflow.providers.amazon.aws.triggers.sagemaker  # noqa: F401
 
-    import airflow_provider_smtrain.triggers  # noqa: F401
+    if variant.side == "ours":
+        import airflow_provider_smtrain.triggers  # noqa: F401
+    else:
+        import airflow.providers.amazon.aws.triggers.sagemaker  # noqa: F401
     from airflow_provider_smtrain.testing import LocalSageMaker
 
     imported = time.monotonic() - wall_start
