@@ -24,7 +24,12 @@ from tests.campaign.checker import RUNNING, Evidence, Verdict, check
 from tests.campaign.driver import Stuck, TaskDriver, TaskRecord
 from tests.campaign.faulty import CampaignFaults, build_operator, prepare_agent_rft
 from tests.campaign.plan import DROP_SECONDS, SUBMISSION_RATE_CAP, Scenario, Window, draw
-from tests.campaign.vclock import CampaignClock, schema_checked_once, virtual_botocore_backoff
+from tests.campaign.vclock import (
+    CampaignClock,
+    pollers_hold_time,
+    schema_checked_once,
+    virtual_botocore_backoff,
+)
 
 BUCKET = "smtrain-campaign"
 #: deployment -> (Airflow connection id, access key that signs its requests)
@@ -171,7 +176,7 @@ def run_scenario(sm: Any, sc: Scenario) -> Outcome:
             driver.record.state = "failed"
             driver.record.try_errors.append(f"stuck: {err}")
 
-    with use_clock(clock), virtual_botocore_backoff(), schema_checked_once():
+    with use_clock(clock), virtual_botocore_backoff(), schema_checked_once(), pollers_hold_time(clock):
         threads = [
             threading.Thread(target=run, args=(d,), name=f"campaign-{d.record.deployment}")
             for d in drivers[1:]
@@ -196,6 +201,7 @@ def run_scenario(sm: Any, sc: Scenario) -> Outcome:
         expected_failure=sc.expected_failure,
     )
     verdict = check(evidence)
+    verdict.late_polls = list(clock.late_polls)
     served: Counter[str] = Counter()
     for req in evidence.requests:
         if req.get("fault"):
