@@ -264,22 +264,25 @@ def pollers_hold_time(clock: CampaignClock) -> Iterator[None]:
     run, poll = StatusPoller.run, StatusPoller._poll
     good: dict[int, tuple[float, float]] = {}  # poller -> (end of its last good poll, its poll interval)
 
+    def check(poller: Any, what: str) -> None:
+        last = good.pop(id(poller), None)
+        if last is not None and clock.elapsed - last[0] > LATE_POLL * last[1]:
+            clock.late_polls.append(
+                f"{poller.kind.label} poller of {sorted(poller.jobs)} {what} at +{clock.elapsed:.0f}s,"
+                f" {clock.elapsed - last[0]:.0f}s after its last good poll (interval {last[1]:.0f}s)"
+            )
+
     async def held_run(self: Any) -> None:
         key = clock.hold()
         HOLD.set(key)  # the poller's task has a context of its own
         try:
             await run(self)
         finally:
-            good.pop(id(self), None)
+            check(self, "ended without polling again")
             clock.release(key)
 
     async def checked_poll(self: Any, client: Any) -> None:
-        last = good.pop(id(self), None)
-        if last is not None and clock.elapsed - last[0] > LATE_POLL * last[1]:
-            clock.late_polls.append(
-                f"{self.kind.label} poller of {sorted(self.jobs)} polled at +{clock.elapsed:.0f}s,"
-                f" {clock.elapsed - last[0]:.0f}s after its last good poll (interval {last[1]:.0f}s)"
-            )
+        check(self, "polled")
         await poll(self, client)  # a failed poll raises: its backoff is no late poll
         interval = min((w.interval for job in self.jobs.values() for w in job.watches), default=None)
         if interval is not None:
