@@ -256,12 +256,12 @@ def pollers_hold_time(clock: CampaignClock) -> Iterator[None]:
     reading (or between its poll and its next sleep), and virtual time jumped to the deadline past every
     poll. Its sleeps (between polls, backoff, botocore's retries) lift the hold (see :data:`HOLD`).
 
-    Also checks that a poller polls again within :data:`LATE_POLL` poll intervals after a poll that
-    succeeded (``clock.late_polls``): a poll that failed backs off instead.
+    Also checks that a poller polls within :data:`LATE_POLL` poll intervals after it started or after a
+    poll that succeeded, and does not end silent longer (``clock.late_polls``); a failure backs off instead.
     """
     from airflow_provider_smtrain.triggers.pollers import StatusPoller
 
-    run, poll = StatusPoller.run, StatusPoller._poll
+    run, poll, sleep = StatusPoller.run, StatusPoller._poll, StatusPoller._sleep
     good: dict[int, tuple[float, float]] = {}  # poller -> (end of its last good poll, its poll interval)
 
     def check(poller: Any, what: str) -> None:
@@ -272,9 +272,15 @@ def pollers_hold_time(clock: CampaignClock) -> Iterator[None]:
                 f" {clock.elapsed - last[0]:.0f}s after its last good poll (interval {last[1]:.0f}s)"
             )
 
+    def polled(poller: Any) -> None:
+        interval = min((w.interval for job in poller.jobs.values() for w in job.watches), default=None)
+        if interval is not None:
+            good[id(poller)] = (clock.elapsed, interval)
+
     async def held_run(self: Any) -> None:
         key = clock.hold()
         HOLD.set(key)  # the poller's task has a context of its own
+        polled(self)  # a new poller polls at once
         try:
             await run(self)
         finally:
@@ -284,13 +290,17 @@ def pollers_hold_time(clock: CampaignClock) -> Iterator[None]:
     async def checked_poll(self: Any, client: Any) -> None:
         check(self, "polled")
         await poll(self, client)  # a failed poll raises: its backoff is no late poll
-        interval = min((w.interval for job in self.jobs.values() for w in job.watches), default=None)
-        if interval is not None:
-            good[id(self)] = (clock.elapsed, interval)
+        polled(self)
+
+    async def backoff_sleep(self: Any, seconds: float, *, wakeable: bool) -> None:
+        if not wakeable:  # backing off after a failure (to connect, to read): no late poll
+            good.pop(id(self), None)
+        await sleep(self, seconds, wakeable=wakeable)
 
     StatusPoller.run = held_run  # type: ignore[method-assign]
     StatusPoller._poll = checked_poll  # type: ignore[method-assign]
+    StatusPoller._sleep = backoff_sleep  # type: ignore[method-assign]
     try:
         yield
     finally:
-        StatusPoller.run, StatusPoller._poll = run, poll  # type: ignore[method-assign]
+        StatusPoller.run, StatusPoller._poll, StatusPoller._sleep = run, poll, sleep  # type: ignore[method-assign]
