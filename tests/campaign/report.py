@@ -174,7 +174,7 @@ def markdown(fig: dict[str, Any], command: str) -> str:
     row("**orphans**", lambda k: k["orphans"])
     row("**wrongful stops**", lambda k: k["wrongful_stops"])
     row("**failed tasks under transient faults**", lambda k: k["failed_tasks"])
-    row("**late polls** (a shared poller silent > 2 poll intervals after a good poll)", lambda k: k["late_polls"])
+    row("**late polls** (a shared poller silent > 2 poll intervals while its jobs run)", lambda k: k["late_polls"])
     row(
         "expected failures (marked failed or timed out; job stopped unless `stop_job_on_kill=False`)",
         lambda k: k["expected_failures"],
