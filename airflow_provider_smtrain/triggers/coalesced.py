@@ -6,6 +6,7 @@ its job's outcome or its own deadline, leave (see :mod:`airflow_provider_smtrain
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import os
 import weakref
@@ -85,7 +86,9 @@ class PollerRegistry:
         watch = Watch(trigger)
         poller.add(trigger.job_name, watch)
         if poller.task is None:
-            poller.task = asyncio.ensure_future(poller.run())
+            # A context of its own: the poller serves every trigger of its key, so it must not carry
+            # the context variables (log binding, ...) of whichever trigger happened to start it.
+            poller.task = asyncio.get_running_loop().create_task(poller.run(), context=contextvars.Context())
         return poller, watch
 
     def leave(self, poller: StatusPoller, name: str, watch: Watch) -> None:

@@ -33,7 +33,12 @@ from tests.campaign.faulty import (
     prepare_finetune,
 )
 from tests.campaign.plan import DROP_SECONDS, SUBMISSION_RATE_CAP, Scenario, Window, draw
-from tests.campaign.vclock import CampaignClock, schema_checked_once, virtual_botocore_backoff
+from tests.campaign.vclock import (
+    CampaignClock,
+    pollers_hold_time,
+    schema_checked_once,
+    virtual_botocore_backoff,
+)
 
 BUCKET = "smtrain-campaign"
 #: deployment -> (Airflow connection id, access key that signs its requests)
@@ -43,12 +48,11 @@ DEPLOYMENTS = {
 }
 
 
-#: The driver plays one triggerer per task instance whose restarts, kills and ``error`` events cut in at
-#: the trigger's own sleeps. A trigger that reads its status through a shared poller
-#: (``[smtrain] coalesce_status_reads``) sleeps in the poller instead, so those acts would land at the
-#: poller's next wake-up, after the instants the plan drew (a restart planned before a timeout fired
-#: after it). The campaign therefore runs every trigger on its own poll loop.
-CAMPAIGN_ENV = {"AIRFLOW__SMTRAIN__COALESCE_STATUS_READS": "False"}
+#: The campaign runs the triggers as deployed: waiting on the shared status poller
+#: (``[smtrain] coalesce_status_reads``). The poller holds virtual time while it works
+#: (:func:`~tests.campaign.vclock.pollers_hold_time`), Airflow's acts cut in when due whatever the trigger
+#: is doing (``TaskDriver.cut_in``), and a poller silent for more than two intervals is a finding.
+CAMPAIGN_ENV = {"AIRFLOW__SMTRAIN__COALESCE_STATUS_READS": "True"}
 
 
 def connection_env(sm: Any) -> dict[str, str]:
@@ -210,7 +214,7 @@ def run_scenario(sm: Any, sc: Scenario) -> Outcome:
             driver.record.state = "failed"
             driver.record.try_errors.append(f"stuck: {err}")
 
-    with use_clock(clock), virtual_botocore_backoff(), schema_checked_once():
+    with use_clock(clock), virtual_botocore_backoff(), schema_checked_once(), pollers_hold_time(clock):
         threads = [
             threading.Thread(target=run, args=(d,), name=f"campaign-{d.record.deployment}")
             for d in drivers[1:]
@@ -235,6 +239,7 @@ def run_scenario(sm: Any, sc: Scenario) -> Outcome:
         expected_failure=sc.expected_failure,
     )
     verdict = check(evidence)
+    verdict.late_polls = list(clock.late_polls)
     served: Counter[str] = Counter()
     for req in evidence.requests:
         if req.get("fault"):
@@ -263,8 +268,8 @@ def run_campaign(
     """
     Run ``scenarios`` scenarios per kind, interleaving kinds; ``progress(outcome)`` after each.
 
-    Sets the deployments' connection variables in ``os.environ`` for the duration, and switches the
-    triggers' shared status pollers off (:data:`CAMPAIGN_ENV`).
+    Sets the deployments' connection variables in ``os.environ`` for the duration, with the triggers'
+    shared status pollers on (:data:`CAMPAIGN_ENV`).
     """
     env = {**connection_env(sm), **CAMPAIGN_ENV}
     saved = {k: os.environ.get(k) for k in env}

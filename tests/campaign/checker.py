@@ -91,6 +91,9 @@ class Verdict:
     orphans: list[str] = field(default_factory=list)
     wrongful_stops: list[str] = field(default_factory=list)
     failed_tasks: list[str] = field(default_factory=list)
+    #: A shared status poller that did not poll within :data:`~tests.campaign.vclock.LATE_POLL` poll
+    #: intervals after a good poll while its jobs ran (recorded by the campaign clock, not the server).
+    late_polls: list[str] = field(default_factory=list)
     expected_failures: int = 0
     #: Jobs left running because the task's last try ended in a worker death: nothing of the task runs
     #: after that (Airflow runs no ``on_kill`` for a lost worker), so no lifecycle can stop them.
@@ -107,6 +110,7 @@ class Verdict:
             or self.orphans
             or self.wrongful_stops
             or self.failed_tasks
+            or self.late_polls
         )
 
 

@@ -169,6 +169,19 @@ class TaskDriver:
         if not is_async and self.airflow_timer is not None and self.clock.now() >= self.airflow_timer:
             self.airflow_timer = None
             raise AirflowTaskTimeout()
+        action = self._due(is_async)
+        if action is None:
+            return False
+        if is_async:
+            self.async_action = action
+            return True
+        if action == "death":
+            self.note("death", "while waiting")
+            raise WorkerDied("while waiting")
+        raise Killed(action)
+
+    def _due(self, is_async: bool) -> str | None:
+        """Take the first planned action of this side (triggerer or worker) that is due now, if any."""
         phase = (
             {"restart", "error_event", "clear", "mark_failed", "triggerer_down"}
             if is_async
@@ -179,14 +192,17 @@ class TaskDriver:
                 break
             if action.what in phase:
                 self.pending.remove(action)
-                if is_async:
-                    self.async_action = action.what
-                    return True
-                if action.what == "death":
-                    self.note("death", "while waiting")
-                    raise WorkerDied("while waiting")
-                raise Killed(action.what)
-        return False
+                return action.what
+        return None
+
+    def cut_in(self) -> None:
+        """
+        Triggerer side, between two sleep points: Airflow acts when an action is due, whatever the trigger
+        is doing. A trigger served by a shared poller may not sleep itself for a long time (it waits for
+        the poller's news), and a real restart or kill does not wait for a sleep either.
+        """
+        if self.async_action is None and not self.quiet:
+            self.async_action = self._due(True)
 
     # -- the task instance ----------------------------------------------------------------------------
 
@@ -327,6 +343,7 @@ class TaskDriver:
             task = asyncio.create_task(first_event(trigger))
             while not task.done() and self.async_action is None:
                 await asyncio.wait({task}, timeout=0.002)
+                self.cut_in()
             if task.done():
                 return "event", task.result()
             action = self.async_action or ""

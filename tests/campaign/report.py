@@ -11,9 +11,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_smtrain.triggers.coalesced import coalescing_enabled
 from tests.campaign.campaign import Outcome
 
-FINDINGS = ("duplicates", "wrong_results", "late_timeouts", "orphans", "wrongful_stops", "failed_tasks")
+FINDINGS = (
+    "duplicates",
+    "wrong_results",
+    "late_timeouts",
+    "orphans",
+    "wrongful_stops",
+    "failed_tasks",
+    "late_polls",
+)
 #: Request-log fault labels, as the figures name them.
 LABELS = {"fail_next": "throttle burst (one-shot ThrottlingException)", "5xx": "5xx", "throttle": "throttle"}
 
@@ -117,6 +126,7 @@ def figures(outcomes: list[Outcome], *, seed: int, real_seconds: float) -> dict[
     totals = {f: sum(row[f] for row in kinds.values()) for f in FINDINGS}
     return {
         "seed": seed,
+        "coalesce_status_reads": coalescing_enabled(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "real_seconds": round(real_seconds, 1),
         "machine": {
@@ -167,7 +177,8 @@ def markdown(fig: dict[str, Any], command: str) -> str:
         "",
         f"`{command}` on {fig['date']}: seed {fig['seed']}, {fig['real_seconds']:.0f} s real, "
         f"{fig['machine']['cpus']} CPUs, {fig['machine']['platform']}, Python {fig['machine']['python']}, "
-        f"load average {fig['machine']['load_average']}.",
+        f"load average {fig['machine']['load_average']}. Status reads coalesced (`[smtrain]"
+        f" coalesce_status_reads`): {'on' if fig.get('coalesce_status_reads') else 'off'}.",
         "",
         "| | " + " | ".join(kinds) + " |",
         "|---|" + "---|" * len(kinds),
@@ -188,6 +199,7 @@ def markdown(fig: dict[str, Any], command: str) -> str:
     row("**orphans**", lambda k: k["orphans"])
     row("**wrongful stops**", lambda k: k["wrongful_stops"])
     row("**failed tasks under transient faults**", lambda k: k["failed_tasks"])
+    row("**late polls** (a shared poller silent > 2 poll intervals while its jobs run)", lambda k: k["late_polls"])
     row(
         "expected failures (marked failed or timed out; job stopped unless `stop_job_on_kill=False`)",
         lambda k: k["expected_failures"],

@@ -16,6 +16,7 @@ import pytest
 import airflow_provider_smtrain.operators.attach as attach
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
 from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
+from airflow_provider_smtrain.triggers.pollers import StatusPoller
 from tests.campaign.campaign import CAMPAIGN_ENV, connection_env, run_scenario
 from tests.campaign.plan import draw
 
@@ -50,6 +51,15 @@ def one_token_for_everyone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(attach, "new_token", lambda: "0" * 32)
 
 
+def poller_oversleeps(monkeypatch: pytest.MonkeyPatch) -> None:
+    sleep = StatusPoller._sleep
+
+    async def oversleep(self: StatusPoller, seconds: float, *, wakeable: bool) -> None:
+        await sleep(self, seconds * 3 if wakeable else seconds, wakeable=wakeable)
+
+    monkeypatch.setattr(StatusPoller, "_sleep", oversleep)
+
+
 @pytest.mark.parametrize(
     ("breakage", "kind", "index", "finding"),
     [
@@ -57,6 +67,7 @@ def one_token_for_everyone(monkeypatch: pytest.MonkeyPatch) -> None:
         (on_kill_does_nothing, "training", 3, "orphans"),  # blocking, marked failed while running
         (next_generation_while_stopping, "tuning", 7, "duplicates"),  # blocking, cleared while running
         (one_token_for_everyone, "training", 4, "wrong_results"),  # two deployments at once
+        (poller_oversleeps, "training", 10, "late_polls"),  # deferrable: the shared poller polls every 3rd time
     ],
     ids=lambda value: getattr(value, "__name__", None),
 )

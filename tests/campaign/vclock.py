@@ -30,6 +30,11 @@ from airflow_provider_smtrain.jobs.clock import Clock
 SLEEP_POINT: contextvars.ContextVar[Callable[[bool], bool] | None] = contextvars.ContextVar(
     "campaign_sleep_point", default=None
 )
+#: The hold of the asyncio actor that runs in this context (a shared status poller, see
+#: :meth:`CampaignClock.hold`): while it sleeps on the clock its hold is lifted, and taken again when it wakes.
+HOLD: contextvars.ContextVar[int | None] = contextvars.ContextVar("campaign_hold", default=None)
+#: Poll intervals after a good poll within which a shared poller must poll again while its jobs run.
+LATE_POLL = 2.0
 #: Longest real wait for the other actors before a sleeper advances time anyway.
 REAL_PATIENCE = 0.02
 
@@ -50,6 +55,7 @@ class CampaignClock(Clock):
         self._sleepers: dict[int, float] = {}
         self._keys = itertools.count()
         self._actors = 0
+        self._holds: set[int] = set()
         #: (wall time, virtual time) after each advance, to date server-side records in virtual time.
         self.timeline: list[tuple[float, float]] = [(time.time(), start)]
         #: Called with the new virtual time after every advance (sampling, fault windows).
@@ -57,6 +63,8 @@ class CampaignClock(Clock):
         #: Called with the current virtual time before every advance (sampling what a step began with).
         self.before_advance: list[Callable[[float], None]] = []
         self.sleeps = 0
+        #: Shared pollers that polled late (see :func:`pollers_hold_time`).
+        self.late_polls: list[str] = []
 
     def now(self) -> float:
         return self._now
@@ -96,6 +104,26 @@ class CampaignClock(Clock):
         for callback in list(self.on_advance):
             callback(target)
 
+    def hold(self) -> int:
+        """
+        Keep virtual time where it is until :meth:`release`: an asyncio actor (not a thread) works now.
+
+        Its sleeps on this clock lift the hold while they last when :data:`HOLD` carries its key in the
+        actor's context: the hold becomes the sleep in one step, so no other sleeper ever sees the actor
+        neither working nor asleep (and jumps past its wake-up). Returns the hold's key.
+        """
+        key = next(self._keys)
+        with self._lock:
+            self._holds.add(key)
+            self._sleepers[key] = self._now
+        return key
+
+    def release(self, key: int) -> None:
+        """Let virtual time move again (see :meth:`hold`)."""
+        with self._lock:
+            self._holds.discard(key)
+            self._sleepers.pop(key, None)
+
     def _may_wake(self, key: int, waited: float) -> bool:
         with self._lock:
             wake = self._sleepers[key]
@@ -126,9 +154,11 @@ class CampaignClock(Clock):
     async def async_sleep(self, seconds: float) -> None:
         if self._point(True):
             await asyncio.Event().wait()  # Airflow cancels this trigger now
-        key = next(self._keys)
+        key, hold = next(self._keys), HOLD.get()
         with self._lock:
             self._sleepers[key] = self._now + max(seconds, 0.0)
+            if hold is not None:
+                self._sleepers.pop(hold, None)  # the holder sleeps now: this sleep stands for it
         started = time.monotonic()
         try:
             while not self._may_wake(key, time.monotonic() - started):
@@ -137,6 +167,8 @@ class CampaignClock(Clock):
         finally:
             with self._lock:
                 del self._sleepers[key]
+                if hold in self._holds:
+                    self._sleepers[hold] = self._now  # awake: it works again
         self.sleeps += 1
         if self._point(True):
             await asyncio.Event().wait()
@@ -212,3 +244,63 @@ def schema_checked_once() -> Iterator[None]:
         yield
     finally:
         jsonschema.validate = original
+
+
+@contextlib.contextmanager
+def pollers_hold_time(clock: CampaignClock) -> Iterator[None]:
+    """
+    Make the triggers' shared status pollers hold virtual time while they work, as a trigger does.
+
+    A poller is an asyncio task of the triggerer's loop, not an actor of its own: without a hold, a trigger
+    asleep until its deadline looked like everyone asleep while the poller was opening its client or
+    reading (or between its poll and its next sleep), and virtual time jumped to the deadline past every
+    poll. Its sleeps (between polls, backoff, botocore's retries) lift the hold (see :data:`HOLD`).
+
+    Also checks that a poller polls within :data:`LATE_POLL` poll intervals after it started or after a
+    poll that succeeded, and does not end silent longer (``clock.late_polls``); a failure backs off instead.
+    """
+    from airflow_provider_smtrain.triggers.pollers import StatusPoller
+
+    run, poll, sleep = StatusPoller.run, StatusPoller._poll, StatusPoller._sleep
+    good: dict[int, tuple[float, float]] = {}  # poller -> (end of its last good poll, its poll interval)
+
+    def check(poller: Any, what: str) -> None:
+        last = good.pop(id(poller), None)
+        if last is not None and clock.elapsed - last[0] > LATE_POLL * last[1]:
+            clock.late_polls.append(
+                f"{poller.kind.label} poller of {sorted(poller.jobs)} {what} at +{clock.elapsed:.0f}s,"
+                f" {clock.elapsed - last[0]:.0f}s after its last good poll (interval {last[1]:.0f}s)"
+            )
+
+    def polled(poller: Any) -> None:
+        interval = min((w.interval for job in poller.jobs.values() for w in job.watches), default=None)
+        if interval is not None:
+            good[id(poller)] = (clock.elapsed, interval)
+
+    async def held_run(self: Any) -> None:
+        key = clock.hold()
+        HOLD.set(key)  # the poller's task has a context of its own
+        polled(self)  # a new poller polls at once
+        try:
+            await run(self)
+        finally:
+            check(self, "ended without polling again")
+            clock.release(key)
+
+    async def checked_poll(self: Any, client: Any) -> None:
+        check(self, "polled")
+        await poll(self, client)  # a failed poll raises: its backoff is no late poll
+        polled(self)
+
+    async def backoff_sleep(self: Any, seconds: float, *, wakeable: bool) -> None:
+        if not wakeable:  # backing off after a failure (to connect, to read): no late poll
+            good.pop(id(self), None)
+        await sleep(self, seconds, wakeable=wakeable)
+
+    StatusPoller.run = held_run  # type: ignore[method-assign]
+    StatusPoller._poll = checked_poll  # type: ignore[method-assign]
+    StatusPoller._sleep = backoff_sleep  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        StatusPoller.run, StatusPoller._poll, StatusPoller._sleep = run, poll, sleep  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ server's request log (operation, signing key, region).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import json
 import time
@@ -245,6 +246,43 @@ def test_a_cancelled_trigger_leaves_and_the_others_keep_waiting(sm: TriggerSageM
     assert [e.get("status", "cancelled") for e in events] == ["succeeded", "cancelled", "succeeded"]
     assert sm.calls("StopTrainingJob") == []
     assert sm.training_status(names[1]) == "InProgress"
+
+
+#: A context variable the first trigger sets (log binding, a test harness's hooks, ...).
+FIRST_TRIGGERS = contextvars.ContextVar[str | None]("first_triggers", default=None)
+
+
+def test_the_poller_does_not_carry_the_context_of_the_trigger_that_started_it(
+    sm: TriggerSageMaker, job_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [f"{job_name}-{i}" for i in range(2)]
+    for name in names:
+        sm.create_training_job(name, "InProgress", "Training")
+    seen: list[str | None] = []
+    poll = pollers_module.StatusPoller._poll
+
+    async def spied(self: Any, client: Any) -> None:
+        seen.append(FIRST_TRIGGERS.get())
+        await poll(self, client)
+
+    monkeypatch.setattr(pollers_module.StatusPoller, "_poll", spied)
+
+    async def marked(trigger: Any, mark: str) -> dict[str, Any]:
+        FIRST_TRIGGERS.set(mark)
+        return await first_event(trigger)
+
+    async def main() -> list[dict[str, Any]]:
+        first = asyncio.ensure_future(marked(training(names[0]), "first"))
+        await until(lambda: count(sm, LIST) >= 1)
+        second = asyncio.ensure_future(marked(training(names[1]), "second"))
+        first.cancel()  # the trigger that started the poller leaves; the poller serves the other
+        await until(lambda: count(sm, DESCRIBE, {names[1]}) >= 1)
+        await asyncio.to_thread(sm.set_training, names[1], "Completed", "Completed")
+        return [await asyncio.wait_for(second, 15)]
+
+    [event] = asyncio.run(main())
+    assert event == expected(names[1], "succeeded", "Completed", "Completed", None)
+    assert len(seen) >= 3 and set(seen) == {None}, seen
 
 
 # ---------------------------------------------------------------------------------- errors
