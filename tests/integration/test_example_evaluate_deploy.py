@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.provider_fixtures import AMBIENT_KEY, BUCKET, CONNECTION_KEY, Ctx
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 DAG_ID = "smtrain_finetune_evaluate_deploy"
 

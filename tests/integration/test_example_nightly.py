@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.provider_fixtures import CONNECTION_KEY, Ctx
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 DAG_ID = "smtrain_nightly_benchmarks"
 BUCKET = "smtrain-benchmarks"  # the DAG's default params: scheduled runs have no conf

@@ -10,7 +10,7 @@ import pytest
 from tests.integration.dags_provider.it_dags import FANOUT_JOBS
 from tests.integration.provider_fixtures import CONNECTION_KEY, Ctx, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 DAG_ID = "it_sensor_fanout"
 JOB: dict[str, Any] = {
