@@ -47,7 +47,7 @@ from airflow_provider_smtrain.operators.waiting import describe_job, find_job, w
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_smtrain.sdk.evaluation import StartPlan
+    from airflow_provider_smtrain.sdk.evaluation_pipeline import StartPlan
     from airflow_provider_smtrain.specs.evaluation import _EvaluatorSpec
 
 #: Arguments every evaluator takes, in SDK order (all templated).
@@ -109,7 +109,7 @@ class EvaluatorOperator(SageMakerJobOperator):
         :param key: the task instance digest.
         :param generation: the generation.
         """
-        from airflow_provider_smtrain.sdk.evaluation import StartPlan, pipeline_name_for
+        from airflow_provider_smtrain.sdk.evaluation_pipeline import StartPlan, pipeline_name_for
 
         display = job_name(PIPELINE_EXECUTION, self.name_prefix(spec), key, generation)
         return StartPlan(pipeline_name_for(spec.evaluation_type, display), display, request_token(key, generation))

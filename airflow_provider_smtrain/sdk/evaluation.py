@@ -24,16 +24,19 @@ On top of that:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import logging
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_smtrain.exceptions import SageMakerSubmitError
+from airflow_provider_smtrain.sdk.evaluation_pipeline import (
+    EVALUATORS,
+    StartPlan,
+    replaced_start,
+)
 from airflow_provider_smtrain.sdk.finetune import resolve_registry_name, telemetry_reuses
 from airflow_provider_smtrain.sdk.finetune_checks import construction_error, recipe_override_errors
 from airflow_provider_smtrain.specs.errors import SpecValidationError
@@ -43,61 +46,6 @@ if TYPE_CHECKING:
     from airflow_provider_smtrain.specs.evaluation import _EvaluatorSpec
 
 log = logging.getLogger(__name__)
-
-#: evaluation type -> (SDK module, evaluator class, SDK pipeline name prefix).
-EVALUATORS: dict[str, tuple[str, str, str]] = {
-    "benchmark": (
-        "sagemaker.train.evaluate.benchmark_evaluator", "BenchMarkEvaluator", "SagemakerEvaluation-BenchmarkEvaluation"
-    ),
-    "custom_scorer": (
-        "sagemaker.train.evaluate.custom_scorer_evaluator", "CustomScorerEvaluator",
-        "SagemakerEvaluation-CustomScorerEvaluation",
-    ),
-    "llm_as_judge": (
-        "sagemaker.train.evaluate.llm_as_judge_evaluator", "LLMAsJudgeEvaluator", "SagemakerEvaluation-LLMAJEvaluation"
-    ),
-    "multi_turn_rl": (
-        "sagemaker.train.evaluate.multi_turn_rl_evaluator", "MultiTurnRLEvaluator", "SagemakerEvaluation-MTRLEvaluation"
-    ),
-}
-#: Tag every pipeline the provider creates carries (its value: the display name of the execution).
-OWNER_TAG = "airflow-smtrain:execution"
-
-
-def pipeline_name_for(evaluation_type: str, display_name: str) -> str:
-    """
-    The pipeline of one task instance generation: the SDK's prefix (so the SDK recognises the evaluation
-    type from the ARN) followed by the deterministic display name.
-
-    :param evaluation_type: ``benchmark``, ``custom_scorer``, ``llm_as_judge`` or ``multi_turn_rl``.
-    :param display_name: the execution display name the operator derived from the task instance.
-    """
-    return f"{EVALUATORS[evaluation_type][2]}-{display_name}"
-
-
-def pipeline_token(token: str) -> str:
-    """
-    The ``ClientRequestToken`` of ``CreatePipeline``, derived from the execution's token.
-
-    :param token: the execution's request token.
-    """
-    return hashlib.sha256(f"pipeline\x1f{token}".encode()).hexdigest()[:32]
-
-
-@dataclass(frozen=True)
-class StartPlan:
-    """
-    Where and how one evaluation starts.
-
-    :param pipeline_name: the pipeline of this task instance generation.
-    :param display_name: the execution display name.
-    :param token: the execution's ``ClientRequestToken``.
-    """
-
-    pipeline_name: str
-    display_name: str
-    token: str
-
 
 @contextlib.contextmanager
 def mlflow_only_if_asked(spec: _EvaluatorSpec) -> Iterator[None]:
@@ -270,111 +218,6 @@ def apply_overrides(owner: str, spec: _EvaluatorSpec, evaluator: Any) -> None:
             setattr(options, name, value)
         except (ValueError, AttributeError) as err:
             raise SpecValidationError(owner, [{"field": f"hyperparameters.{name}", "message": str(err)}]) from None
-
-
-def ensure_pipeline(client: Any, plan: StartPlan, definition: str, role_arn: str, tags: list[dict[str, str]]) -> None:
-    """
-    Put ``definition`` into this generation's pipeline: create it, or update it when an earlier try of
-    the same generation created it (it is nobody else's: its name holds the task instance digest).
-
-    :param client: a boto3 SageMaker client of the connection.
-    :param plan: where the evaluation starts.
-    :param definition: the rendered pipeline definition.
-    :param role_arn: the pipeline's role.
-    :param tags: the pipeline's tags (``Key``/``Value``).
-    """
-    from botocore.exceptions import ClientError
-
-    try:
-        client.create_pipeline(
-            PipelineName=plan.pipeline_name,
-            PipelineDefinition=definition,
-            PipelineDescription=f"Evaluation pipeline of {plan.display_name} (airflow-provider-smtrain)",
-            RoleArn=role_arn,
-            ClientRequestToken=pipeline_token(plan.token),
-            Tags=[*tags, {"Key": OWNER_TAG, "Value": plan.display_name}],
-        )
-        log.info("Created pipeline %s", plan.pipeline_name)
-    except ClientError as err:
-        error = err.response.get("Error") or {}
-        exists = error.get("Code") == "ResourceInUse" or "already exists" in str(error.get("Message", ""))
-        if not exists:
-            raise
-        client.update_pipeline(PipelineName=plan.pipeline_name, PipelineDefinition=definition, RoleArn=role_arn)
-        log.info("Pipeline %s existed (an earlier try of this generation): updated its definition", plan.pipeline_name)
-
-
-def start_execution(client: Any, plan: StartPlan, description: str) -> str:
-    """
-    Start this generation's execution with its deterministic token; a repeated call returns the same ARN.
-
-    :param client: a boto3 SageMaker client of the connection.
-    :param plan: where the evaluation starts.
-    :param description: the execution's description.
-    """
-    response = client.start_pipeline_execution(
-        PipelineName=plan.pipeline_name,
-        PipelineExecutionDisplayName=plan.display_name,
-        PipelineExecutionDescription=description[:3072],
-        PipelineParameters=[],
-        ClientRequestToken=plan.token,
-    )
-    return str(response["PipelineExecutionArn"])
-
-
-def _sdk_tags(evaluator: Any) -> list[dict[str, str]]:
-    tags: list[Any] = []
-    if getattr(evaluator, "_is_jumpstart_model", False):
-        from sagemaker.core.jumpstart.utils import add_jumpstart_model_info_tags
-
-        tags = add_jumpstart_model_info_tags(tags, evaluator.model, "*") or []
-    tags = [*tags, *(evaluator.tags or [])]
-    pairs = []
-    for tag in tags:
-        key = tag.get("Key", tag.get("key")) if isinstance(tag, dict) else getattr(tag, "key", None)
-        value = tag.get("Value", tag.get("value")) if isinstance(tag, dict) else getattr(tag, "value", None)
-        if key and value is not None:
-            pairs.append({"Key": str(key), "Value": str(value)})
-    return pairs
-
-
-@contextlib.contextmanager
-def replaced_start(evaluator_class: type, client: Any, plan: StartPlan, started: dict[str, str]) -> Iterator[None]:
-    """
-    Make evaluators of ``evaluator_class`` start their rendered definition in the plan's pipeline.
-
-    Patched on the class for the block only; SDK code runs only inside a credentials scope, and scopes
-    are serialised process-wide, so no other evaluation sees the patch.
-
-    :param evaluator_class: the SDK evaluator class.
-    :param client: a boto3 SageMaker client of the connection.
-    :param plan: where the evaluation starts.
-    :param started: receives ``arn`` once the execution started.
-    """
-    from jinja2 import Template
-
-    def _start(self: Any, eval_type: Any = None, name: str = "", pipeline_definition: str = "",
-               role_arn: str = "", region: str | None = None) -> None:
-        definition = Template(pipeline_definition).render(pipeline_name=plan.pipeline_name)
-        ensure_pipeline(client, plan, definition, role_arn, _sdk_tags(self))
-        started["arn"] = start_execution(client, plan, f"Evaluation execution: {name}")
-        log.info("Started pipeline execution %s (%s)", started["arn"], plan.display_name)
-
-    def _start_mtrl(self: Any, pipeline_definition: str, name: str, role_arn: str, region: str) -> None:
-        _start(self, None, name, pipeline_definition, role_arn, region)
-
-    patches = {"_start_execution": _start, "_start_mtrl_execution": _start_mtrl}
-    originals = {attr: evaluator_class.__dict__.get(attr) for attr in patches}
-    for attr, replacement in patches.items():
-        setattr(evaluator_class, attr, replacement)
-    try:
-        yield
-    finally:
-        for attr, original in originals.items():
-            if original is None:
-                delattr(evaluator_class, attr)
-            else:
-                setattr(evaluator_class, attr, original)
 
 
 def start_evaluation(owner: str, session: Any, client: Any, spec: _EvaluatorSpec, plan: StartPlan, region: str) -> str:

@@ -6,7 +6,7 @@ import re
 
 from airflow_provider_smtrain.jobs.kinds import PIPELINE_EXECUTION
 from airflow_provider_smtrain.jobs.naming import job_name, request_token
-from airflow_provider_smtrain.sdk.evaluation import EVALUATORS, pipeline_name_for, pipeline_token
+from airflow_provider_smtrain.sdk.evaluation_pipeline import EVALUATORS, pipeline_name_for, pipeline_token
 
 SAGEMAKER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}")
 
