@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
@@ -15,6 +14,7 @@ from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, get_kind, outc
 from airflow_provider_smtrain.jobs.retry import backoff_delay, describe_error, is_not_running, is_retriable
 from airflow_provider_smtrain.triggers.clients import POOL
 from airflow_provider_smtrain.triggers.coalesced import coalesces, wait_shared
+from airflow_provider_smtrain.triggers.pollstate import poll_delay
 
 #: Retries of a Stop* call (it must fit in the triggerer's ``on_kill_timeout``).
 STOP_RETRIES = 3
@@ -53,7 +53,8 @@ class SageMakerJobTrigger(BaseTrigger):
     :param region_name: AWS region; None uses the connection's region.
     :param verify: SSL verification flag or CA bundle path; None uses the connection's setting.
     :param botocore_config: keyword arguments of :class:`botocore.config.Config`.
-    :param poll_interval: seconds between two status reads (each sleep is jittered by ±10%).
+    :param poll_interval: seconds between the starts of two status reads (jittered, never longer: each
+        sleep is ``poll_interval × U(0.9, 1.0)`` minus the time the read took).
     :param deadline: absolute time (epoch seconds) after which the trigger stops waiting; None waits
         forever. Absolute so that a triggerer restart cannot extend it.
     :param stop_on_deadline: stop the job when the deadline is reached.
@@ -231,6 +232,7 @@ class SageMakerJobTrigger(BaseTrigger):
         job: dict[str, Any] = {}
         seen: tuple[Any, Any] | None = None
         while True:
+            started = clock().now()
             try:
                 job = await self._call(
                     client, kind.describe_method, self._params(), max_retries=math.inf, not_after=self.deadline
@@ -242,7 +244,7 @@ class SageMakerJobTrigger(BaseTrigger):
             outcome = outcome_of(kind, seen[0])
             if outcome is not Outcome.RUNNING:
                 return self._payload(outcome.value, job=job)
-            delay = self.poll_interval * random.uniform(0.9, 1.1)
+            delay = poll_delay(self.poll_interval, clock().now() - started)
             if self.deadline is not None:
                 remaining = self.deadline - clock().now()
                 if remaining <= 0:

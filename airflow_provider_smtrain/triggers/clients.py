@@ -13,11 +13,9 @@ talk to SageMaker with the same connection parameters share **one** client per e
 * it is built once per key under an :class:`asyncio.Lock`, entered once, reference counted, and
   closed by the last user that releases it.
 
-Cost, measured on this venv (aiobotocore 3.10, 2 cores): ``get_async_conn`` (connection lookup and
-session set-up) already runs in a worker thread; entering the client runs on the loop and costs
-~7 ms warm, ~280 ms the first time in a process (botocore parses the SageMaker service model;
-``json.loads`` holds the GIL, so moving it to a thread did not shorten the loop stall: 140-160 ms
-measured). It happens once per key, not once per trigger, so it is done on the loop.
+Cost: ``get_async_conn`` runs in a worker thread; the first client of a process is entered after
+:func:`~.warmup.warm_loader` parsed botocore's data in a thread (8-10 ms left on the loop, not 200-280
+ms), and the garbage collector is then frozen again (:mod:`.gcfreeze`, stage ``"client"``).
 
 Rebuilding. A pooled client is not kept forever: rotated connection keys and expiring session tokens
 must reach triggers that wait for days. :meth:`SageMakerClientPool.client` yields a
@@ -48,6 +46,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from airflow_provider_smtrain.jobs.retry import error_code
+from airflow_provider_smtrain.triggers.gcfreeze import freeze_once
+from airflow_provider_smtrain.triggers.warmup import warm_loader
 
 log = logging.getLogger(__name__)
 
@@ -370,10 +370,13 @@ class SageMakerClientPool:
             client_type=SERVICE,
         )
         context = await hook.get_async_conn()
+        if self.built == 0:  # the first client in this process: parse botocore's data off the loop
+            await asyncio.to_thread(warm_loader, hook)
         client = await context.__aenter__()
         entry.context, entry.client = context, client
         entry.opened_at = time.monotonic()
         self.built += 1
+        freeze_once("client")
         log.info(
             "Opened shared SageMaker client (aws_conn_id=%r, region=%s, endpoint=%s)",
             aws_conn_id,

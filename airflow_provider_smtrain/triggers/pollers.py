@@ -32,7 +32,6 @@ import asyncio
 import collections
 import contextlib
 import logging
-import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -41,6 +40,7 @@ from airflow_provider_smtrain.jobs.clock import clock
 from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, outcome_of
 from airflow_provider_smtrain.jobs.retry import backoff_delay, describe_error, error_code, is_retriable
 from airflow_provider_smtrain.triggers.clients import POOL
+from airflow_provider_smtrain.triggers.pollstate import event_state, poll_delay
 
 if TYPE_CHECKING:
     from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
@@ -74,7 +74,7 @@ class Watch:
     def __init__(self, trigger: SageMakerJobTrigger) -> None:
         self.interval = trigger.poll_interval
         self.retry = (trigger.retry_base_delay, trigger.retry_max_delay)
-        #: the job's last known state (describe response, updated from list summaries)
+        #: the job's last known state (:func:`.pollstate.event_state` of its describe, updated from list summaries)
         self.job: dict[str, Any] = {}
         #: whether a read of the job was attempted (answered or failed)
         self.read = False
@@ -205,6 +205,7 @@ class StatusPoller:
 
     async def _serve(self, client: Any) -> None:
         while self.jobs:
+            started = clock().now()
             try:
                 await self._poll(client)
             except _Retry as retry:
@@ -216,7 +217,7 @@ class StatusPoller:
                 continue
             self.failures = 0
             interval = min((w.interval for job in self.jobs.values() for w in job.watches), default=1.0)
-            await self._sleep(interval * random.uniform(0.9, 1.1), wakeable=True)
+            await self._sleep(poll_delay(interval, clock().now() - started), wakeable=True)
 
     def _backoff(self) -> float:
         watches = [w for job in self.jobs.values() for w in job.watches]
@@ -382,8 +383,9 @@ class StatusPoller:
             return
         changed = not job.described or (status, secondary) != job.status
         job.described, job.status = True, (status, secondary)
+        kept = event_state(kind, state)
         for watch in job.watches:
-            watch.job = dict(state) if described else {**watch.job, **state}
+            watch.job = dict(kept) if described else {**watch.job, **kept}
             if changed or not watch.read:
                 watch.read = True
                 watch.update.set()

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_smtrain.triggers import clients as clients_module
+from airflow_provider_smtrain.triggers import coalesced as coalesced_module
 from airflow_provider_smtrain.triggers import gcfreeze
 from airflow_provider_smtrain.triggers import pollers as pollers_module
 from airflow_provider_smtrain.triggers.clients import PooledClient
@@ -94,22 +96,36 @@ def test_failed_jobs_are_described_once_each_a_bounded_number_at_a_time(
 
 @pytest.fixture
 def freezes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Calls of ``gc.freeze`` (not frozen for real), as if no poller had started in this process yet."""
+    """Calls of ``gc.freeze`` (not frozen for real), as if no poller nor client had started in this process yet."""
     calls: list[int] = []
-    monkeypatch.setattr(gcfreeze, "_state", {"frozen_pid": 0})
+    monkeypatch.setattr(gcfreeze, "_state", {"frozen": set()})
     monkeypatch.setattr(gc, "freeze", lambda: calls.append(1))
     return calls
 
 
-def test_the_first_poller_freezes_the_gc_once_per_process(
+def test_the_gc_is_frozen_at_the_first_poller_and_after_the_first_client_once_per_process(
     sm: TriggerSageMaker, job_name: str, freezes: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(gcfreeze.SETTING_ENV, raising=False)
-    for round_ in range(2):  # two triggerer loops in one process, one poller each
+    order: list[str] = []
+    real_freeze_once = gcfreeze.freeze_once
+
+    def noting(stage: str = "imports") -> bool:
+        froze = real_freeze_once(stage)
+        if froze:
+            order.append(stage)
+        return froze
+
+    monkeypatch.setattr(gcfreeze, "freeze_once", noting)
+    monkeypatch.setattr(coalesced_module, "freeze_once", noting)
+    monkeypatch.setattr(clients_module, "freeze_once", noting)
+    for round_ in range(2):  # two triggerer loops in one process, one poller and one client each
         name = f"{job_name}-{round_}"
         sm.create_training_job(name, "Completed", "Completed")
         assert run_all([training(name), training(name)])[0]["status"] == "succeeded"
-    assert freezes == [1]
+    # the imports when the first poller starts; then the service model the first client loaded
+    assert order == ["imports", "client"]
+    assert freezes == [1, 1]
 
 
 def test_freezing_the_gc_can_be_turned_off(
