@@ -47,11 +47,10 @@ from typing import Any
 
 from airflow_provider_smtrain.jobs.retry import error_code
 from airflow_provider_smtrain.triggers.gcfreeze import freeze_once
-from airflow_provider_smtrain.triggers.warmup import warm_loader
+from airflow_provider_smtrain.triggers.warmup import SERVICE as SERVICE
+from airflow_provider_smtrain.triggers.warmup import build_hook, warm_loader
 
 log = logging.getLogger(__name__)
-
-SERVICE = "sagemaker"
 
 #: ``(aws_conn_id, region_name, verify, frozen botocore_config)``
 ClientKey = tuple[str | None, str | None, bool | str | None, str | None]
@@ -360,15 +359,8 @@ class SageMakerClientPool:
         verify: bool | str | None,
         botocore_config: dict[str, Any] | None,
     ) -> None:
-        from airflow_provider_smtrain.hooks.connection import StrictAwsBaseHook
-
-        hook = StrictAwsBaseHook(
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            config=dict(botocore_config) if botocore_config is not None else None,
-            client_type=SERVICE,
-        )
+        # in a thread: the first call imports the amazon provider's hook module (~110 ms of imports)
+        hook = await asyncio.to_thread(build_hook, aws_conn_id, region_name, verify, botocore_config)
         context = await hook.get_async_conn()
         if self.built == 0:  # the first client in this process: parse botocore's data off the loop
             await asyncio.to_thread(warm_loader, hook)

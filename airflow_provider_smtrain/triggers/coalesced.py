@@ -139,10 +139,12 @@ async def wait_shared(trigger: SageMakerJobTrigger) -> tuple[str, Any]:
                 timer = asyncio.ensure_future(clock().async_sleep(deadline - clock().now()))
             if timer is not None and timer.done() and watch.read:
                 return ("deadline", watch.job)
+            if timer is None or timer.done():
+                await watch.update.wait()  # no extra task and wait set per waiting trigger
+                continue
             waiter: asyncio.Future[Any] = asyncio.ensure_future(watch.update.wait())
-            waits = {waiter} if timer is None or timer.done() else {waiter, timer}
             try:
-                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({waiter, timer}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 waiter.cancel()
     finally:

@@ -1,5 +1,5 @@
 """
-Parse what creating the first aiobotocore client needs in a worker thread, not on the triggerer's loop.
+Import and parse what creating the first aiobotocore client needs in a worker thread, not on the triggerer's loop.
 
 Creating an aiobotocore client makes botocore's data loader read and parse ``endpoints.json`` (1.2 MB),
 the service model (2.5 MB for SageMaker), its paginators, waiters and endpoint rule set, synchronously,
@@ -20,6 +20,34 @@ log = logging.getLogger(__name__)
 
 #: The botocore service the triggers' clients talk to.
 SERVICE = "sagemaker"
+
+
+def build_hook(
+    aws_conn_id: str | None,
+    region_name: str | None,
+    verify: bool | str | None,
+    botocore_config: dict[str, Any] | None,
+) -> Any:
+    """
+    The hook a shared client is created through; call it in a worker thread (blocking).
+
+    The first call in a process imports the amazon provider's ``base_aws`` (boto3, botocore: ~110 ms,
+    which the triggerer's loop would otherwise wait for).
+
+    :param aws_conn_id: Airflow AWS connection id, or None for the default boto3 credential chain.
+    :param region_name: AWS region, or None for the connection's region.
+    :param verify: SSL verification flag or CA bundle path, or None for the connection's setting.
+    :param botocore_config: keyword arguments of :class:`botocore.config.Config`, or None.
+    """
+    from airflow_provider_smtrain.hooks.connection import StrictAwsBaseHook
+
+    return StrictAwsBaseHook(
+        aws_conn_id=aws_conn_id,
+        region_name=region_name,
+        verify=verify,
+        config=dict(botocore_config) if botocore_config is not None else None,
+        client_type=SERVICE,
+    )
 
 
 def warm_loader(hook: Any, service: str = SERVICE) -> None:

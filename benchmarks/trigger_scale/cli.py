@@ -50,6 +50,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--region", default="us-east-1", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--jobs-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.window <= 0 or args.poll <= 0 or args.startup_timeout <= 0 or any(n < 1 for n in args.n):
         parser.error("--window, --poll and --startup-timeout must be > 0 and every --n >= 1")
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 startup_timeout=args.startup_timeout,
                 grace=args.grace,
                 out=args.out,
+                jobs_file=args.jobs_file,
             )
         )
         return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import resource
@@ -21,7 +23,7 @@ class Variant:
 
     :param name: command-line name (``ours-training``, ...).
     :param side: ``ours`` or ``amazon``.
-    :param kind: ``training`` or ``tuning`` (the LocalSageMaker job kind).
+    :param kind: ``training``, ``tuning`` or ``pipeline`` (the LocalSageMaker job kind).
     :param label: row label in the table.
     :param success_status: the payload ``status`` of the trigger's event for a job that ended ``Completed``.
     """
@@ -41,7 +43,7 @@ class JobKindSpec:
     :param describe_operation: the API operation that reads one job's status.
     :param name_param: its job-name parameter.
     :param seconds_setting: the LocalSageMaker setting that sets how long a new job of this kind runs.
-    :param max_name: longest job name SageMaker accepts.
+    :param max_name: longest job name SageMaker accepts (for pipeline executions: display name).
     """
 
     describe_operation: str
@@ -55,6 +57,8 @@ KINDS = {
     "tuning": JobKindSpec(
         "DescribeHyperParameterTuningJob", "HyperParameterTuningJobName", "tuning_seconds", 32
     ),
+    # an execution of a one-step pipeline: it is Executing as long as its step's training job runs
+    "pipeline": JobKindSpec("DescribePipelineExecution", "PipelineExecutionArn", "training_seconds", 82),
 }
 VARIANTS = {
     v.name: v
@@ -63,6 +67,8 @@ VARIANTS = {
         Variant("amazon-training", "amazon", "training", "amazon: SageMakerTrigger (Training)", "success"),
         Variant("ours-tuning", "ours", "tuning", "ours: TuningJobTrigger", "succeeded"),
         Variant("amazon-tuning", "amazon", "tuning", "amazon: SageMakerTrigger (Tuning)", "success"),
+        Variant("ours-pipeline", "ours", "pipeline", "ours: PipelineExecutionTrigger", "succeeded"),
+        Variant("amazon-pipeline", "amazon", "pipeline", "amazon: SageMakerPipelineTrigger", "success"),
     )
 }
 PROVIDERS = tuple(VARIANTS)
@@ -70,15 +76,9 @@ PROVIDERS = tuple(VARIANTS)
 PAIRS = (
     ("training", "ours-training", "amazon-training"),
     ("tuning", "ours-tuning", "amazon-tuning"),
+    ("pipeline", "ours-pipeline", "amazon-pipeline"),
 )
 PROVIDER_LABELS = {name: v.label for name, v in VARIANTS.items()}
-#: Why the amazon provider's ``SageMakerPipelineTrigger`` has no row (see the README).
-PIPELINE_NOTE = (
-    "amazon: SageMakerPipelineTrigger: not measured. The LocalSageMaker has no pipeline-execution "
-    "service yet: moto creates every pipeline execution already `Succeeded`, so nothing can be held "
-    "`Executing` for the triggers to wait on (a row would measure one poll, not waiting). The row lands "
-    "with the local pipeline-execution service of the evaluation issue."
-)
 
 CONN_ID = "smtrain_bench"
 #: Access key of the Airflow connection the triggers use (requests signed with it are the triggers').
@@ -94,6 +94,8 @@ TICK_SECONDS = 0.05
 AIRFLOW_BLOCK_WARNING_SECONDS = 0.2
 #: Median server-side Describe answer time (ms) above which the server, not the trigger, sets the pace.
 SERVER_SATURATED_MS = 50.0
+#: The pipeline whose executions the pipeline triggers wait for.
+PIPELINE = "trigger-scale-bench"
 #: Jobs created between two updates of the server's ``training_seconds`` (keeps the end times together).
 CREATE_CHUNK = 20
 MIB = 1024 * 1024
@@ -166,15 +168,30 @@ def tuning_job_request(name: str) -> dict[str, Any]:
     }
 
 
+def pipeline_definition() -> str:
+    """A pipeline of one Training step: an execution is ``Executing`` while the step's training job runs."""
+    arguments = training_job_request("unused")
+    del arguments["TrainingJobName"]  # SageMaker Pipelines names the step's job itself
+    return json.dumps(
+        {"Version": "2020-12-01", "Parameters": [], "Steps": [{"Name": "Hold", "Type": "Training", "Arguments": arguments}]}
+    )
+
+
 def job_request(kind: str, name: str) -> tuple[str, dict[str, Any]]:
     """
-    The boto3 method and parameters that create one job of ``kind``.
+    The boto3 method and parameters that create one job of ``kind`` (a pipeline execution: of :data:`PIPELINE`).
 
-    :param kind: ``training`` or ``tuning``.
-    :param name: the job name.
+    :param kind: ``training``, ``tuning`` or ``pipeline``.
+    :param name: the job name (for a pipeline execution, its display name).
     """
     if kind == "tuning":
         return "create_hyper_parameter_tuning_job", tuning_job_request(name)
+    if kind == "pipeline":
+        return "start_pipeline_execution", {
+            "PipelineName": PIPELINE,
+            "PipelineExecutionDisplayName": name,
+            "ClientRequestToken": hashlib.sha256(name.encode()).hexdigest()[:32],  # 32 to 128 characters
+        }
     return "create_training_job", training_job_request(name)
 
 

@@ -11,7 +11,6 @@ from typing import Any
 from benchmarks.trigger_scale.acceptance import acceptance_section
 from benchmarks.trigger_scale.common import (
     PAIRS,
-    PIPELINE_NOTE,
     PROVIDERS,
     SERVER_SATURATED_MS,
     BenchConfig,
@@ -123,7 +122,6 @@ def render_markdown(bench: BenchConfig, rows: list[dict[str, Any]], wall_s: floa
             if ours and amazon and "failed" not in ours and "failed" not in amazon:
                 cells = [_ratio(get(ours), get(amazon)) for _t, get, _d, _u in COLUMNS]
                 lines.append(f"| **ours / amazon** | {n} | " + " | ".join(cells) + " | |")
-    notes.append(PIPELINE_NOTE)
     settings = (
         f"Jobs stay InProgress until every trigger has read its job once, then for {bench.window:g} s of "
         f"steady state (whole polls, from half a poll after the last first answer), then all end together "

@@ -1,9 +1,10 @@
 """
 One worker process: one provider at one N, measured, written as JSON.
 
-Creates the N jobs on the LocalSageMaker, builds the triggers as an operator would, runs them
-(:func:`~.loop.run_triggers`) and derives the numbers from the loop's record and the server's request
-log.
+Takes the N jobs the driver created (:mod:`.setup`), builds the triggers as an operator would, runs
+them (:func:`~.loop.run_triggers`) and derives the numbers from the loop's record and the server's
+request log. The process imports and holds only what a triggerer running the measured provider's
+trigger does (plus the LocalSageMaker control client: a few HTTP calls, no boto3 client).
 """
 
 from __future__ import annotations
@@ -23,13 +24,11 @@ from typing import Any
 
 from benchmarks.trigger_scale.common import (
     CONN_ID,
-    CREATE_CHUNK,
     KINDS,
     MIB,
     SETUP_ACCESS_KEY,
     TRIGGER_ACCESS_KEY,
     VARIANTS,
-    job_request,
     loopback_guard,
     peak_rss_bytes,
     percentile,
@@ -37,6 +36,7 @@ from benchmarks.trigger_scale.common import (
 )
 from benchmarks.trigger_scale.loop import EndPlan, run_triggers
 from benchmarks.trigger_scale.measures import interpolate, latency_summary, stall_summary
+from benchmarks.trigger_scale.setup import read_jobs
 
 
 @dataclass
@@ -54,6 +54,7 @@ class WorkerConfig:
     :param startup_timeout: seconds after launch the triggers get to read their jobs once; then the jobs end anyway.
     :param grace: seconds, after the jobs end, to wait for the last event.
     :param out: where to write the JSON result.
+    :param jobs_file: the jobs the driver created (:func:`~.setup.write_jobs`).
     """
 
     provider: str
@@ -65,6 +66,7 @@ class WorkerConfig:
     startup_timeout: float
     grace: float
     out: str
+    jobs_file: str
 
 
 def _operator_side_triggers(cfg: WorkerConfig, names: list[str]) -> list[tuple[str, dict[str, Any]]]:
@@ -76,20 +78,38 @@ def _operator_side_triggers(cfg: WorkerConfig, names: list[str]) -> list[tuple[s
     """
     variant = VARIANTS[cfg.provider]
     if variant.side == "ours":
-        from airflow_provider_smtrain.triggers import TrainingJobTrigger, TuningJobTrigger
+        from airflow_provider_smtrain.triggers import (
+            PipelineExecutionTrigger,
+            TrainingJobTrigger,
+            TuningJobTrigger,
+        )
 
-        cls = TuningJobTrigger if variant.kind == "tuning" else TrainingJobTrigger
+        cls = {"tuning": TuningJobTrigger, "pipeline": PipelineExecutionTrigger}.get(
+            variant.kind, TrainingJobTrigger
+        )
         return [
             cls(
                 job_name=name, aws_conn_id=CONN_ID, region_name=cfg.region, poll_interval=cfg.poll
             ).serialize()
             for name in names
         ]
-    from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
+    from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTrigger, SageMakerTrigger
 
     # More attempts than the run could ever use: the amazon trigger must not give up first.
     max_attempts = int((cfg.startup_timeout + cfg.window + cfg.grace) / cfg.poll) * 10 + 100
     poke: Any = int(cfg.poll) if float(cfg.poll).is_integer() else cfg.poll
+    if variant.kind == "pipeline":
+        return [
+            SageMakerPipelineTrigger(
+                waiter_type=SageMakerPipelineTrigger.Type.COMPLETE,
+                pipeline_execution_arn=arn,
+                waiter_delay=max(1, round(cfg.poll)),  # the trigger sleeps int(waiter_delay)
+                waiter_max_attempts=max_attempts,
+                aws_conn_id=CONN_ID,
+                region_name=cfg.region,
+            ).serialize()
+            for arn in names
+        ]
     job_type = "Tuning" if variant.kind == "tuning" else "Training"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # poke_interval / max_attempts are deprecated aliases
@@ -106,8 +126,6 @@ def _operator_side_triggers(cfg: WorkerConfig, names: list[str]) -> list[tuple[s
         ]
 
 
-#: Simulated seconds the jobs would run; the worker ends them earlier by moving the LocalSageMaker clock.
-HOLD_SECONDS = 20_000.0
 #: Simulated seconds the clock is moved past the planned end (covers the creation of one chunk of jobs).
 END_MARGIN_SECONDS = 30.0
 
@@ -128,39 +146,6 @@ def _periods(cfg: WorkerConfig) -> int:
     :param cfg: the worker configuration.
     """
     return max(1, round(cfg.window / cfg.poll))
-
-
-def _job_names(cfg: WorkerConfig) -> list[str]:
-    """
-    The N job names of this worker (short enough for the kind's name limit, unique per process).
-
-    :param cfg: the worker configuration.
-    """
-    variant = VARIANTS[cfg.provider]
-    prefix = f"b{variant.side[0]}{variant.kind[:2]}{os.getpid()}"
-    names = [f"{prefix}-{i:05d}" for i in range(cfg.n)]
-    assert all(len(name) <= KINDS[variant.kind].max_name for name in names), names[-1]
-    return names
-
-
-def _create_jobs(cfg: WorkerConfig, sm: Any, names: list[str]) -> float:
-    """
-    Create one job per name, all planned to end at the same (simulated) instant, far ahead; return that instant.
-
-    :param cfg: the worker configuration.
-    :param sm: the attached LocalSageMaker.
-    :param names: the job names.
-    """
-    kind = VARIANTS[cfg.provider].kind
-    setting = KINDS[kind].seconds_setting
-    client = sm.boto3_client("sagemaker", access_key_id=SETUP_ACCESS_KEY, secret_access_key="bench")
-    end_at: float = sm.clock.now() + HOLD_SECONDS
-    for index, name in enumerate(names):
-        if index % CREATE_CHUNK == 0:
-            sm.configure(**{setting: end_at - sm.clock.now()})
-        method, params = job_request(kind, name)
-        getattr(client, method)(**params)
-    return end_at
 
 
 def worker_main(cfg: WorkerConfig) -> None:
@@ -187,14 +172,11 @@ def worker_main(cfg: WorkerConfig) -> None:
 
     imported = time.monotonic() - wall_start
     sm = LocalSageMaker.attach(cfg.endpoint, region=cfg.region)
-    names = _job_names(cfg)
-
     # The jobs run (in simulated time) far longer than the benchmark; once every trigger has read its job
     # and the steady state was measured, the worker moves the LocalSageMaker clock past their common
     # end: they all end at that real instant, however long each variant took to start.
-    create_start = time.time()
-    planned_end = _create_jobs(cfg, sm, names)
-    created = time.time()
+    names, planned_end = read_jobs(cfg.jobs_file)
+    assert len(names) == cfg.n, (len(names), cfg.n)
 
     def end_jobs() -> None:
         sm.clock.advance(max(0.0, planned_end + END_MARGIN_SECONDS - sm.clock.now()))
@@ -211,6 +193,7 @@ def worker_main(cfg: WorkerConfig) -> None:
         run_triggers(workloads, names, time.time() + 0.2, plan, (kind.describe_operation, kind.name_param))
     )
     cpu_after = time.process_time()
+    peak_rss = peak_rss_bytes()  # before the request log is read below: that is the benchmark's, not the triggers'
 
     # ------------------------------------------------------------------ server side
     sagemaker_requests = sm.requests(service="sagemaker")
@@ -275,7 +258,6 @@ def worker_main(cfg: WorkerConfig) -> None:
         "config": asdict(cfg),
         "python": platform.python_version(),
         "import_s": round(imported, 3),
-        "create_jobs_s": round(created - create_start, 3),
         "jobs_ended_after_launch_s": round(ended - record.launch, 3),
         "launch_s": round(record.launched - record.launch, 3),
         "startup_s": round(startup_s, 3) if startup_s is not None else None,
@@ -286,7 +268,7 @@ def worker_main(cfg: WorkerConfig) -> None:
         if measure_start is not None and measure_end is not None
         else None,
         "steady_periods": periods,
-        "peak_rss_mib": round(peak_rss_bytes() / MIB, 1),
+        "peak_rss_mib": round(peak_rss / MIB, 1),
         "rss_before_mib": round(rss_before / MIB, 1),
         "rss_loaded_mib": round(rss_loaded / MIB, 1) if rss_loaded is not None else None,
         "rss_delta_mib": round((rss_loaded - rss_before) / MIB, 2) if rss_loaded is not None else None,

@@ -92,3 +92,13 @@ def test_section_prints_a_line_per_target_and_kind_at_n_1000():
         == "- training: job end → event p99, ours (≤ one poll interval): 4.00 s (target ≤ 5.00 s): **PASS**"
     )
     assert "- tuning:" not in text  # no tuning rows in this run
+
+
+def test_the_pipeline_pair_is_checked_like_the_job_kinds():
+    bench = BenchConfig([1000], 30.0, POLL, ["ours-pipeline", "amazon-pipeline"], 60.0, 15.0, REPO)
+    amazon = {**AMAZON, "provider": "amazon-pipeline", "requests_per_job_per_poll": 2.0}
+    rows = [_row("ours-pipeline", requests_per_job_per_poll=1.0), amazon]
+    lines = [line for line in acceptance_section(bench, rows).splitlines() if line.startswith("- pipeline:")]
+    assert len(lines) == 6
+    # one describe per execution per poll (no coalescing yet) is half of amazon's describe + list steps
+    assert lines[1] == "- pipeline: requests per job per poll, ours / amazon: 0.500× (target ≤ 0.050×): **FAIL**"

@@ -236,3 +236,52 @@ def test_warm_loader_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
 
     clients_module.warm_loader(Broken())  # only a cache: create_client loads what is missing
 
+
+
+OPEN_FIRST_CLIENT = """
+import asyncio, json, sys, threading
+import airflow_provider_smtrain.triggers
+from airflow_provider_smtrain.triggers.clients import POOL
+
+HOOKS = "airflow.providers.amazon.aws.hooks.base_aws"
+assert HOOKS not in sys.modules
+seen = {}
+
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name == HOOKS:
+            seen["import_thread"] = threading.get_ident()
+        return None
+
+sys.meta_path.insert(0, Spy())
+
+async def main():
+    async with POOL.client("spy", "us-east-1"):
+        pass
+    return threading.get_ident()
+
+seen["loop_thread"] = asyncio.run(main())
+print(json.dumps(seen))
+"""
+
+
+def test_the_first_client_imports_the_amazon_hook_module_off_the_loop(tmp_path: Any) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "AIRFLOW_CONN_SPY": json.dumps(
+            {"conn_type": "aws", "login": "AKIDSPY", "password": "spy-secret",
+             "extra": {"region_name": "us-east-1", "endpoint_url": "http://127.0.0.1:9"}}
+        ),
+        "AIRFLOW_HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", OPEN_FIRST_CLIENT], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["import_thread"] != seen["loop_thread"]
