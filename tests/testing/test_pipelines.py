@@ -225,3 +225,16 @@ def test_rule_seconds_is_each_job_steps_duration(sm: LocalSageMaker, client: Any
     assert ep.status(client, arn) == "Succeeded"
     with pytest.raises(Exception, match="only for kind 'pipeline_execution'"):
         sm.add_rule(kind="training", outcome="Succeeded")
+
+
+def test_a_listing_page_brings_only_its_own_executions_up_to_date(sm: LocalSageMaker, client: Any) -> None:
+    ep.create(sm, client, BENCH, "DETERMINISTIC_TEMPLATE", BUCKET)
+    arns = [_start(client, BENCH, n, display=f"run-{n}") for n in range(12)]
+    sm.clock.advance(1.0)  # every execution has ended by now, none was read since
+    before = sm.stats()["ticks"].get("pipeline_execution", 0)
+    page = client.list_pipeline_executions(PipelineName=BENCH, MaxResults=3, SortOrder="Ascending")
+    # the page's three executions are read up to date (the thousands of a busy pipeline are not)
+    assert sm.stats()["ticks"].get("pipeline_execution", 0) - before == 3
+    # started at one (frozen) instant: creation time ties, the ARN orders them
+    assert [s["PipelineExecutionArn"] for s in page["PipelineExecutionSummaries"]] == sorted(arns)[:3]
+    assert {s["PipelineExecutionStatus"] for s in page["PipelineExecutionSummaries"]} == {"Succeeded"}

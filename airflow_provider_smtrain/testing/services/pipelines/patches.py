@@ -125,11 +125,17 @@ def _validate(sort_by: str, sort_order: str, allowed: tuple[str, ...]) -> None:
         raise AWSValidationException(f"{len(errors)} validation {noun} detected: " + "; ".join(errors))
 
 
-def _page(items: list[dict[str, Any]], key: str, response: SageMakerResponse) -> ActionResult:
+def _page(
+    items: list[Any], key: str, response: SageMakerResponse, view: Callable[[list[Any]], list[Any]] | None = None
+) -> ActionResult:
+    """One page of ``items``; ``view`` turns the page's items into response entries (only theirs)."""
     try:
-        return ActionResult(page(items, key, response._get_param("MaxResults"), response._get_param("NextToken")))
+        result = page(items, key, response._get_param("MaxResults"), response._get_param("NextToken"))
     except ValueError as err:
         raise AWSValidationException(str(err)) from None
+    if view is not None:
+        result[key] = view(result[key])
+    return ActionResult(result)
 
 
 def list_pipelines(self: SageMakerResponse) -> ActionResult:
@@ -260,7 +266,8 @@ def list_pipeline_executions(self: SageMakerResponse) -> ActionResult:
     sort_by = self._get_param("SortBy") or "CreationTime"
     sort_order = self._get_param("SortOrder") or "Descending"
     _validate(sort_by, sort_order, EXECUTION_SORT_BY)
-    found = executions().listed(*_backend_where(self), pipeline.pipeline_name)
+    # filters and order use what never changes: only the page's executions are brought up to date
+    found = executions().listed(*_backend_where(self), pipeline.pipeline_name, up_to_date=False)
     for param, keep in (("CreatedAfter", lambda v, b: v > b), ("CreatedBefore", lambda v, b: v < b)):
         if self._get_param(param) is not None:
             bound = as_datetime(self._get_param(param))
@@ -269,7 +276,7 @@ def list_pipeline_executions(self: SageMakerResponse) -> ActionResult:
         (lambda e: e.arn) if sort_by == "PipelineExecutionArn" else (lambda e: (e.created, e.arn))
     )
     found.sort(key=key, reverse=sort_order == "Descending")
-    return _page([e.summary() for e in found], "PipelineExecutionSummaries", self)
+    return _page(found, "PipelineExecutionSummaries", self, executions().summaries)
 
 
 def stop_pipeline_execution(self: SageMakerResponse) -> ActionResult:

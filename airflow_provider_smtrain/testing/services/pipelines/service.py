@@ -131,22 +131,39 @@ class PipelineExecutions:
         self.advance(execution, self.simulator.clock.now())
         return execution
 
-    def listed(self, account_id: str, region: str, pipeline_name: str) -> list[ExecutionSim]:
+    def listed(
+        self, account_id: str, region: str, pipeline_name: str, *, up_to_date: bool = True
+    ) -> list[ExecutionSim]:
         """
-        The executions of one pipeline, up to date.
+        The executions of one pipeline, up to date unless asked not to.
 
         :param account_id: Account.
         :param region: Region.
         :param pipeline_name: Pipeline name.
+        :param up_to_date: Bring each up to the simulated time; a listing that filters and sorts only on
+            what never changes (creation time, ARN) brings the executions of its page only
+            (:meth:`summaries`): thousands of executions cost one page's work per call, not all of them.
         """
-        now = self.simulator.clock.now()
         found = [
             e for e in self.executions.values()
             if (e.account_id, e.region, e.pipeline_name) == (account_id, region, pipeline_name)
         ]
+        if up_to_date:
+            now = self.simulator.clock.now()
+            for execution in found:
+                self.advance(execution, now)
+        return found
+
+    def summaries(self, found: list[ExecutionSim]) -> list[dict[str, Any]]:
+        """
+        ``ListPipelineExecutions`` entries of some executions, each brought up to date first.
+
+        :param found: The executions (one page).
+        """
+        now = self.simulator.clock.now()
         for execution in found:
             self.advance(execution, now)
-        return found
+        return [e.summary() for e in found]
 
     def stop(self, execution: ExecutionSim) -> None:
         """
