@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from airflow_provider_smtrain.jobs.console import console_domain, console_url, log_console_url
 from airflow_provider_smtrain.jobs.hub_content import hub_content_params
+from airflow_provider_smtrain.jobs.pipeline_arns import pipeline_execution_parts, pipeline_of
 
 __all__ = [
     "AGENT_RFT",
@@ -66,6 +67,15 @@ class ListShape:
     :param modified_after_param: request parameter that keeps only jobs changed after a time.
     :param sort_by: ``SortBy`` value whose order never changes while a listing is paged (creation time).
     :param max_results: largest page size the call accepts.
+    :param created_after_param: for calls that cannot filter by change time (``ListPipelineExecutions``),
+        the request parameter that keeps only jobs created after a time: the window is then a creation
+        lower bound (the earliest creation of the waited jobs), with no ``LastModifiedTime`` watermark,
+        and every poll lists every job created since, whatever its status.
+    :param created_key: describe response key of the job's creation time (the lower bound's source).
+    :param scope_param: request parameter the call requires to name the container of the jobs it lists
+        (``PipelineName``); None when the call lists the whole account.
+    :param scope: derives the value of ``scope_param`` from a job's handle (the pipeline name from an
+        execution ARN); None when the handle names no scope (then the job is described alone).
     """
 
     method: str
@@ -77,6 +87,10 @@ class ListShape:
     modified_after_param: str = "LastModifiedTimeAfter"
     sort_by: str = "CreationTime"
     max_results: int = 100
+    created_after_param: str | None = None
+    created_key: str = "CreationTime"
+    scope_param: str | None = None
+    scope: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -276,8 +290,8 @@ AGENT_RFT = JobKind(
 
 #: A SageMaker Pipelines execution (the serverless evaluators): identified by the ARN SageMaker returns;
 #: the provider finds it through its own pipeline (one per task instance and generation) and starts it
-#: with a deterministic ``ClientRequestToken``. No List* shape: ``ListPipelineExecutions`` needs a
-#: ``PipelineName``, so triggers describe their executions one by one.
+#: with a deterministic ``ClientRequestToken``. ``ListPipelineExecutions`` lists one pipeline's executions
+#: (``PipelineName``, parsed from the ARN) and filters by creation time only (``CreatedAfter``).
 PIPELINE_EXECUTION = JobKind(
     name="pipeline_execution",
     label="pipeline execution",
@@ -295,18 +309,17 @@ PIPELINE_EXECUTION = JobKind(
     identity="arn",
     arn_key="PipelineExecutionArn",
     token_param="ClientRequestToken",
-    console_fields=lambda arn: pipeline_execution_parts(arn),
+    console_fields=pipeline_execution_parts,
+    listing=ListShape(
+        method="list_pipeline_executions",
+        summaries_key="PipelineExecutionSummaries",
+        name_key="PipelineExecutionArn",
+        status_key="PipelineExecutionStatus",
+        created_after_param="CreatedAfter",
+        scope_param="PipelineName",
+        scope=pipeline_of,
+    ),
 )
-
-
-def pipeline_execution_parts(arn: str) -> dict[str, str]:
-    """
-    The pipeline name and execution id in a pipeline execution ARN (``...:pipeline/<name>/execution/<id>``).
-
-    :param arn: the pipeline execution ARN.
-    """
-    pipeline, _, execution = arn.split(":pipeline/", 1)[-1].partition("/execution/")
-    return {"pipeline": pipeline, "execution": execution or arn}
 
 
 #: A real-time endpoint being created or updated (``CreateEndpoint``/``UpdateEndpoint``): waited for until

@@ -199,6 +199,7 @@ class SageMakerJobTrigger(BaseTrigger):
         """The event payload, the job's status read by the poller this trigger shares (:mod:`.pollers`)."""
         how, found = await wait_shared(self)
         if how == "job":
+            await self._shared_status(found, ended=True)
             return self._payload(outcome_of(self.job_kind, found.get(self.job_kind.status_key)).value, job=found)
         if how == "error":
             return self._payload("error", message=found)
@@ -249,6 +250,15 @@ class SageMakerJobTrigger(BaseTrigger):
                     return await self._on_deadline(client, job)
                 delay = min(delay, remaining)
             await clock().async_sleep(delay)
+
+    async def _shared_status(self, job: dict[str, Any], *, ended: bool) -> None:
+        """
+        Hook for subclasses: called, when the job's status is read by a shared poller, each time the
+        status changed and once when the job ended, before the event (default: nothing).
+
+        :param job: what the poller knows of the job (describe response, or fields of a list summary).
+        :param ended: whether the job ended.
+        """
 
     async def _observe(self, client: Any, job: dict[str, Any]) -> None:
         """

@@ -20,8 +20,8 @@ from airflow_provider_smtrain.triggers.pollers import StatusPoller, Watch
 if TYPE_CHECKING:
     from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 
-#: ``(job kind name, client key)``
-PollerKey = tuple[str, ClientKey]
+#: ``(job kind name, client key, scope)``: the scope of a scoped listing (a pipeline name), else None
+PollerKey = tuple[str, ClientKey, str | None]
 
 
 #: The environment variable that overrides ``[smtrain] coalesce_status_reads``.
@@ -51,7 +51,23 @@ def coalesces(trigger: SageMakerJobTrigger) -> bool:
 
     :param trigger: the trigger.
     """
-    return trigger.job_kind.listing is not None and coalescing_enabled()
+    listing = trigger.job_kind.listing
+    if listing is None or (listing.scope_param is not None and scope_of(trigger) is None):
+        return False
+    return coalescing_enabled()
+
+
+def scope_of(trigger: SageMakerJobTrigger) -> str | None:
+    """
+    The scope a trigger's job is listed in (the pipeline of an execution), or None for unscoped listings
+    and handles that name no scope.
+
+    :param trigger: the trigger.
+    """
+    listing = trigger.job_kind.listing
+    if listing is None or listing.scope_param is None or listing.scope is None:
+        return None
+    return listing.scope(trigger.job_name)
 
 
 class PollerRegistry:
@@ -72,17 +88,18 @@ class PollerRegistry:
 
     def join(self, trigger: SageMakerJobTrigger) -> tuple[StatusPoller, Watch]:
         """
-        Register a trigger with the poller of its kind and connection (started if needed).
+        Register a trigger with the poller of its kind, connection and scope (started if needed).
 
         :param trigger: the waiting trigger.
         """
         params = (trigger.aws_conn_id, trigger.region_name, trigger.verify, trigger.botocore_config)
-        key: PollerKey = (trigger.kind, client_key(*params))
+        scope = scope_of(trigger)
+        key: PollerKey = (trigger.kind, client_key(*params), scope)
         pollers = self.pollers()
         poller = pollers.get(key)
         if poller is None or poller.task is None or poller.task.done():
             freeze_once()  # the process's first poller: what is imported by now lives as long as the triggerer
-            poller = pollers[key] = StatusPoller(trigger.job_kind, params)
+            poller = pollers[key] = StatusPoller(trigger.job_kind, params, scope)
         watch = Watch(trigger)
         poller.add(trigger.job_name, watch)
         if poller.task is None:
@@ -116,7 +133,8 @@ async def wait_shared(trigger: SageMakerJobTrigger) -> tuple[str, Any]:
     """
     Wait through the shared poller until the trigger's job ended, cannot be read, or its deadline passed.
 
-    Status changes are logged by the trigger itself (in its own log), as when it polls alone.
+    Status changes are logged by the trigger itself (in its own log), as when it polls alone, and
+    handed to its ``_shared_status`` hook (a pipeline execution's trigger reads its steps then).
 
     Returns ``("job", describe response)`` when the job ended, ``("error", message)``, or
     ``("deadline", last known state)``: the deadline passed after at least one read was attempted
@@ -132,7 +150,10 @@ async def wait_shared(trigger: SageMakerJobTrigger) -> tuple[str, Any]:
         while True:
             watch.update.clear()
             if watch.job:
-                seen = trigger._log_status(watch.job, seen)
+                before, seen = seen, trigger._log_status(watch.job, seen)
+                if seen != before and watch.result is None:
+                    await trigger._shared_status(dict(watch.job), ended=False)
+                    continue  # the watch may have heard more meanwhile
             if watch.result is not None:
                 return watch.result
             if deadline is not None and timer is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from airflow_provider_smtrain.jobs.kinds import Outcome, outcome_of
+from airflow_provider_smtrain.jobs.retry import describe_error
 from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger, _CallFailed
 
 __all__ = ["PipelineExecutionTrigger", "failed_step", "step_line"]
@@ -36,8 +37,10 @@ class PipelineExecutionTrigger(SageMakerJobTrigger):
     Wait for one SageMaker pipeline execution (``DescribePipelineExecution``; stopped with ``StopPipelineExecution``).
 
     ``job_name`` is the execution ARN. Besides the status, the trigger reads the execution's steps
-    (``ListPipelineExecutionSteps``) whenever the execution changed (its ``LastModifiedTime``) and
-    logs them in the triggerer log when they differ from the last line logged. A ``failed`` event
+    (``ListPipelineExecutionSteps``) whenever the execution changed (its ``LastModifiedTime``; when the
+    status is read by the poller shared with the other executions of its pipeline: when the status
+    changed, and once when the execution ended) and logs them in the triggerer log when they differ
+    from the last line logged. A ``failed`` event
     names the failing step and its reason (``failed_step``, and in ``failure_reason``).
 
     Takes the keyword arguments of :class:`~airflow_provider_smtrain.triggers.base.SageMakerJobTrigger`;
@@ -56,6 +59,23 @@ class PipelineExecutionTrigger(SageMakerJobTrigger):
         if modified is not None and modified == self._modified:
             return
         self._modified = modified
+        await self._read_steps(client)
+
+    async def _shared_status(self, job: dict[str, Any], *, ended: bool) -> None:
+        """
+        Read (and log) the steps when the shared poller saw the status change or the execution end.
+
+        :param job: what the poller knows of the execution.
+        :param ended: whether the execution ended.
+        """
+        try:
+            async with self._client() as client:
+                await self._read_steps(client)
+        except Exception as err:
+            self.log.warning("Could not read the steps of %s: %s", self.job_name, describe_error(err))
+
+    async def _read_steps(self, client: Any) -> None:
+        """Read the steps; log them when they changed; note a failed step."""
         try:
             response = await self._call(
                 client, "list_pipeline_execution_steps",

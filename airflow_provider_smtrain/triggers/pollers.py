@@ -5,26 +5,28 @@ connection share one poller, which reads all their statuses with one List* call 
 Without it each trigger sends one Describe* per poll. A :class:`StatusPoller` instead
 
 * describes a job once when its first trigger registers (:data:`DESCRIBE_CONCURRENCY` at a time);
-* then, every poll, lists the jobs SageMaker changed since a watermark: ``LastModifiedTimeAfter`` =
-  the newest ``LastModifiedTime`` the server reported (never the triggerer's clock), minus
-  :data:`OVERLAP_SECONDS` for :data:`OVERLAP_SECONDS` after the watermark moved (a change that reached
-  the listing late is still seen), else minus :data:`SKEW_SECONDS`. Pages are sorted by creation time,
-  so paging cannot skip a job. When nothing changed a poll costs one request whatever the number of triggers;
-* takes the outcome of a job listed ``Completed`` or ``Stopped`` from its summary (status and secondary
-  status: all the event carries, such jobs have no failure reason); describes a job again only when it is
-  listed ``Failed`` (for the failure reason) or should have been listed (changed after the window's
-  start) and was not, :data:`ENDED_DESCRIBE_CONCURRENCY` at a time;
+* then, every poll, lists the jobs of its window (:mod:`~airflow_provider_smtrain.triggers.list_window`):
+  those SageMaker changed since a watermark of server time (``LastModifiedTimeAfter``: training, tuning),
+  or, for calls without a change filter, every job created since the earliest creation of the waited
+  jobs (``CreatedAfter``: pipeline executions, listed per pipeline). Pages are sorted by creation time,
+  so paging cannot skip a job. When nothing changed a poll costs one request whatever the number of
+  triggers; the poller compares each listed status with what its triggers last saw;
+* takes the outcome of a job listed as succeeded or stopped from its summary (all the event carries,
+  such jobs have no failure reason); describes a job again only when it is listed as failed (for the
+  failure reason) or should have been listed and was not, :data:`ENDED_DESCRIBE_CONCURRENCY` at a time;
 * hands each trigger its job's final state when the job ended, or an error message.
 
-Pollers are keyed by event loop, job kind and the shared client's key (connection id, region, verify,
-botocore config), so jobs of another account, region or connection are never mixed. A poller polls at
-the shortest ``poll_interval`` of its triggers. Retriable errors back off once for all triggers and are
-retried while any trigger waits; each trigger ends at its own deadline. A non-retriable List* error ends
-every waiting trigger with an ``error`` event, except an ``AccessDenied``: then the poller describes each
-job every poll. A poller ends when its last trigger leaves.
+Pollers are keyed by event loop, job kind, the shared client's key (connection id, region, verify,
+botocore config) and, for scoped listings, the scope (the pipeline of an execution), so jobs of another
+account, region or connection are never mixed. A poller polls at the shortest ``poll_interval`` of its
+triggers. Retriable errors back off once for all triggers and are retried while any trigger waits; each
+trigger ends at its own deadline. A non-retriable List* error ends every waiting trigger with an
+``error`` event, except an ``AccessDenied``: then the poller describes each job every poll. A poller
+ends when its last trigger leaves.
 
 ``[smtrain] coalesce_status_reads = False`` turns this off: every trigger describes its own job.
-Kinds without a :class:`~airflow_provider_smtrain.jobs.kinds.ListShape` always do.
+Kinds without a :class:`~airflow_provider_smtrain.jobs.kinds.ListShape` (and jobs whose handle names no
+scope) always do.
 """
 from __future__ import annotations
 
@@ -34,25 +36,20 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_smtrain.jobs.clock import clock
 from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, outcome_of
 from airflow_provider_smtrain.jobs.retry import backoff_delay, describe_error, error_code, is_retriable
 from airflow_provider_smtrain.triggers.clients import POOL
+from airflow_provider_smtrain.triggers.list_window import ListWindow, summary_state
 
 if TYPE_CHECKING:
     from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 
 log = logging.getLogger(__name__)
 
-#: Seconds the listing window reaches back before the newest ``LastModifiedTime`` seen, for as many
-#: seconds after it was seen (longer than SageMaker's listings lag behind its describes).
-OVERLAP_SECONDS = 60.0
-#: Seconds the window always reaches back before the watermark: SageMaker's hosts stamp
-#: ``LastModifiedTime`` with clocks that differ a little, so a later change may carry an earlier time.
-SKEW_SECONDS = 1.0
 #: Describe calls a poller runs at once (a triggerer starting with many deferred tasks).
 DESCRIBE_CONCURRENCY = 8
 #: Describe calls a poller runs at once for ended (or unlisted) jobs: each delays an event.
@@ -87,7 +84,7 @@ class Watch:
 class _Job:
     """What a poller knows of one job, and the watches waiting for it."""
 
-    __slots__ = ("described", "modified", "name", "status", "watches")
+    __slots__ = ("created", "described", "modified", "name", "status", "watches")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -95,6 +92,7 @@ class _Job:
         self.described = False
         self.status: tuple[Any, Any] | None = None
         self.modified: datetime | None = None
+        self.created: datetime | None = None
 
 
 class StatusPoller:
@@ -103,15 +101,15 @@ class StatusPoller:
 
     :param kind: the job kind (must have a ``listing``).
     :param params: ``(aws_conn_id, region_name, verify, botocore_config)`` of the shared client.
+    :param scope: for scoped listings, the scope every job of the poller is in (a pipeline name).
     """
 
-    def __init__(self, kind: JobKind, params: tuple[Any, ...]) -> None:
+    def __init__(self, kind: JobKind, params: tuple[Any, ...], scope: str | None = None) -> None:
+        assert kind.listing is not None
         self.kind = kind
         self.params = params
         self.jobs: dict[str, _Job] = {}
-        #: newest ``LastModifiedTime`` the server reported, and when (process clock) it was first seen
-        self.watermark: datetime | None = None
-        self.watermark_seen = 0.0
+        self.window = ListWindow(kind.listing, scope)
         #: False after the List* call was denied: describe each job every poll
         self.use_list = kind.listing is not None
         self.failures = 0
@@ -248,7 +246,7 @@ class StatusPoller:
         known = [job for job in self.jobs.values() if job.described]
         retry = await self._describe([job for job in self.jobs.values() if not job.described], client)
         known = [job for job in known if self.jobs.get(job.name) is job]
-        if known and self.use_list and self.watermark is not None:
+        if known and self.use_list and self.window.ready():
             try:
                 due = await self._list(client)
             except Exception as err:
@@ -308,19 +306,11 @@ class StatusPoller:
         return retry
 
     async def _list(self, client: Any) -> list[_Job]:
-        """Page through the jobs changed since the watermark; return the jobs to describe."""
+        """Page through the jobs of the window; return the jobs to describe."""
         shape = self.kind.listing
-        assert shape is not None and self.watermark is not None
-        recent = clock().now() - self.watermark_seen < OVERLAP_SECONDS
-        after = self.watermark - timedelta(seconds=OVERLAP_SECONDS if recent else SKEW_SECONDS)
-        request: dict[str, Any] = {
-            shape.modified_after_param: after,
-            "SortBy": shape.sort_by,
-            "SortOrder": "Ascending",
-            "MaxResults": shape.max_results,
-        }
+        assert shape is not None
+        request = self.window.request(self.jobs.values())
         operation = client.meta.method_to_api_mapping.get(shape.method, shape.method)
-        newest = self.watermark
         listed: set[str] = set()
         due: list[_Job] = []
         while True:
@@ -328,13 +318,12 @@ class StatusPoller:
             page = await getattr(client, shape.method)(**request)
             for summary in page.get(shape.summaries_key) or []:
                 modified = summary.get(shape.modified_key)
-                if isinstance(modified, datetime) and modified > newest:
-                    newest = modified
+                self.window.advance(modified)
                 job = self.jobs.get(str(summary.get(shape.name_key)))
                 if job is None or not job.described or job.name in listed:
                     continue
                 listed.add(job.name)
-                update = self._summary_state(summary)
+                update = summary_state(self.kind, summary)
                 outcome = outcome_of(self.kind, update[self.kind.status_key])
                 if outcome in SUMMARY_OUTCOMES:
                     self._deliver(job, ("job", update))
@@ -346,25 +335,9 @@ class StatusPoller:
             if not token:
                 break
             request["NextToken"] = token
-        self._advance(newest)
-        # changed inside the window yet not listed: the listing lags or lost it; ask the job itself
-        due.extend(job for job in self.jobs.values() if job.described and job.name not in listed
-                   and job.modified is not None and job.modified > after)
+        # should have been listed yet was not: the listing lags or lost it; ask the job itself
+        due.extend(job for job in self.jobs.values() if job.name not in listed and self.window.should_show(job))
         return due
-
-    def _summary_state(self, summary: dict[str, Any]) -> dict[str, Any]:
-        """The fields of a List* summary a describe response would carry under the same keys."""
-        shape, kind = self.kind.listing, self.kind
-        assert shape is not None
-        state = {kind.status_key: summary.get(shape.status_key)}
-        if shape.secondary_status_key and kind.secondary_status_key:
-            state[kind.secondary_status_key] = summary.get(shape.secondary_status_key)
-        return state
-
-    def _advance(self, modified: datetime) -> None:
-        """Move the watermark to a newer server time."""
-        if self.watermark is None or modified > self.watermark:
-            self.watermark, self.watermark_seen = modified, clock().now()
 
     def _observe(
         self, job: _Job, state: dict[str, Any], *, described: bool, modified: datetime | None = None
@@ -374,7 +347,10 @@ class StatusPoller:
         modified = state.get("LastModifiedTime", modified)
         if isinstance(modified, datetime):
             job.modified = modified
-            self._advance(modified)
+            self.window.advance(modified)
+        created = state.get(self.window.shape.created_key) if described else None
+        if isinstance(created, datetime) and job.created is None:
+            job.created = created
         status = state.get(kind.status_key)
         secondary = state.get(kind.secondary_status_key) if kind.secondary_status_key else None
         if described and outcome_of(kind, status) is not Outcome.RUNNING:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_smtrain.triggers import TrainingJobTrigger, TuningJobTrigger
+from airflow_provider_smtrain.triggers import list_window as list_window_module
 from airflow_provider_smtrain.triggers import pollers as pollers_module
 from airflow_provider_smtrain.triggers.clients import PooledClient
 from airflow_provider_smtrain.triggers.coalesced import POLLERS
@@ -138,7 +139,7 @@ def test_a_quiet_poll_is_one_request_whatever_the_number_of_triggers(
     sm: TriggerSageMaker, job_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """N=200 waiting triggers: once the overlap window has passed, a poll is one ListTrainingJobs call."""
-    monkeypatch.setattr(pollers_module, "OVERLAP_SECONDS", 0.2)
+    monkeypatch.setattr(list_window_module, "OVERLAP_SECONDS", 0.2)
     names = [f"{job_name}-{i}" for i in range(200)]
     for name in names:
         sm.create_training_job(name, "InProgress", "Training")

@@ -34,11 +34,16 @@ def start(sm: TriggerSageMaker, name: str, template: str = "DETERMINISTIC_TEMPLA
     )["PipelineExecutionArn"])
 
 
+def status_reads(sm: TriggerSageMaker) -> int:
+    """Reads of execution statuses the server saw: describes (a trigger alone) and lists (shared poller)."""
+    return len(sm.calls("DescribePipelineExecution")) + len(sm.calls("ListPipelineExecutions"))
+
+
 def after_reads(sm: TriggerSageMaker, reads: int, change: Any) -> Any:
-    """Apply ``change()`` once the server saw ``reads`` DescribePipelineExecution calls."""
+    """Apply ``change()`` once the server saw ``reads`` status reads (:func:`status_reads`)."""
 
     async def during() -> None:
-        while len(await asyncio.to_thread(sm.calls, "DescribePipelineExecution")) < reads:
+        while await asyncio.to_thread(status_reads, sm) < reads:
             await asyncio.sleep(0.01)
         await asyncio.to_thread(change)
 
@@ -50,8 +55,9 @@ def trigger(arn: str, **kwargs: Any) -> PipelineExecutionTrigger:
 
 
 def test_succeeded_execution_and_step_progress_logged_when_it_changes(
-    sm: TriggerSageMaker, caplog: pytest.LogCaptureFixture
+    sm: TriggerSageMaker, caplog: pytest.LogCaptureFixture, describe_each_job: None
 ) -> None:
+    """A trigger alone (coalescing off) reads the steps whenever the execution's LastModifiedTime moved."""
     arn = start(sm, "SagemakerEvaluation-BenchmarkEvaluation-trig-ok")
     caplog.set_level("INFO", logger="smtrain.test")
     waiting = trigger(arn)
