@@ -231,7 +231,7 @@ def start_evaluation(owner: str, session: Any, client: Any, spec: _EvaluatorSpec
     :param plan: the pipeline, display name and token the operator derived from the task instance.
     :param region: the task's region.
     """
-    started: dict[str, str] = {}
+    started: dict[str, Any] = {}
     with mlflow_only_if_asked(spec), telemetry_reuses(session), private_workdir(spec.evaluation_type == "multi_turn_rl"):
         evaluator = build_evaluator(owner, spec, session, region, plan.display_name)
         try:
@@ -241,6 +241,8 @@ def start_evaluation(owner: str, session: Any, client: Any, spec: _EvaluatorSpec
             if "arn" in started:
                 raise
             raise _argument_error(owner, err) from None
+    if "interrupted" in started:  # the SDK's telemetry wrapper returns from `finally`, swallowing it
+        raise started["interrupted"]
     if "arn" not in started:
         raise SageMakerSubmitError(
             f"{type(evaluator).__name__}.evaluate() returned without starting a pipeline execution; the "

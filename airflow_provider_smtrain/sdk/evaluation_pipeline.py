@@ -150,25 +150,36 @@ def _sdk_tags(evaluator: Any) -> list[dict[str, str]]:
 
 
 @contextlib.contextmanager
-def replaced_start(evaluator_class: type, client: Any, plan: StartPlan, started: dict[str, str]) -> Iterator[None]:
+def replaced_start(evaluator_class: type, client: Any, plan: StartPlan, started: dict[str, Any]) -> Iterator[None]:
     """
     Make evaluators of ``evaluator_class`` start their rendered definition in the plan's pipeline.
 
     Patched on the class for the block only; SDK code runs only inside a credentials scope, and scopes
     are serialised process-wide, so no other evaluation sees the patch.
 
+    The SDK's telemetry decorator around ``evaluate()`` returns from a ``finally`` block, which swallows
+    any ``BaseException`` that is not an ``Exception``: Airflow's ``AirflowTaskTimeout`` (execution
+    timeout) and ``AirflowTaskTerminated`` (SIGTERM), ``KeyboardInterrupt``, ``SystemExit``. One raised
+    while the pipeline is put or the execution started is kept in ``started["interrupted"]``, for the
+    caller to raise again once ``evaluate()`` returned.
+
     :param evaluator_class: the SDK evaluator class.
     :param client: a boto3 SageMaker client of the connection.
     :param plan: where the evaluation starts.
-    :param started: receives ``arn`` once the execution started.
+    :param started: receives ``arn`` once the execution started (``interrupted``: see above).
     """
     from jinja2 import Template
 
     def _start(self: Any, eval_type: Any = None, name: str = "", pipeline_definition: str = "",
                role_arn: str = "", region: str | None = None) -> None:
         definition = Template(pipeline_definition).render(pipeline_name=plan.pipeline_name)
-        ensure_pipeline(client, plan, definition, role_arn, _sdk_tags(self))
-        started["arn"] = start_execution(client, plan, f"Evaluation execution: {name}")
+        try:
+            ensure_pipeline(client, plan, definition, role_arn, _sdk_tags(self))
+            started["arn"] = start_execution(client, plan, f"Evaluation execution: {name}")
+        except BaseException as err:
+            if not isinstance(err, Exception):
+                started["interrupted"] = err
+            raise
         log.info("Started pipeline execution %s (%s)", started["arn"], plan.display_name)
 
     def _start_mtrl(self: Any, pipeline_definition: str, name: str, role_arn: str, region: str) -> None:

@@ -5,7 +5,9 @@
 ``--kinds agent_rft,finetune,hub_content`` runs it on ``MultiTurnRLTrainerOperator``, the fine-tuning
 trainers (SFT, DPO, RLAIF, RLVR drawn per scenario) and ``CreateDataSetOperator`` (an AI Registry import,
 which cannot be stopped: see :mod:`.checker` for what the invariants mean there), each kind's figures in
-``benchmarks/results/fault_campaign_<kind>.{json,md}``.
+``benchmarks/results/fault_campaign_<kind>.{json,md}``. ``--kinds evaluation`` runs the evaluator
+operators (one pipeline execution per task-instance generation, in the generation's own pipeline:
+:mod:`.faulty_evaluation`, :mod:`.checker_evaluation`).
 
 How a scenario runs (one at a time, against one LocalSageMaker, reset in between):
 

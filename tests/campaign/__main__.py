@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--kinds",
         default="training,tuning",
-        help="comma-separated kinds: training, tuning (figures together), agent_rft, finetune, hub_content "
+        help="comma-separated kinds: training, tuning (figures together), agent_rft, finetune, hub_content, endpoint, evaluation "
         "(figures per kind, fault_campaign_<kind>.{json,md})",
     )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results", help="results directory")

@@ -32,6 +32,7 @@ from tests.campaign.faulty import (
     prepare_endpoint,
     prepare_finetune,
 )
+from tests.campaign.faulty_evaluation import pipeline_death_points, prepare_evaluation
 from tests.campaign.plan import DROP_SECONDS, SUBMISSION_RATE_CAP, Scenario, Window, draw
 from tests.campaign.vclock import (
     CampaignClock,
@@ -158,6 +159,9 @@ def prepare(sm: Any, sc: Scenario) -> str:
     elif sc.kind == "endpoint":  # the deployment takes the scenario's job time
         sm.configure(endpoint_seconds=sc.job_seconds)
         prepare_endpoint(sm, BUCKET)
+    elif sc.kind == "evaluation":  # the evaluation's one job step takes the scenario's job time
+        sm.configure(training_seconds=sc.job_seconds, stop_seconds=sc.stop_seconds)
+        prepare_evaluation(sm, BUCKET)
     elif sc.kind == "hub_content":  # the import takes the scenario's job time
         sm.configure(hub_import_seconds=sc.job_seconds)
         sm.put_object(BUCKET, "datasets/train.jsonl", DATASET_RECORDS)
@@ -214,7 +218,13 @@ def run_scenario(sm: Any, sc: Scenario) -> Outcome:
             driver.record.state = "failed"
             driver.record.try_errors.append(f"stuck: {err}")
 
-    with use_clock(clock), virtual_botocore_backoff(), schema_checked_once(), pollers_hold_time(clock):
+    with (
+        use_clock(clock),
+        virtual_botocore_backoff(),
+        schema_checked_once(),
+        pollers_hold_time(clock),
+        pipeline_death_points(),
+    ):
         threads = [
             threading.Thread(target=run, args=(d,), name=f"campaign-{d.record.deployment}")
             for d in drivers[1:]
@@ -249,6 +259,8 @@ def run_scenario(sm: Any, sc: Scenario) -> Outcome:
     served.update(network.opened)
     if sc.two_deployments:
         served["two deployments at once"] += 1
+    if sc.evaluator is not None:
+        served[f"evaluator: {sc.evaluator}"] += 1
     if sc.timeout is not None:
         served["max_wait" if sc.max_wait is not None else "execution_timeout"] += 1
     served["triggerer restart"] = served.pop("restart", 0)

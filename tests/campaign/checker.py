@@ -30,6 +30,9 @@ stopped, and whose version is shared by every task instance registering the same
 * orphans: none by definition (an import left ``Importing`` after the task failed is what
   ``stop_job_on_kill=False`` means, and the operators cannot set it otherwise);
 * failed task, late timeout: as above.
+
+``evaluation`` scenarios run pipeline executions, keyed by ARN and owned through their generation's
+pipeline (:mod:`tests.campaign.checker_evaluation`); then the invariants above apply.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.campaign.checker_evaluation import evaluation_owners, execution_key, in_scenario
 from tests.campaign.driver import TaskRecord
 
 RUNNING = ("InProgress", "Stopping")
@@ -54,13 +58,17 @@ STOP = {
     "tuning": "StopHyperParameterTuningJob",
     "agent_rft": "StopJob",
     "finetune": "StopTrainingJob",
+    "evaluation": "StopPipelineExecution",
 }
 #: Requests that would undo an AI Registry import (none may be made by a registry task).
 HUB_DELETES = ("DeleteHubContent", "DeleteHub")
 #: Requests that would undo a deployment (none may be made by a deploy task).
 ENDPOINT_DELETES = ("DeleteEndpoint", "DeleteEndpointConfig", "DeleteModel")
 #: Campaign kinds whose jobs the local SageMaker lists under another kind.
-SERVER_KINDS = {"finetune": "training"}
+SERVER_KINDS = {"finetune": "training", "evaluation": "pipeline_execution"}
+#: A job's status while it runs and once it completed, where not ``InProgress`` / ``Completed``.
+IN_PROGRESS = {"evaluation": "Executing"}
+COMPLETED = {"evaluation": "Succeeded"}
 #: Slack in virtual seconds when matching a stop to a timeout (deadlines are read from a jittered clock).
 TIMEOUT_SLACK = 1.0
 
@@ -103,15 +111,8 @@ class Verdict:
 
     @property
     def clean(self) -> bool:
-        return not (
-            self.duplicates
-            or self.wrong_results
-            or self.late_timeouts
-            or self.orphans
-            or self.wrongful_stops
-            or self.failed_tasks
-            or self.late_polls
-        )
+        findings = ("duplicates", "wrong_results", "late_timeouts", "orphans", "wrongful_stops", "failed_tasks")
+        return not any(getattr(self, name) for name in (*findings, "late_polls"))
 
 
 def server_kind(kind: str) -> str:
@@ -123,16 +124,25 @@ def running_statuses(kind: str) -> tuple[str, ...]:
     """Statuses in which a job of ``kind`` counts as running."""
     if kind == "endpoint":
         return ("Creating", "Updating")
+    if kind == "evaluation":
+        return ("Executing", "Stopping")
     return ("Importing",) if kind == "hub_content" else RUNNING
 
 
 def job_key(kind: str, job: dict[str, Any]) -> str:
-    """How a job of ``sm.jobs()`` is told apart: its name, or name and version for hub content."""
+    """How a job of ``sm.jobs()`` is told apart: its name, name and version for hub content, an execution's ARN."""
+    if kind == "evaluation":
+        return execution_key(job)
     return f"{job['name']}/{job['version']}" if kind == "hub_content" else str(job["name"])
 
 
 def _ours(name: str | None, prefix: str) -> bool:
     return bool(name) and str(name).startswith(prefix + "-")
+
+
+def _mine(ev: Evidence, name: str | None) -> bool:
+    """Whether a request's name is one of the scenario's jobs (an evaluation's: its pipeline or ARN)."""
+    return in_scenario(name, ev.prefix) if ev.kind == "evaluation" else _ours(name, ev.prefix)
 
 
 def check(ev: Evidence) -> Verdict:
@@ -142,6 +152,23 @@ def check(ev: Evidence) -> Verdict:
         (_check_hub_content if ev.kind == "hub_content" else _check_endpoint)(ev, verdict)
         _check_tasks(ev, verdict)
         return verdict
+    owner, created_at = evaluation_owners(ev, verdict) if ev.kind == "evaluation" else _owners(ev, verdict)
+    final = {
+        job_key(ev.kind, j): j for j in ev.jobs.get(server_kind(ev.kind), []) if _ours(j["name"], ev.prefix)
+    }
+    for name in final:
+        if name not in owner:
+            verdict.duplicates.append(f"{name}: a job no Create request of this scenario made")
+    _check_overlaps(ev, owner, verdict)
+    _check_results(ev, owner, created_at, final, verdict)
+    _check_orphans(ev, owner, final, verdict)
+    _check_stops(ev, owner, created_at, verdict)
+    _check_tasks(ev, verdict)
+    return verdict
+
+
+def _owners(ev: Evidence, verdict: Verdict) -> tuple[dict[str, TaskRecord], dict[str, float]]:
+    """Each job's owner: the task instance whose key signed the ``Create*`` that made it; and when."""
     by_key = {r.access_key: r for r in ev.records}
     owner: dict[str, TaskRecord] = {}
     created_at: dict[str, float] = {}
@@ -157,16 +184,7 @@ def check(ev: Evidence) -> Verdict:
                 continue
             owner.setdefault(req["name"], record)
             created_at.setdefault(req["name"], req["time"])
-    final = {j["name"]: j for j in ev.jobs.get(server_kind(ev.kind), []) if _ours(j["name"], ev.prefix)}
-    for name in final:
-        if name not in owner:
-            verdict.duplicates.append(f"{name}: a job no Create request of this scenario made")
-    _check_overlaps(ev, owner, verdict)
-    _check_results(ev, owner, created_at, final, verdict)
-    _check_orphans(ev, owner, final, verdict)
-    _check_stops(ev, owner, created_at, verdict)
-    _check_tasks(ev, verdict)
-    return verdict
+    return owner, created_at
 
 
 def _check_tasks(ev: Evidence, verdict: Verdict) -> None:
@@ -277,9 +295,10 @@ def _check_results(
     final: dict[str, dict[str, Any]],
     verdict: Verdict,
 ) -> None:
+    done = COMPLETED.get(ev.kind, "Completed")
     completed: dict[tuple[str, int], list[str]] = defaultdict(list)
     for name, job in final.items():
-        if job["status"] == "Completed" and name in owner:
+        if job["status"] == done and name in owner:
             record = owner[name]
             completed[(record.deployment, _epoch_at(record, created_at[name]))].append(name)
     for (deployment, epoch), names in completed.items():
@@ -294,7 +313,7 @@ def _check_results(
                 verdict.wrong_results.append(
                     f"{record.deployment} epoch {epoch}: returned {name}, not its own job"
                 )
-            elif found is None or found["status"] != "Completed":
+            elif found is None or found["status"] != done:
                 verdict.wrong_results.append(
                     f"{record.deployment} epoch {epoch}: returned {name}, which is {found and found['status']}"
                 )
@@ -303,15 +322,16 @@ def _check_results(
 def _check_orphans(
     ev: Evidence, owner: dict[str, TaskRecord], final: dict[str, dict[str, Any]], verdict: Verdict
 ) -> None:
+    running = IN_PROGRESS.get(ev.kind, "InProgress")
     for name, job in final.items():
         record = owner.get(name)
-        if record is None or job["status"] != "InProgress":
+        if record is None or job["status"] != running:
             continue
         if record.state == "failed" and _last_try_died(record):
             verdict.unstoppable.append(f"{record.deployment}: {name} (the last try's worker died)")
         elif record.state == "success" or (record.state == "failed" and ev.stop_job_on_kill):
             verdict.orphans.append(
-                f"{record.deployment}: {name} still InProgress after the task {record.state}"
+                f"{record.deployment}: {name} still {running} after the task {record.state}"
             )
     if ev.kind == "tuning":
         for child in ev.jobs.get("training", []):
@@ -331,7 +351,7 @@ def _check_stops(
     ev: Evidence, owner: dict[str, TaskRecord], created_at: dict[str, float], verdict: Verdict
 ) -> None:
     for req in ev.requests:
-        if req["operation"] != STOP[ev.kind] or not _ours(req.get("name"), ev.prefix):
+        if req["operation"] != STOP[ev.kind] or not _mine(ev, req.get("name")):
             continue
         name, wall = req["name"], req["time"]
         record = owner.get(name)

@@ -329,6 +329,11 @@ def build_operator(
             operator = FINETUNE_CLASSES[technique](**common, **finetune_args(technique, bucket, role_arn))
         elif sc.kind == "hub_content":
             operator = CampaignDataSet(**common, **dataset_args(sc, bucket, role_arn, local_file))
+        elif sc.kind == "evaluation":
+            from tests.campaign.faulty_evaluation import EVALUATOR_CLASSES, evaluator_args
+
+            evaluator = sc.evaluator or "benchmark"
+            operator = EVALUATOR_CLASSES[evaluator](**common, **evaluator_args(evaluator, bucket, role_arn))
         elif sc.kind == "endpoint":
             operator = CampaignDeploy(**common, endpoint_name=f"{sc.name}-ep", role=role_arn,
                                       model_package_arn=ENDPOINT_PACKAGE, instance_type="ml.m5.large")

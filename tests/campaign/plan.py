@@ -24,9 +24,11 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("training", "tuning", "agent_rft", "finetune", "hub_content", "endpoint")
+KINDS = ("training", "tuning", "agent_rft", "finetune", "hub_content", "endpoint", "evaluation")
 #: The fine-tuning trainer a ``finetune`` scenario runs (they share ``FineTuneOperator``'s lifecycle).
 TECHNIQUES = ("SFT", "SFT", "DPO", "RLAIF", "RLVR")
+#: The evaluator an ``evaluation`` scenario runs (they share ``EvaluatorOperator``'s lifecycle).
+EVALUATORS = ("benchmark", "llm_as_judge", "custom_scorer", "benchmark", "llm_as_judge", "custom_scorer", "multi_turn_rl")
 #: Kinds whose "job" cannot be stopped (an AI Registry import): ``stop_job_on_kill`` is always False.
 UNSTOPPABLE = ("hub_content", "endpoint")
 MODES = ("deferrable", "blocking")
@@ -36,6 +38,9 @@ DEATH_POINTS = {
     "blocking": ("before_submit", "after_create", "after_found", "while_waiting", "after_end"),
     "deferrable": ("before_submit", "after_create", "after_found", "on_resume", "after_end"),
 }
+#: An evaluation also dies between ``CreatePipeline``/``UpdatePipeline`` and ``StartPipelineExecution``
+#: (``after_pipeline``), and once the start was carried out, its response lost with the worker (``start_lost``).
+EVALUATION_DEATH_POINTS = ("after_pipeline", "start_lost")
 #: Operations of each kind, for one-shot faults.
 OPERATIONS = {
     "training": ("CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob"),
@@ -48,6 +53,7 @@ OPERATIONS = {
     "finetune": ("CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob"),
     "hub_content": ("ImportHubContent", "DescribeHubContent", None),  # an import cannot be stopped
     "endpoint": ("CreateEndpoint", "DescribeEndpoint", None),  # a deployment cannot be stopped
+    "evaluation": ("StartPipelineExecution", "DescribePipelineExecution", "StopPipelineExecution"),
 }
 #: The highest fault rate a submission meets (the SDK's calls have botocore's retries only).
 SUBMISSION_RATE_CAP = 0.2
@@ -98,6 +104,7 @@ class Scenario:
     clear_after_success: bool = False
     two_deployments: bool = False
     technique: str | None = None  # finetune: SFT, DPO, RLAIF or RLVR
+    evaluator: str | None = None  # evaluation: benchmark, llm_as_judge, custom_scorer or multi_turn_rl
 
     @property
     def name(self) -> str:
@@ -163,7 +170,7 @@ def draw(seed: int, index: int, kind: str) -> Scenario:
         sc.stop_job_on_kill = False
     sc.clear_after_success = ending >= 0.44 and rng.random() < 0.2
     sc.two_deployments = ending >= 0.44 and rng.random() < 0.25
-    points = DEATH_POINTS[mode]
+    points = DEATH_POINTS[mode] + (EVALUATION_DEATH_POINTS if kind == "evaluation" else ())
     sc.deaths = rng.sample(points, k=rng.randint(0, min(sc.retries, 2)))
     if sc.retries > len(sc.deaths) and rng.random() < 0.3 and mode == "blocking":
         sc.actions.append(Action(round(rng.uniform(0.1, 0.9) * length), "death"))
@@ -180,7 +187,29 @@ def draw(seed: int, index: int, kind: str) -> Scenario:
         sc.stop_job_on_kill = False
     if kind == "endpoint":  # two deployments deploying one endpoint at once conflict by design
         sc.two_deployments = False
+    if kind == "evaluation":
+        sc.evaluator = rng.choice(EVALUATORS)
+        _draw_pipeline_faults(rng, sc)
     return sc
+
+
+def _draw_pipeline_faults(rng: random.Random, sc: Scenario) -> None:
+    """An evaluation's other requests: the pipeline's creation, and the executions' listing (found by it)."""
+    if rng.random() < 0.25:
+        sc.one_shots.append(
+            {"operation": "CreatePipeline", "kind": "lost_response", "mode": rng.choice(("reset", "timeout"))}
+        )
+    if rng.random() < 0.15:
+        sc.one_shots.append({"operation": "UpdatePipeline", "kind": "lost_response", "mode": "reset"})
+    if rng.random() < 0.25:
+        sc.one_shots.append(
+            {"operation": "ListPipelineExecutions", "kind": "dropped_request", "mode": "reset", "count": rng.randint(1, 4)}
+        )
+    if rng.random() < 0.2:
+        sc.one_shots.append(
+            {"operation": "ListPipelineExecutions", "kind": "error", "code": "ThrottlingException", "status": 400,
+             "count": rng.randint(3, 12)}
+        )
 
 
 def _draw_network(rng: random.Random, sc: Scenario, stop_at: float | None) -> None:

@@ -150,6 +150,7 @@ TITLES = {
     ("agent_rft",): "Fault campaign: MultiTurnRLTrainerOperator (AgentRFT jobs)",
     ("finetune",): "Fault campaign: fine-tuning trainers (SFT, DPO, RLAIF, RLVR; issue #6)",
     ("hub_content",): "Fault campaign: CreateDataSetOperator (AI Registry imports; issue #6)",
+    ("evaluation",): "Fault campaign: evaluator operators (pipeline executions; issue #7)",
 }
 #: Kinds whose figures are written together, under ``fault_campaign.{json,md}``.
 DEFAULT_KINDS = ("training", "tuning")
@@ -166,6 +167,25 @@ HUB_CONTENT_LEGEND = [
     " `before_submit` / `after_create` fall around the import. A timeout fails its try and leaves the import"
     " running; a later try (retries left) reuses the same version and may succeed, so timed-out scenarios"
     " are not all among the expected failures.",
+]
+
+#: What the invariants mean for an evaluation (a pipeline execution in its generation's own pipeline).
+EVALUATION_LEGEND = [
+    "## evaluation: what the invariants mean for a pipeline execution",
+    "",
+    "Each scenario runs one evaluator operator (`BenchMarkEvaluatorOperator`, `LLMAsJudgeEvaluatorOperator`,"
+    " `CustomScorerEvaluatorOperator`, `MultiTurnRLEvaluatorOperator`, drawn per scenario; field `evaluator`)."
+    " A task-instance generation has its own pipeline (`CreatePipeline`, or `UpdatePipeline` when an earlier try"
+    " of the generation created it) and one execution, started with the generation's `ClientRequestToken`."
+    " An execution belongs to the task instance whose key signed the first successful `StartPipelineExecution`"
+    " of its pipeline. **duplicates** = a second execution in one pipeline (a repeated start that created a new"
+    " execution), two executions of one task instance running at once or succeeded in one clear epoch, or a"
+    " pipeline or execution signed by no task instance; **orphans** = an execution still `Executing` after its"
+    " task ended without a stop; **wrongful stops** = a `StopPipelineExecution` no kill, clear, timeout or final"
+    " failure of its owner explains, or any `DeletePipeline`. Extra worker deaths: `after_pipeline` (between"
+    " `CreatePipeline`/`UpdatePipeline` and `StartPipelineExecution`) and `start_lost` (the start carried out,"
+    " its response lost with the worker); one-shot faults also hit `CreatePipeline`, `UpdatePipeline` and"
+    " `ListPipelineExecutions` (how a later try finds its execution).",
 ]
 
 
@@ -215,6 +235,8 @@ def markdown(fig: dict[str, Any], command: str) -> str:
     lines += ["", *LEGEND]
     if "hub_content" in kinds:
         lines += ["", *HUB_CONTENT_LEGEND]
+    if "evaluation" in kinds:
+        lines += ["", *EVALUATION_LEGEND]
     if fig["failing_scenarios"]:
         lines += ["", "## Failing scenarios", ""]
         for item in fig["failing_scenarios"]:

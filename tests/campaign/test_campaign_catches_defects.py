@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import airflow_provider_smtrain.operators.attach as attach
+import airflow_provider_smtrain.operators.evaluation_base as evaluation_base
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
 from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 from airflow_provider_smtrain.triggers.pollers import StatusPoller
@@ -60,6 +61,14 @@ def poller_oversleeps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(StatusPoller, "_sleep", oversleep)
 
 
+def starts_like_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's own start: a fresh ``ClientRequestToken`` each time, no look for the generation's execution."""
+    import uuid
+
+    monkeypatch.setattr(evaluation_base, "request_token", lambda key, generation: uuid.uuid4().hex)
+    monkeypatch.setattr(evaluation_base.EvaluatorOperator, "execution_in", lambda self, pipeline_name: None)
+
+
 @pytest.mark.parametrize(
     ("breakage", "kind", "index", "finding"),
     [
@@ -84,4 +93,32 @@ def test_the_campaign_catches_a_broken_lifecycle(
         monkeypatch.setenv(name, value)
     breakage(monkeypatch)
     verdict = run_scenario(local_sagemaker, draw(SEED, index, kind)).verdict
+    assert getattr(verdict, finding), verdict
+
+
+#: The seed of ``test_short_evaluation_campaign_finds_nothing``; its scenarios 0-4 pass on the real lifecycle.
+EVALUATION_SEED = 192
+
+
+@pytest.mark.parametrize(
+    ("breakage", "index", "finding"),
+    [
+        (starts_like_the_sdk, 3, "duplicates"),  # the worker dies once the start was carried out: started again
+        (on_kill_does_nothing, 3, "orphans"),  # blocking, marked failed while its execution runs
+        (cleanup_stops_the_job, 0, "wrongful_stops"),  # deferrable: the triggerer restarts mid-evaluation
+    ],
+    ids=lambda value: getattr(value, "__name__", None),
+)
+def test_the_evaluation_campaign_catches_a_broken_lifecycle(
+    local_sagemaker: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    quiet_logs: None,
+    breakage: Callable[[pytest.MonkeyPatch], None],
+    index: int,
+    finding: str,
+) -> None:
+    for name, value in {**connection_env(local_sagemaker), **CAMPAIGN_ENV}.items():
+        monkeypatch.setenv(name, value)
+    breakage(monkeypatch)
+    verdict = run_scenario(local_sagemaker, draw(EVALUATION_SEED, index, "evaluation")).verdict
     assert getattr(verdict, finding), verdict

@@ -137,3 +137,29 @@ def test_short_hub_content_campaign_finds_nothing(local_sagemaker: Any, quiet_lo
     served = fig["faults_served"]
     for family in ("worker death", "lost_response", "clear", "two deployments at once", "network window"):
         assert any(family in label for label in served), f"the short run served no {family}: {served}"
+
+
+#: Seed of the short evaluation run: among the first 400, the cheapest whose 5 scenarios serve deaths between
+#: CreatePipeline and StartPipelineExecution and after a start carried out, a lost start response, a clear, a
+#: triggerer restart, two deployments, an expected failure and three evaluators.
+EVALUATION_SEED, EVALUATION_SCENARIOS = 192, 5  # ~25 s: each start runs the SDK evaluator's construction
+
+
+def test_short_evaluation_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
+    """The evaluator operators (one pipeline execution per task-instance generation) on the same faults."""
+    started = time.monotonic()
+    outcomes = run_campaign(
+        local_sagemaker, scenarios=EVALUATION_SCENARIOS, seed=EVALUATION_SEED, kinds=("evaluation",)
+    )
+    fig = figures(outcomes, seed=EVALUATION_SEED, real_seconds=time.monotonic() - started)
+
+    row = fig["kinds"]["evaluation"]
+    assert row["scenarios"] == EVALUATION_SCENARIOS and row["stuck"] == 0
+    assert row["modes"] == {"deferrable": 3, "blocking": 2}
+    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
+    assert {o.scenario.evaluator for o in outcomes} == {"benchmark", "llm_as_judge", "custom_scorer"}
+    assert row["expected_failures"] > 0, "the marked-failed evaluation ended failed"
+    served = fig["faults_served"]
+    for family in ("worker death: after_pipeline", "worker death: start_lost", "lost_response",
+                   "clear", "triggerer restart", "two deployments at once"):
+        assert any(family in label for label in served), f"the short run served no {family}: {served}"

@@ -176,3 +176,26 @@ def test_clear_stops_the_running_execution_and_starts_the_next_generation(env: E
     client = env.sm.boto3_client("sagemaker")
     assert client.describe_pipeline_execution(PipelineExecutionArn=first["execution_arn"])[
         "PipelineExecutionStatus"] == "Stopped"
+
+
+def test_a_timeout_during_the_start_is_not_swallowed_by_the_sdk(
+    env: Env, package: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow's execution timeout (a BaseException) raised as the start returns reaches Airflow: the SDK's
+    telemetry decorator around ``evaluate()`` returns from ``finally`` and would swallow it."""
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+
+    from airflow_provider_smtrain.sdk import evaluation_pipeline
+
+    start = evaluation_pipeline.start_execution
+
+    def start_then_time_out(*args: Any, **kwargs: Any) -> str:
+        start(*args, **kwargs)
+        raise AirflowTaskTimeout()
+
+    monkeypatch.setattr(evaluation_pipeline, "start_execution", start_then_time_out)
+    operator = build(BenchMarkEvaluatorOperator, env, model=package, **arguments(env, "benchmark"))
+    with pytest.raises(AirflowTaskTimeout):
+        run_operator(operator, FakeTI(task_id="evaluate"), MemoryStateStore())
+    assert len(env.sm.requests(operation="StartPipelineExecution")) == 1
+    assert env.sm.requests(operation="ListPipelineExecutions") == []  # nothing ran after the timeout

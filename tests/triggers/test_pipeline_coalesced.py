@@ -216,3 +216,24 @@ def test_only_executions_whose_arn_names_their_pipeline_join_a_poller() -> None:
     for bad in ("arn:aws:sagemaker:us-east-1:123456789012:pipeline-execution/nope",
                 "arn:aws:sagemaker:us-east-1:123456789012:pipeline/my-pipe", "my-pipe/execution/abc123"):
         assert not coalesces(trigger(bad)), bad
+
+
+def test_a_cancelled_trigger_leaves_its_pipelines_poller_and_the_others_keep_waiting(sm: TriggerSageMaker) -> None:
+    name = pipeline(sm, "cancel")
+    leaving, staying = start(sm, name, "leaving", 1), start(sm, name, "staying", 2)
+    seen: dict[str, Any] = {}
+
+    async def during(tasks: list[asyncio.Task[Any]]) -> None:
+        await until(lambda: count(sm, LIST) >= 2)
+        [poller] = POLLERS.pollers().values()
+        tasks[0].cancel()  # the triggerer cancels a trigger (task cleared, triggerer reassigns it)
+        await until(lambda: leaving not in poller.jobs)
+        seen["jobs"] = sorted(poller.jobs)
+        lists = count(sm, LIST)
+        await until(lambda: count(sm, LIST) >= lists + 2)
+        await advance(sm, 5.0)
+
+    events = run_all([trigger(leaving), trigger(staying)], during)
+    assert events[0] == {"cancelled": True} and events[1]["status"] == "succeeded"
+    assert seen["jobs"] == [staying]
+    assert sm.calls("StopPipelineExecution") == []  # leaving is not killing: the execution runs on
