@@ -1,10 +1,10 @@
 """
-What N waiting SageMaker training-job triggers cost in one triggerer event loop: ours vs the amazon provider's.
+What N waiting SageMaker triggers (training jobs, tuning jobs, pipeline executions) cost in one triggerer event loop: ours vs the amazon provider's.
 
 The command line of the benchmark; the code is in :mod:`benchmarks.trigger_scale` (see its docstring and
 ``benchmarks/README.md``). Run::
 
-    .venv/bin/python benchmarks/trigger_scale.py                 # N = 1, 100, 500; 30 s window; 5 s poll
+    .venv/bin/python benchmarks/trigger_scale.py --n 1 100 500 1000 2000   # the defaults: 20 s window; 5 s poll
     .venv/bin/python benchmarks/trigger_scale.py --n 2 --window 4 --poll 1 --results-dir /tmp/x
 
 Nothing but 127.0.0.1 is contacted: the workers refuse any other address.
