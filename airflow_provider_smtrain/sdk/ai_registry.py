@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from airflow_provider_smtrain.jobs.hub_content import hub_content_arn
 from airflow_provider_smtrain.jobs.retry import is_not_found
+from airflow_provider_smtrain.sdk.interrupts import sdk_call
 
 #: Runtime of Lambda functions created from a local reward function (the SDK's ``python3.9`` is retired).
 LAMBDA_RUNTIME = "python3.12"
@@ -114,7 +115,8 @@ def upload_file(bucket: str, key: str, path: str) -> str:
     """
     from sagemaker.ai_registry.air_hub import AIRHub
 
-    return str(AIRHub.upload_to_s3(bucket, key, path))
+    with sdk_call():
+        return str(AIRHub.upload_to_s3(bucket, key, path))
 
 
 def check_dataset_format(path: str) -> None:
@@ -125,7 +127,8 @@ def check_dataset_format(path: str) -> None:
     """
     from sagemaker.ai_registry.dataset import DataSet
 
-    DataSet._validate_dataset_format(path)
+    with sdk_call():
+        DataSet._validate_dataset_format(path)
 
 
 def dataset_document(bucket: str, key: str, role: str | None, technique: str | None) -> tuple[str, str]:
@@ -191,14 +194,15 @@ def import_version(
     """
     from sagemaker.ai_registry.air_hub import AIRHub
 
-    AIRHub.import_hub_content(
-        hub_content_type=content_type,
-        hub_content_name=name,
-        document_schema_version=schema_version,
-        hub_content_document=document,
-        hub_content_version=version,
-        tags=keywords,
-    )
+    with sdk_call():
+        AIRHub.import_hub_content(
+            hub_content_type=content_type,
+            hub_content_name=name,
+            document_schema_version=schema_version,
+            hub_content_document=document,
+            hub_content_version=version,
+            tags=keywords,
+        )
 
 
 def reward_function_zip(path: str) -> bytes:

@@ -39,6 +39,7 @@ from airflow_provider_smtrain.sdk.evaluation_pipeline import (
 )
 from airflow_provider_smtrain.sdk.finetune import resolve_registry_name, telemetry_reuses
 from airflow_provider_smtrain.sdk.finetune_checks import construction_error, recipe_override_errors
+from airflow_provider_smtrain.sdk.interrupts import sdk_call
 from airflow_provider_smtrain.specs.errors import SpecValidationError
 from airflow_provider_smtrain.specs.finetune import MLFLOW_DEFAULT
 
@@ -231,8 +232,10 @@ def start_evaluation(owner: str, session: Any, client: Any, spec: _EvaluatorSpec
     :param plan: the pipeline, display name and token the operator derived from the task instance.
     :param region: the task's region.
     """
-    started: dict[str, Any] = {}
-    with mlflow_only_if_asked(spec), telemetry_reuses(session), private_workdir(spec.evaluation_type == "multi_turn_rl"):
+    started: dict[str, str] = {}
+    with sdk_call(), mlflow_only_if_asked(spec), telemetry_reuses(session), private_workdir(
+        spec.evaluation_type == "multi_turn_rl"
+    ):
         evaluator = build_evaluator(owner, spec, session, region, plan.display_name)
         try:
             with replaced_start(type(evaluator), client, plan, started):
@@ -241,8 +244,6 @@ def start_evaluation(owner: str, session: Any, client: Any, spec: _EvaluatorSpec
             if "arn" in started:
                 raise
             raise _argument_error(owner, err) from None
-    if "interrupted" in started:  # the SDK's telemetry wrapper returns from `finally`, swallowing it
-        raise started["interrupted"]
     if "arn" not in started:
         raise SageMakerSubmitError(
             f"{type(evaluator).__name__}.evaluate() returned without starting a pipeline execution; the "

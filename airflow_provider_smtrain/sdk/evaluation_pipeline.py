@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_smtrain.sdk.interrupts import recording
+
 __all__ = [
     "EVALUATORS",
     "OWNER_TAG",
@@ -157,29 +159,23 @@ def replaced_start(evaluator_class: type, client: Any, plan: StartPlan, started:
     Patched on the class for the block only; SDK code runs only inside a credentials scope, and scopes
     are serialised process-wide, so no other evaluation sees the patch.
 
-    The SDK's telemetry decorator around ``evaluate()`` returns from a ``finally`` block, which swallows
-    any ``BaseException`` that is not an ``Exception``: Airflow's ``AirflowTaskTimeout`` (execution
-    timeout) and ``AirflowTaskTerminated`` (SIGTERM), ``KeyboardInterrupt``, ``SystemExit``. One raised
-    while the pipeline is put or the execution started is kept in ``started["interrupted"]``, for the
-    caller to raise again once ``evaluate()`` returned.
+    The SDK's telemetry decorator around ``evaluate()`` swallows Airflow's timeout and termination: one
+    raised while the pipeline is put or the execution started is recorded for the caller's
+    :func:`~airflow_provider_smtrain.sdk.interrupts.sdk_call` block, which raises it again.
 
     :param evaluator_class: the SDK evaluator class.
     :param client: a boto3 SageMaker client of the connection.
     :param plan: where the evaluation starts.
-    :param started: receives ``arn`` once the execution started (``interrupted``: see above).
+    :param started: receives ``arn`` once the execution started.
     """
     from jinja2 import Template
 
     def _start(self: Any, eval_type: Any = None, name: str = "", pipeline_definition: str = "",
                role_arn: str = "", region: str | None = None) -> None:
         definition = Template(pipeline_definition).render(pipeline_name=plan.pipeline_name)
-        try:
+        with recording():
             ensure_pipeline(client, plan, definition, role_arn, _sdk_tags(self))
             started["arn"] = start_execution(client, plan, f"Evaluation execution: {name}")
-        except BaseException as err:
-            if not isinstance(err, Exception):
-                started["interrupted"] = err
-            raise
         log.info("Started pipeline execution %s (%s)", started["arn"], plan.display_name)
 
     def _start_mtrl(self: Any, pipeline_definition: str, name: str, role_arn: str, region: str) -> None:

@@ -36,6 +36,7 @@ from airflow_provider_smtrain.sdk.finetune_checks import (
     recipe_override_errors,
     submission_error,
 )
+from airflow_provider_smtrain.sdk.interrupts import sdk_call
 from airflow_provider_smtrain.sdk.naming import fixed_unique_name
 from airflow_provider_smtrain.specs.errors import SpecValidationError
 from airflow_provider_smtrain.specs.finetune import MLFLOW_DEFAULT
@@ -349,7 +350,7 @@ def start_finetune_job(owner: str, session: Any, spec: _FineTuneSpec, job_name: 
     import sagemaker.train.model_trainer as model_trainer_module
 
     trainer_module = importlib.import_module(TRAINERS[spec.technique][0])
-    with mlflow_only_if_asked(spec), telemetry_reuses(session):
+    with sdk_call(), mlflow_only_if_asked(spec), telemetry_reuses(session):
         trainer = build_trainer(owner, spec, session, job_name, region)
         with fixed_unique_name(trainer_module, job_name), fixed_unique_name(model_trainer_module, job_name):
             try:

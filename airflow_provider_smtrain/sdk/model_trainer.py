@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_smtrain.exceptions import SageMakerSubmitError
+from airflow_provider_smtrain.sdk.interrupts import sdk_call
 from airflow_provider_smtrain.sdk.naming import fixed_unique_name
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def start_training_job(session: Any, spec: ModelTrainerSpec, job_name: str) -> d
     import sagemaker.train.model_trainer as model_trainer_module
 
     trainer = build_model_trainer(session, spec, base_job_name=spec.base_job_name or job_name)
-    with fixed_unique_name(model_trainer_module, job_name):
+    with sdk_call(), fixed_unique_name(model_trainer_module, job_name):
         trainer.train(wait=False, logs=False)
     job = getattr(trainer, "_latest_training_job", None)
     if job is None or getattr(job, "training_job_name", None) != job_name:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_smtrain.exceptions import SageMakerSubmitError
 from airflow_provider_smtrain.sdk.finetune import resolve_registry_name
 from airflow_provider_smtrain.sdk.finetune_checks import construction_error, recipe_override_errors
+from airflow_provider_smtrain.sdk.interrupts import sdk_call
 from airflow_provider_smtrain.sdk.naming import fixed_unique_name
 from airflow_provider_smtrain.specs.errors import SpecValidationError
 from airflow_provider_smtrain.specs.multi_turn_rl import AGENT_RUNTIME_ID, MLFLOW_DEFAULT, group_name
@@ -212,7 +213,7 @@ def start_agent_rft_job(session: Any, spec: MultiTurnRLTrainerSpec, job_name: st
     """
     import sagemaker.train.multi_turn_rl_trainer as mtrl_module
 
-    with contextlib.ExitStack() as stack:
+    with sdk_call(), contextlib.ExitStack() as stack:
         stack.enter_context(private_tempdir())
         if spec.mlflow_app_arn is None:
             stack.enter_context(patched(mtrl_module, "_resolve_mlflow_resource_arn", _no_default_mlflow_app))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_smtrain.exceptions import SageMakerSubmitError
+from airflow_provider_smtrain.sdk.interrupts import sdk_call
 from airflow_provider_smtrain.sdk.model_trainer import build_model_trainer, input_channels
 
 if TYPE_CHECKING:
@@ -104,7 +105,8 @@ def start_tuning_job(session: Any, spec: HyperparameterTunerSpec, job_name: str)
     if spec.tags:
         kwargs["tags"] = [{"Key": key, "Value": value} for key, value in spec.tags.items()]
     tuner = HyperparameterTuner(**kwargs)
-    tuner.tune(inputs=input_channels(spec.trainer) or None, job_name=job_name, wait=False)
+    with sdk_call():
+        tuner.tune(inputs=input_channels(spec.trainer) or None, job_name=job_name, wait=False)
     job = getattr(tuner, "latest_tuning_job", None)
     found = getattr(job, "hyper_parameter_tuning_job_name", None)
     if job is None or found != job_name:

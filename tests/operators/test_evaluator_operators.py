@@ -18,6 +18,7 @@ from airflow_provider_smtrain.operators.evaluation import (
 )
 from tests.operators.conftest import CONNECTION_ACCESS_KEY, Env
 from tests.operators.evaluation_env import AGENT, JUDGE, build, dataset, operations, prepare
+from tests.operators.interruptions import armed_execution_timeout, ring_at_request
 from tests.operators.runner import FakeTI, MemoryStateStore, run_operator
 
 
@@ -199,3 +200,23 @@ def test_a_timeout_during_the_start_is_not_swallowed_by_the_sdk(
         run_operator(operator, FakeTI(task_id="evaluate"), MemoryStateStore())
     assert len(env.sm.requests(operation="StartPipelineExecution")) == 1
     assert env.sm.requests(operation="ListPipelineExecutions") == []  # nothing ran after the timeout
+
+
+def test_a_timeout_during_the_upload_inside_evaluate_is_not_swallowed_by_the_sdk(
+    env: Env, package: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow's execution timeout rings inside ``LLMAsJudgeEvaluator.evaluate()`` while it uploads to S3 (well
+    before the start): the task fails with it, not with "evaluate() returned without starting", and the SDK
+    carrying on after its telemetry decorator swallowed it sends nothing more."""
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+
+    before = len(operations(env))
+    metrics = [{"name": "Brevity", "prompt": "Is the answer short? {{prediction}}"}]  # uploaded to S3 by the SDK
+    operator = build(LLMAsJudgeEvaluatorOperator, env, model=package, custom_metrics=metrics,
+                     **arguments(env, "llm_as_judge"))
+    with armed_execution_timeout() as ring:
+        ring_at_request(monkeypatch, "PutObject", ring, after_response=False)
+        with pytest.raises(AirflowTaskTimeout):
+            run_operator(operator, FakeTI(task_id="evaluate"), MemoryStateStore())
+    sent = operations(env)[before:]
+    assert sent and not {"PutObject", "CreatePipeline", "UpdatePipeline", "StartPipelineExecution"} & set(sent), sent

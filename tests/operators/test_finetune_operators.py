@@ -30,6 +30,7 @@ from tests.operators.finetune_env import (
     operations,
     prepare,
 )
+from tests.operators.interruptions import armed_execution_timeout, ring_in_sdk
 from tests.operators.runner import FakeTI, FastClock, MemoryStateStore, run_operator
 
 #: The SDK's serverless SFT sequence (SDK_CALL_TRACES), as seen by the local SageMaker.
@@ -387,3 +388,20 @@ def test_lost_create_response_attaches_to_the_created_job(
     jobs = ft.sm.boto3_client("sagemaker").list_training_jobs()["TrainingJobSummaries"]
     assert [job["TrainingJobName"] for job in jobs] == [result["job_name"]], "one job, no duplicate"
     assert "StopTrainingJob" not in operations(ft)
+
+
+def test_a_timeout_in_sdk_code_before_the_job_is_created_is_not_swallowed(
+    ft: Env, store: MemoryStateStore, ti: FakeTI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow's execution timeout rings in SDK code inside ``SFTTrainer.train()`` (as it calls
+    ``TrainingJob.create``, no request under way): the task fails with it, not with the SDK's error about the
+    ``None`` its telemetry decorator returned, and no job is created."""
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+    from sagemaker.core.resources import TrainingJob
+
+    operator = build(SFTTrainerOperator, ft, model=MODEL, accept_eula=True, training_dataset=data(ft, "sft"))
+    with armed_execution_timeout() as ring:
+        ring_in_sdk(monkeypatch, TrainingJob, "create", ring)
+        with pytest.raises(AirflowTaskTimeout):
+            run_operator(operator, ti, store)
+    assert creates(ft) == []

@@ -17,6 +17,7 @@ from airflow_provider_smtrain.operators.base import STATE_KEY
 from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
 from airflow_provider_smtrain.specs import SpecValidationError
 from tests.operators.conftest import CONNECTION_ACCESS_KEY, Env
+from tests.operators.interruptions import armed_execution_timeout, ring_at_request
 from tests.operators.runner import FakeTI, MemoryStateStore, WorkerDied, rebuild_trigger, run_operator
 
 
@@ -412,3 +413,19 @@ def test_a_connection_without_region_is_rejected_naming_region_name(
     with pytest.raises(ValueError, match="region_name"):
         run_operator(make_operator(env), ti, store)
     assert env.sm.requests() == []
+
+
+def test_a_timeout_as_the_job_is_created_is_not_swallowed_by_the_sdk(
+    env: Env, store: MemoryStateStore, ti: FakeTI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow's execution timeout rings inside ``ModelTrainer.train()`` as CreateTrainingJob is answered: the
+    task fails with it (the SDK's telemetry decorator returns from ``finally`` and would swallow it, and the
+    task would go on to wait for the job) and nothing more is sent."""
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+
+    with armed_execution_timeout() as ring:
+        ring_at_request(monkeypatch, "CreateTrainingJob", ring, after_response=True)
+        with pytest.raises(AirflowTaskTimeout):
+            run_operator(make_operator(env), ti, store)
+    sent = [r["operation"] for r in env.sm.requests() if r["service"] != "local"]
+    assert sent[-1] == "CreateTrainingJob" and sent.count("CreateTrainingJob") == 1, sent

@@ -16,6 +16,7 @@ from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.operators.base import STATE_KEY
 from airflow_provider_smtrain.operators.multi_turn_rl import MultiTurnRLTrainerOperator
 from tests.operators.conftest import CONNECTION_ACCESS_KEY, Env
+from tests.operators.interruptions import armed_execution_timeout, ring_at_request
 from tests.operators.mtrl_env import MODEL, MODEL_VERSION, creates, describe, make_operator, prepare
 from tests.operators.runner import FakeTI, MemoryStateStore, WorkerDied, run_operator
 
@@ -211,3 +212,19 @@ def test_a_job_the_sdk_named_otherwise_is_stopped_and_the_task_fails(
     assert created["name"].startswith(f"{MODEL}-mtrl-")
     stopped = [r["name"] for r in env.sm.requests(operation="StopJob") if r["status_code"] == 200]
     assert stopped == [created["name"]]
+
+
+def test_a_timeout_as_the_job_is_created_is_not_swallowed_by_the_sdk(
+    env: Env, mtrl: dict[str, Any], store: MemoryStateStore, ti: FakeTI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow's execution timeout rings inside ``MultiTurnRLTrainer.train()`` as CreateJob is answered: the
+    task fails with it (the SDK's telemetry decorator would swallow it and the task attach to the job), and
+    nothing more is sent."""
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+
+    with armed_execution_timeout() as ring:
+        ring_at_request(monkeypatch, "CreateJob", ring, after_response=True)
+        with pytest.raises(AirflowTaskTimeout):
+            run_operator(make_operator(env, mtrl), ti, store)
+    sent = [r["operation"] for r in env.sm.requests() if r["service"] != "local"]
+    assert sent[-1] == "CreateJob" and len(creates(env)) == 1, sent

@@ -15,6 +15,7 @@ from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.jobs.identity import STATE_KEY
 from airflow_provider_smtrain.operators.registry import CreateDataSetOperator, CreateEvaluatorOperator
 from tests.operators.conftest import CONNECTION_ACCESS_KEY, Env
+from tests.operators.interruptions import armed_execution_timeout, ring_at_request
 from tests.operators.runner import FakeTI, MemoryStateStore, WorkerDied, rebuild_trigger, run_operator
 
 ROWS = [
@@ -311,3 +312,18 @@ def test_the_next_version_counts_every_page_of_versions(hub_env: Env, dag_folder
         register_elsewhere(hub_env, "chat-train", f"{major}.0.0")
     result = run_operator(dataset_operator(hub_env, dag_folder), FakeTI(), MemoryStateStore())
     assert result["version"] == "102.0.0"
+
+
+def test_a_timeout_during_the_upload_is_not_swallowed_and_nothing_is_imported(
+    hub_env: Env, dag_folder: Path, store: MemoryStateStore, ti: FakeTI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow's execution timeout rings while ``AIRHub.upload_to_s3`` uploads the local dataset: the task fails
+    with it. The SDK's telemetry decorator returns from ``finally`` and would swallow it: the upload would
+    "return" None and the task import a version pointing at ``s3://.../None``."""
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+
+    with armed_execution_timeout() as ring:
+        ring_at_request(monkeypatch, "PutObject", ring, after_response=False)
+        with pytest.raises(AirflowTaskTimeout):
+            run_operator(dataset_operator(hub_env, dag_folder), ti, store)
+    assert imports(hub_env) == []
