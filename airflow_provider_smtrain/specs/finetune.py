@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, JsonValue, model_validator
 
@@ -264,6 +264,20 @@ class _FineTuneSpec(SpecModel):
         """Whether ``model`` is a model package ARN (an earlier fine-tuned model)."""
         return is_model_package_arn(self.model)
 
+    @model_validator(mode="after")
+    def _check_combination(self) -> Self:
+        problems = self._common_problems()
+        self._trainer_problems(problems)
+        problems.raise_if_any()
+        return self
+
+    def _trainer_problems(self, problems: Problems) -> None:
+        """
+        Add the problems of the trainer's own fields (none by default).
+
+        :param problems: the problems found so far.
+        """
+
     def _common_problems(self) -> Problems:
         problems = Problems()
         if self.serverless and self.model_package_group is None and not self.model_is_package:
@@ -281,19 +295,19 @@ class _FineTuneSpec(SpecModel):
         return problems
 
 
-class SFTTrainerSpec(_FineTuneSpec):
+class _ServerfulFineTuneSpec(_FineTuneSpec):
+    """A trainer that also runs on instances (``compute``), not only serverless."""
+
+    compute: ComputeSpec | None = None
+
+
+class SFTTrainerSpec(_ServerfulFineTuneSpec):
     __doc__ = _doc("Supervised fine-tuning (SDK ``SFTTrainer``).", _COMPUTE_DOC)
 
     technique = "SFT"
-    compute: ComputeSpec | None = None
-
-    @model_validator(mode="after")
-    def _check_combination(self) -> SFTTrainerSpec:
-        self._common_problems().raise_if_any()
-        return self
 
 
-class DPOTrainerSpec(_FineTuneSpec):
+class DPOTrainerSpec(_ServerfulFineTuneSpec):
     __doc__ = _doc(
         "Direct preference optimization (SDK ``DPOTrainer``); the training records need ``prompt``, "
         "``chosen`` and ``rejected`` (checked on the first record of an S3 JSONL dataset).",
@@ -301,12 +315,6 @@ class DPOTrainerSpec(_FineTuneSpec):
     )
 
     technique = "DPO"
-    compute: ComputeSpec | None = None
-
-    @model_validator(mode="after")
-    def _check_combination(self) -> DPOTrainerSpec:
-        self._common_problems().raise_if_any()
-        return self
 
 
 class RLAIFTrainerSpec(_FineTuneSpec):
@@ -334,13 +342,8 @@ class RLAIFTrainerSpec(_FineTuneSpec):
         | None
     ) = None
 
-    @model_validator(mode="after")
-    def _check_combination(self) -> RLAIFTrainerSpec:
-        self._common_problems().raise_if_any()
-        return self
 
-
-class RLVRTrainerSpec(_FineTuneSpec):
+class RLVRTrainerSpec(_ServerfulFineTuneSpec):
     __doc__ = _doc(
         "Reinforcement learning from verifiable rewards (SDK ``RLVRTrainer``).",
         _COMPUTE_DOC,
@@ -354,7 +357,6 @@ class RLVRTrainerSpec(_FineTuneSpec):
     )
 
     technique = "RLVR"
-    compute: ComputeSpec | None = None
     custom_reward_function: (
         Annotated[
             str,
@@ -376,14 +378,10 @@ class RLVRTrainerSpec(_FineTuneSpec):
             LAMBDA_ARN, self.custom_reward_function or ""
         ) is not None
 
-    @model_validator(mode="after")
-    def _check_combination(self) -> RLVRTrainerSpec:
-        problems = self._common_problems()
+    def _trainer_problems(self, problems: Problems) -> None:
         if self.custom_reward_function is None and "preset_reward_function" not in self.hyperparameters:
             problems.add(
                 "custom_reward_function",
                 "is required: a Lambda ARN, an evaluator name or ARN (or set the "
                 "preset_reward_function hyperparameter)",
             )
-        problems.raise_if_any()
-        return self
