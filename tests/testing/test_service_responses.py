@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, ValidationError
 
 from airflow_provider_smtrain.testing.services.responses import IN_USE, INVALID, NOT_FOUND, raising_as
+from tests.testing.test_hub import import_content
 from tests.testing.test_mlflow_apps import create_app
 
 
@@ -47,3 +48,23 @@ def test_a_bad_next_token_is_a_validation_error(sm: Any, sagemaker: Any) -> None
         with pytest.raises(ClientError) as err:
             call()
         assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_creation_time_bounds_keep_what_was_created_strictly_between(sm: Any, sagemaker: Any) -> None:
+    sm.clock.freeze()
+    sagemaker.create_hub(HubName="registry", HubDescription="d")
+    import_content(sagemaker, "early")
+    sm.clock.advance(100)
+    import_content(sagemaker, "late")
+    listed = sagemaker.list_hub_contents(HubName="registry", HubContentType="DataSet")["HubContentSummaries"]
+    late = next(s["CreationTime"] for s in listed if s["HubContentName"] == "late").timestamp()
+
+    def names(**bounds: Any) -> list[str]:
+        summaries = sagemaker.list_hub_contents(HubName="registry", HubContentType="DataSet", **bounds)
+        return sorted(s["HubContentName"] for s in summaries["HubContentSummaries"])
+
+    assert names(CreationTimeAfter=late - 50) == ["late"]
+    assert names(CreationTimeBefore=late - 50) == ["early"]
+    assert names(CreationTimeAfter=late - 200, CreationTimeBefore=late + 1) == ["early", "late"]
+    apps = sagemaker.list_mlflow_apps(CreatedAfter=late - 500)["Summaries"]  # MLflow's bounds are named otherwise
+    assert apps == []

@@ -20,6 +20,7 @@ from moto.sagemaker.responses import SageMakerResponse
 
 from airflow_provider_smtrain.testing import moto_support
 from airflow_provider_smtrain.testing.engine.timeline import to_unix
+from airflow_provider_smtrain.testing.services.listing import as_datetime
 from airflow_provider_smtrain.testing.services.paging import page
 
 #: A request handler: moto's response object in, the ``ActionResult`` (or ``EmptyResult``) out.
@@ -128,8 +129,9 @@ def created_between(
     :param before_param: the request parameter of the upper bound.
     """
     after, before = response._get_param(after_param), response._get_param(before_param)
+    # moto hands a timestamp over as epoch seconds, an ISO string or a datetime: compare as unix time
     if after is not None:
-        summaries = [s for s in summaries if to_unix(s["CreationTime"]) > float(after)]
+        summaries = [s for s in summaries if to_unix(s["CreationTime"]) > to_unix(as_datetime(after))]
     if before is not None:
-        summaries = [s for s in summaries if to_unix(s["CreationTime"]) < float(before)]
+        summaries = [s for s in summaries if to_unix(s["CreationTime"]) < to_unix(as_datetime(before))]
     return summaries
