@@ -10,7 +10,7 @@ from typing import Any
 
 from airflow_provider_smtrain.jobs.console import TRAINING_LOG_GROUP
 from airflow_provider_smtrain.testing import moto_support
-from airflow_provider_smtrain.testing.engine.simulator import Key, Simulator
+from airflow_provider_smtrain.testing.engine.simulator import Key, Simulator, key_named
 from airflow_provider_smtrain.testing.engine.timeline import (
     TERMINAL,
     Event,
@@ -273,11 +273,11 @@ class TrainingService:
         :param account_id: Account, ``None`` = any.
         :param region: Region, ``None`` = any.
         """
-        for key in list(self.jobs) + list(self.planned):
-            if key[2] == name and account_id in (None, key[0]) and region in (None, key[1]):
-                self.touch(key)
-                return key if key in self.jobs else None
-        return None
+        key = key_named([*self.jobs, *self.planned], name, account_id, region)
+        if key is None:
+            return None
+        self.touch(key)
+        return key if key in self.jobs else None
 
     # ------------------------------------------------------------------------------- views / reset
 
