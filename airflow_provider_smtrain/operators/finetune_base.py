@@ -162,14 +162,7 @@ class FineTuneOperator(SageMakerJobOperator):
 
     def on_job_found(self, describe: dict[str, Any], context: Context) -> None:
         """Persist the logs link."""
-        assert self._job_name is not None
-        TrainingLogsLink.persist(
-            context=context,
-            operator=self,
-            region_name=self.region,
-            aws_partition=self.hook.sagemaker_client.meta.partition,
-            job_name=self._job_name,
-        )
+        self.persist_job_link(TrainingLogsLink, context)
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Run, re-attach to, or return the result of this task instance's job; link its products."""
