@@ -17,6 +17,7 @@ from airflow_provider_smtrain.testing.engine.timeline import (
     event,
     modified_time,
     plan_training,
+    secondary_status_transitions,
     to_datetime,
 )
 from airflow_provider_smtrain.testing.services.training import serverless
@@ -137,18 +138,7 @@ class TrainingService:
         job = sim.job
         seen = sim.visible_events(now)
         last = seen[-1]
-        transitions = []
-        for index, (ts, secondary, status) in enumerate(seen):
-            entry: dict[str, Any] = {
-                "Status": secondary,
-                "StartTime": to_datetime(ts),
-                "StatusMessage": STATUS_MESSAGES.get(secondary, secondary),
-            }
-            if index + 1 < len(seen):
-                entry["EndTime"] = to_datetime(seen[index + 1].at)
-            elif status in TERMINAL:
-                entry["EndTime"] = to_datetime(ts)
-            transitions.append(entry)
+        transitions = secondary_status_transitions(seen, STATUS_MESSAGES)
         changed = (job.training_job_status, job.secondary_status) != (last.status, last.secondary)
         job.secondary_status = last.secondary
         job.training_job_status = last.status
