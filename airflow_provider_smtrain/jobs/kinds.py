@@ -202,6 +202,7 @@ def sagemaker_resource(
     identity: Identity = "name",
     secondary_status_key: str | None = None,
     listed: bool = False,
+    listing: ListShape | None = None,
     **more: Any,
 ) -> JobKind:
     """
@@ -220,12 +221,12 @@ def sagemaker_resource(
     :param stoppable: whether SageMaker can stop one (``Stop<Noun>``).
     :param identity: ``"name"`` (``<Noun>Name``) or ``"arn"`` (``<Noun>Arn``) identifies one.
     :param secondary_status_key: response (and summary) key of the secondary status, if any.
-    :param listed: whether triggers read many at once through ``List<Noun>s``.
+    :param listed: whether triggers read many at once through ``List<Noun>s`` (the default shape).
+    :param listing: a List* shape that differs from the default one (implies ``listed``).
     :param more: further :class:`JobKind` fields.
     """
     snake = re.sub(r"(?<!^)(?=[A-Z])", "_", noun).lower()
-    listing = None
-    if listed:
+    if listed and listing is None:
         listing = ListShape(
             method=f"list_{snake}s",
             summaries_key=f"{noun}Summaries",
