@@ -10,7 +10,7 @@ is created (:mod:`airflow_provider_smtrain.sdk.finetune`), and reported with the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, JsonValue, model_validator
@@ -104,16 +104,31 @@ def _registry_output(value: Any) -> Any:
 RegistryOutput = BeforeValidator(_registry_output)
 
 
-def _check_model(value: str) -> str:
-    if is_model_package_arn(value):
+def model_check(accepted: str, *also: str, urls: str = "URLs are not accepted") -> Callable[[str], str]:
+    """
+    The check of a ``model`` argument: a versioned model package ARN, a value matching one of ``also``,
+    or a hub model id; other ARNs and URLs are refused with a reason.
+
+    :param accepted: what the argument accepts, for the error messages.
+    :param also: further accepted patterns (e.g. an S3 checkpoint URI).
+    :param urls: why a URL is refused.
+    """
+
+    def check(value: str) -> str:
+        if is_model_package_arn(value) or any(re.fullmatch(pattern, value) for pattern in also):
+            return value
+        if value.startswith("arn:"):
+            raise ValueError(f"must be {accepted}; this ARN is not a versioned model package ARN")
+        if "://" in value:
+            raise ValueError(f"must be {accepted}; {urls}")
+        if not re.fullmatch(HUB_MODEL_ID, value):
+            raise ValueError(f"must be {accepted}")
         return value
-    if value.startswith("arn:"):
-        raise ValueError(f"must be {_MODEL_ACCEPTED}; this ARN is not a versioned model package ARN")
-    if "://" in value:
-        raise ValueError(f"must be {_MODEL_ACCEPTED}; URLs are not accepted")
-    if not re.fullmatch(HUB_MODEL_ID, value):
-        raise ValueError(f"must be {_MODEL_ACCEPTED}")
-    return value
+
+    return check
+
+
+_check_model = model_check(_MODEL_ACCEPTED)
 
 
 ModelReference = Annotated[str, BeforeValidator(_model_reference), Field(min_length=1), AfterValidator(_check_model)]
