@@ -287,11 +287,7 @@ class _FineTuneSpec(SpecModel):
         return self
 
     def _trainer_problems(self, problems: Problems) -> None:
-        """
-        Add the problems of the trainer's own fields (none by default).
-
-        :param problems: the problems found so far.
-        """
+        """Add the problems of the trainer's own fields to ``problems`` (none by default)."""
 
     def _common_problems(self) -> Problems:
         problems = Problems()
