@@ -77,59 +77,75 @@ def _entries(*entries: CatalogEntry) -> Mapping[str, CatalogEntry]:
     return MappingProxyType(by_name)
 
 
+def _watched(
+    kind: JobKind,
+    result: ResultBuilder,
+    result_doc: str,
+    stem: str,
+    module: str,
+    links: tuple[str, ...],
+    result_links: tuple[str, ...] = (),
+) -> CatalogEntry:
+    """
+    The entry of a kind whose trigger and sensor are ``<stem>Trigger`` and ``<stem>Sensor`` in
+    ``triggers.<module>`` and ``sensors.<module>``.
+
+    :param kind: the kind.
+    :param result: builds its result.
+    :param result_doc: the heading of its result in ``docs/outputs.md``.
+    :param stem: the common start of its trigger and sensor class names (``TrainingJob``).
+    :param module: the module of its trigger and sensor, in their packages (``jobs``).
+    :param links: its links, as ``<module>.<Class>`` in the ``links`` package.
+    :param result_links: its result links, likewise.
+    """
+    return CatalogEntry(
+        kind=kind,
+        result=result,
+        result_doc=result_doc,
+        trigger=f"{_PACKAGE}.triggers.{module}.{stem}Trigger",
+        sensor=f"{_PACKAGE}.sensors.{module}.{stem}Sensor",
+        links=tuple(f"{_PACKAGE}.links.{path}" for path in links),
+        result_links=tuple(f"{_PACKAGE}.links.{path}" for path in result_links),
+    )
+
+
+#: What a fine-tuned model's result names besides the job: its model package and MLflow app.
+_FINETUNE_RESULT_LINKS = ("finetune.ModelPackageLink", "finetune.MlflowLink")
+
 #: Every job kind the provider runs or watches, by kind name.
 CATALOG: Mapping[str, CatalogEntry] = _entries(
-    CatalogEntry(
-        kind=TRAINING,
-        result=training_result,
-        result_doc="Training result",
-        trigger=f"{_PACKAGE}.triggers.jobs.TrainingJobTrigger",
-        sensor=f"{_PACKAGE}.sensors.jobs.TrainingJobSensor",
-        links=(f"{_PACKAGE}.links.sagemaker.TrainingJobLink", f"{_PACKAGE}.links.sagemaker.TrainingLogsLink"),
-        result_links=(f"{_PACKAGE}.links.finetune.ModelPackageLink", f"{_PACKAGE}.links.finetune.MlflowLink"),
+    _watched(
+        TRAINING,
+        training_result,
+        "Training result",
+        "TrainingJob",
+        "jobs",
+        ("sagemaker.TrainingJobLink", "sagemaker.TrainingLogsLink"),
+        _FINETUNE_RESULT_LINKS,
     ),
-    CatalogEntry(
-        kind=TUNING,
-        result=tuning_result,
-        result_doc="Tuning result",
-        trigger=f"{_PACKAGE}.triggers.jobs.TuningJobTrigger",
-        sensor=f"{_PACKAGE}.sensors.jobs.TuningJobSensor",
-        links=(f"{_PACKAGE}.links.sagemaker.TuningJobLink",),
+    _watched(TUNING, tuning_result, "Tuning result", "TuningJob", "jobs", ("sagemaker.TuningJobLink",)),
+    _watched(
+        AGENT_RFT,
+        agent_rft_result,
+        "AgentRFT result",
+        "AgentRFTJob",
+        "jobs",
+        ("sagemaker.AgentRFTJobLink", "sagemaker.AgentRFTLogsLink"),
+        _FINETUNE_RESULT_LINKS,
     ),
-    CatalogEntry(
-        kind=AGENT_RFT,
-        result=agent_rft_result,
-        result_doc="AgentRFT result",
-        trigger=f"{_PACKAGE}.triggers.jobs.AgentRFTJobTrigger",
-        sensor=f"{_PACKAGE}.sensors.jobs.AgentRFTJobSensor",
-        links=(f"{_PACKAGE}.links.sagemaker.AgentRFTJobLink", f"{_PACKAGE}.links.sagemaker.AgentRFTLogsLink"),
-        result_links=(f"{_PACKAGE}.links.finetune.ModelPackageLink", f"{_PACKAGE}.links.finetune.MlflowLink"),
+    _watched(
+        HUB_CONTENT, hub_content_result, "AI Registry result", "HubContent", "registry", ("sagemaker.HubContentLink",)
     ),
-    CatalogEntry(
-        kind=HUB_CONTENT,
-        result=hub_content_result,
-        result_doc="AI Registry result",
-        trigger=f"{_PACKAGE}.triggers.registry.HubContentTrigger",
-        sensor=f"{_PACKAGE}.sensors.registry.HubContentSensor",
-        links=(f"{_PACKAGE}.links.sagemaker.HubContentLink",),
+    _watched(
+        PIPELINE_EXECUTION,
+        pipeline_execution_result,
+        "Evaluation result",
+        "PipelineExecution",
+        "pipelines",
+        ("evaluation.PipelineExecutionLink",),
+        ("finetune.MlflowLink",),
     ),
-    CatalogEntry(
-        kind=PIPELINE_EXECUTION,
-        result=pipeline_execution_result,
-        result_doc="Evaluation result",
-        trigger=f"{_PACKAGE}.triggers.pipelines.PipelineExecutionTrigger",
-        sensor=f"{_PACKAGE}.sensors.pipelines.PipelineExecutionSensor",
-        links=(f"{_PACKAGE}.links.evaluation.PipelineExecutionLink",),
-        result_links=(f"{_PACKAGE}.links.finetune.MlflowLink",),
-    ),
-    CatalogEntry(
-        kind=ENDPOINT,
-        result=endpoint_result,
-        result_doc="Endpoint result",
-        trigger=f"{_PACKAGE}.triggers.endpoint.EndpointTrigger",
-        sensor=f"{_PACKAGE}.sensors.endpoint.EndpointSensor",
-        links=(f"{_PACKAGE}.links.sagemaker.EndpointLink",),
-    ),
+    _watched(ENDPOINT, endpoint_result, "Endpoint result", "Endpoint", "endpoint", ("sagemaker.EndpointLink",)),
 )
 
 

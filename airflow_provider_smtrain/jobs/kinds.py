@@ -8,6 +8,7 @@ exist, and what results, triggers, links and sensors go with each, is listed in 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -34,6 +35,7 @@ __all__ = [
     "get_kind",
     "log_console_url",
     "outcome_of",
+    "sagemaker_resource",
 ]
 
 #: How a job is identified: by a name the provider chooses, or by the ARN SageMaker returns.
@@ -201,89 +203,119 @@ class JobKind:
         return str(reason) if reason not in (None, "") else None
 
 
-TRAINING = JobKind(
+def sagemaker_resource(
+    noun: str,
+    *,
+    name: str,
+    label: str,
+    succeeded: frozenset[str],
+    failed: frozenset[str],
+    console_fragment: str,
+    max_name_length: int,
+    stoppable: bool = True,
+    identity: Identity = "name",
+    secondary_status_key: str | None = None,
+    listed: bool = False,
+    listing: ListShape | None = None,
+    **more: Any,
+) -> JobKind:
+    """
+    The :class:`JobKind` of a SageMaker resource whose API follows the service's naming: ``Describe<Noun>``
+    and ``Stop<Noun>`` calls, ``<Noun>Name`` (or ``<Noun>Arn``) to identify one, ``<Noun>Status`` and
+    ``<Noun>Arn`` in its describe response, ``Stopping``/``Stopped`` when it is stopped, and (if
+    ``listed``) ``List<Noun>s`` returning ``<Noun>Summaries``.
+
+    :param noun: the API noun (``TrainingJob``, ``HyperParameterTuningJob``, ``Endpoint``).
+    :param name: the kind's short identifier.
+    :param label: human readable name used in messages.
+    :param succeeded: statuses that mean success.
+    :param failed: statuses that mean failure.
+    :param console_fragment: console URL fragment (see :class:`JobKind`).
+    :param max_name_length: longest job name (or handle) SageMaker accepts.
+    :param stoppable: whether SageMaker can stop one (``Stop<Noun>``).
+    :param identity: ``"name"`` (``<Noun>Name``) or ``"arn"`` (``<Noun>Arn``) identifies one.
+    :param secondary_status_key: response (and summary) key of the secondary status, if any.
+    :param listed: whether triggers read many at once through ``List<Noun>s`` (the default shape).
+    :param listing: a List* shape that differs from the default one (implies ``listed``).
+    :param more: further :class:`JobKind` fields.
+    """
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", noun).lower()
+    if listed and listing is None:
+        listing = ListShape(
+            method=f"list_{snake}s",
+            summaries_key=f"{noun}Summaries",
+            name_key=f"{noun}Name",
+            status_key=f"{noun}Status",
+            secondary_status_key=secondary_status_key,
+        )
+    return JobKind(
+        name=name,
+        label=label,
+        describe_method=f"describe_{snake}",
+        name_param=f"{noun}Name" if identity == "name" else f"{noun}Arn",
+        status_key=f"{noun}Status",
+        secondary_status_key=secondary_status_key,
+        succeeded=succeeded,
+        failed=failed,
+        stopped=frozenset({"Stopped"}) if stoppable else frozenset(),
+        stopping=frozenset({"Stopping"}) if stoppable else frozenset(),
+        console_fragment=console_fragment,
+        max_name_length=max_name_length,
+        stop=f"stop_{snake}" if stoppable else None,
+        identity=identity,
+        arn_key=f"{noun}Arn",
+        listing=listing,
+        **more,
+    )
+
+
+TRAINING = sagemaker_resource(
+    "TrainingJob",
     name="training",
     label="training job",
-    describe_method="describe_training_job",
-    name_param="TrainingJobName",
-    status_key="TrainingJobStatus",
-    secondary_status_key="SecondaryStatus",
     succeeded=frozenset({"Completed"}),
     failed=frozenset({"Failed", "Deleting", "Deleted"}),
-    stopped=frozenset({"Stopped"}),
-    stopping=frozenset({"Stopping"}),
     console_fragment="jobs/{name}",
     max_name_length=63,
-    stop="stop_training_job",
-    arn_key="TrainingJobArn",
-    listing=ListShape(
-        method="list_training_jobs",
-        summaries_key="TrainingJobSummaries",
-        name_key="TrainingJobName",
-        status_key="TrainingJobStatus",
-        secondary_status_key="SecondaryStatus",
-    ),
+    secondary_status_key="SecondaryStatus",
+    listed=True,
 )
 
-TUNING = JobKind(
+TUNING = sagemaker_resource(
+    "HyperParameterTuningJob",
     name="tuning",
     label="hyperparameter tuning job",
-    describe_method="describe_hyper_parameter_tuning_job",
-    name_param="HyperParameterTuningJobName",
-    status_key="HyperParameterTuningJobStatus",
-    secondary_status_key=None,
     succeeded=frozenset({"Completed"}),
     failed=frozenset({"Failed", "DeleteFailed", "Deleting", "Deleted"}),
-    stopped=frozenset({"Stopped"}),
-    stopping=frozenset({"Stopping"}),
     console_fragment="hyper-tuning-jobs/{name}",
     max_name_length=32,
-    stop="stop_hyper_parameter_tuning_job",
-    arn_key="HyperParameterTuningJobArn",
-    listing=ListShape(
-        method="list_hyper_parameter_tuning_jobs",
-        summaries_key="HyperParameterTuningJobSummaries",
-        name_key="HyperParameterTuningJobName",
-        status_key="HyperParameterTuningJobStatus",
-    ),
+    listed=True,
 )
 
 #: An AI Registry import (``ImportHubContent``): identified by its hub content ARN, cannot be stopped.
-HUB_CONTENT = JobKind(
+HUB_CONTENT = sagemaker_resource(
+    "HubContent",
     name="hub_content",
     label="AI Registry hub content",
-    describe_method="describe_hub_content",
-    name_param="HubContentArn",
-    status_key="HubContentStatus",
-    secondary_status_key=None,
     succeeded=frozenset({"Available"}),
     failed=frozenset({"ImportFailed", "Deleting", "DeleteFailed", "PendingDelete"}),
-    stopped=frozenset(),
-    stopping=frozenset(),
     console_fragment="hubs",
     max_name_length=63,
-    stop=None,
+    stoppable=False,
     identity="arn",
-    arn_key="HubContentArn",
     handle_params=hub_content_params,
 )
 
-
-AGENT_RFT = JobKind(
+#: A job of the ``CreateJob`` family (``JobCategory=AgentRFT``).
+AGENT_RFT = sagemaker_resource(
+    "Job",
     name="agent_rft",
     label="AgentRFT job",
-    describe_method="describe_job",
-    name_param="JobName",
-    status_key="JobStatus",
-    secondary_status_key="SecondaryStatus",
     succeeded=frozenset({"Completed"}),
     failed=frozenset({"Failed", "Deleting", "DeleteFailed"}),
-    stopped=frozenset({"Stopped"}),
-    stopping=frozenset({"Stopping"}),
     console_fragment="jobs/agent-rft/{name}",
     max_name_length=63,
-    stop="stop_job",
-    arn_key="JobArn",
+    secondary_status_key="SecondaryStatus",
     fixed_params=(("JobCategory", "AgentRFT"),),
 )
 
@@ -292,22 +324,15 @@ AGENT_RFT = JobKind(
 #: the provider finds it through its own pipeline (one per task instance and generation) and starts it
 #: with a deterministic ``ClientRequestToken``. ``ListPipelineExecutions`` lists one pipeline's executions
 #: (``PipelineName``, parsed from the ARN) and filters by creation time only (``CreatedAfter``).
-PIPELINE_EXECUTION = JobKind(
+PIPELINE_EXECUTION = sagemaker_resource(
+    "PipelineExecution",
     name="pipeline_execution",
     label="pipeline execution",
-    describe_method="describe_pipeline_execution",
-    name_param="PipelineExecutionArn",
-    status_key="PipelineExecutionStatus",
-    secondary_status_key=None,
     succeeded=frozenset({"Succeeded"}),
     failed=frozenset({"Failed", "CompletedWithFailures"}),
-    stopped=frozenset({"Stopped"}),
-    stopping=frozenset({"Stopping"}),
     console_fragment="pipelines/{pipeline}/executions/{execution}",
     max_name_length=82,
-    stop="stop_pipeline_execution",
     identity="arn",
-    arn_key="PipelineExecutionArn",
     token_param="ClientRequestToken",
     console_fields=pipeline_execution_parts,
     listing=ListShape(
@@ -324,21 +349,15 @@ PIPELINE_EXECUTION = JobKind(
 
 #: A real-time endpoint being created or updated (``CreateEndpoint``/``UpdateEndpoint``): waited for until
 #: ``InService``; it cannot be stopped (a deployment is undone by another update or a delete).
-ENDPOINT = JobKind(
+ENDPOINT = sagemaker_resource(
+    "Endpoint",
     name="endpoint",
     label="endpoint",
-    describe_method="describe_endpoint",
-    name_param="EndpointName",
-    status_key="EndpointStatus",
-    secondary_status_key=None,
     succeeded=frozenset({"InService"}),
     failed=frozenset({"Failed", "UpdateRollbackFailed", "OutOfService", "Deleting"}),
-    stopped=frozenset(),
-    stopping=frozenset(),
     console_fragment="endpoints/{name}",
     max_name_length=63,
-    stop=None,
-    arn_key="EndpointArn",
+    stoppable=False,
 )
 
 

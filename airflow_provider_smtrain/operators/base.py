@@ -294,15 +294,24 @@ class SageMakerJobOperator(SageMakerSdkOperator):
             return None
 
     def _persist_links(self, context: Context) -> None:
+        self.persist_job_link(self.job_link, context)
+        context["ti"].xcom_push(key="job_name", value=self._job_name)
+
+    def persist_job_link(self, link: type[ConsoleLink], context: Context) -> None:
+        """
+        Persist ``link`` to this try's job (named by its job name), in the task's region and partition.
+
+        :param link: a link class that takes ``job_name`` (the job's console page, its logs).
+        :param context: the task context.
+        """
         assert self._job_name is not None
-        self.job_link.persist(
+        link.persist(
             context=context,
             operator=self,
             region_name=self.region,
             aws_partition=self.hook.sagemaker_client.meta.partition,
             job_name=self._job_name,
         )
-        context["ti"].xcom_push(key="job_name", value=self._job_name)
 
     def _deadline(self, context: Context) -> float | None:
         return poll_deadline(

@@ -16,6 +16,7 @@ from airflow_provider_smtrain.jobs.outputs import finetune_result
 from airflow_provider_smtrain.links.finetune import MlflowLink, ModelPackageLink
 from airflow_provider_smtrain.links.sagemaker import TrainingJobLink, TrainingLogsLink
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
+from airflow_provider_smtrain.operators.declared_arguments import Argument, keyword_init, params_doc
 from airflow_provider_smtrain.operators.trainer_args import given_arguments, s3_bucket
 
 if TYPE_CHECKING:
@@ -24,59 +25,67 @@ if TYPE_CHECKING:
     from airflow_provider_smtrain.specs.finetune import _FineTuneSpec
 
 #: The arguments every fine-tuning operator takes, in SDK order (all templated).
-COMMON_FIELDS: tuple[str, ...] = (
-    "model",
-    "role",
-    "training_type",
-    "model_package_group",
-    "training_dataset",
-    "validation_dataset",
-    "s3_output_path",
-    "hyperparameters",
-    "mlflow_resource_arn",
-    "mlflow_experiment_name",
-    "mlflow_run_name",
-    "accept_eula",
-    "networking",
-    "kms_key_id",
-    "tags",
-    "stopping_condition",
-    "sequence_length",
+COMMON_ARGUMENTS: tuple[Argument, ...] = (
+    Argument(
+        "model",
+        "base model: a hub model id, a model package ARN, or the output of an earlier\n"
+        "        trainer task (``\"{{ ti.xcom_pull('sft') }}\"`` or the task's ``.output``): its fine-tuned model\n"
+        "        package is trained further.",
+        required=True,
+    ),
+    Argument("role", "IAM role ARN the job runs as.", "str", required=True),
+    Argument("training_type", "``LORA`` (default) or ``FULL``.", "str | None"),
+    Argument(
+        "model_package_group",
+        "model package group (name or ARN) the fine-tuned model is registered\n"
+        "        in; required on the serverless path unless ``model`` is a model package.",
+        "str | None",
+    ),
+    Argument(
+        "training_dataset",
+        "S3 URI, AI Registry dataset ARN, or registered dataset name.",
+        "str",
+        required=True,
+    ),
+    Argument(
+        "validation_dataset", "S3 URI, AI Registry dataset ARN, or registered dataset name.", "str | None"
+    ),
+    Argument("s3_output_path", "S3 URI of the job output.", "str | None"),
+    Argument("hyperparameters", "overrides of the model's recipe, checked against it before submission."),
+    Argument(
+        "mlflow_resource_arn",
+        "MLflow app ARN, or ``\"default\"`` for the account's default app;\n"
+        "        unset: no MLflow (and no MLflow app is ever created).",
+        "str | None",
+    ),
+    Argument("mlflow_experiment_name", "MLflow experiment name.", "str | None"),
+    Argument("mlflow_run_name", "MLflow run name.", "str | None"),
+    Argument("accept_eula", "accept the license of a gated model."),
+    Argument("networking", '``{"subnets": [...], "security_group_ids": [...]}``.'),
+    Argument("kms_key_id", "KMS key that encrypts the output.", "str | None"),
+    Argument("tags", "tags of the job."),
+    Argument("stopping_condition", '``{"max_runtime_in_seconds": ...}``.'),
+    Argument("sequence_length", "recipe sequence length (``1K`` .. ``128K``).", "str | None"),
 )
 
-COMMON_PARAMS = """
-    :param model: base model: a hub model id, a model package ARN, or the output of an earlier
-        trainer task (``"{{ ti.xcom_pull('sft') }}"`` or the task's ``.output``): its fine-tuned model
-        package is trained further.
-    :param role: IAM role ARN the job runs as.
-    :param training_type: ``LORA`` (default) or ``FULL``.
-    :param model_package_group: model package group (name or ARN) the fine-tuned model is registered
-        in; required on the serverless path unless ``model`` is a model package.
-    :param training_dataset: S3 URI, AI Registry dataset ARN, or registered dataset name.
-    :param validation_dataset: S3 URI, AI Registry dataset ARN, or registered dataset name.
-    :param s3_output_path: S3 URI of the job output.
-    :param hyperparameters: overrides of the model's recipe, checked against it before submission.
-    :param mlflow_resource_arn: MLflow app ARN, or ``"default"`` for the account's default app;
-        unset: no MLflow (and no MLflow app is ever created).
-    :param mlflow_experiment_name: MLflow experiment name.
-    :param mlflow_run_name: MLflow run name.
-    :param accept_eula: accept the license of a gated model.
-    :param networking: ``{"subnets": [...], "security_group_ids": [...]}``.
-    :param kms_key_id: KMS key that encrypts the output.
-    :param tags: tags of the job.
-    :param stopping_condition: ``{"max_runtime_in_seconds": ...}``.
-    :param sequence_length: recipe sequence length (``1K`` .. ``128K``)."""
+#: The names of :data:`COMMON_ARGUMENTS`.
+COMMON_FIELDS: tuple[str, ...] = tuple(argument.name for argument in COMMON_ARGUMENTS)
 
-COMPUTE_PARAM = """
-    :param compute: instances for the serverful path (``{"instance_type": ..., "instance_count": ...}``);
-        unset: serverless."""
+#: The serverful path's instances (SFT, DPO, RLVR).
+COMPUTE = Argument(
+    "compute",
+    'instances for the serverful path (``{"instance_type": ..., "instance_count": ...}``);\n'
+    "        unset: serverless.",
+)
 
 
 class FineTuneOperator(SageMakerJobOperator):
     """
     Base of the fine-tuning operators: the SDK trainer named by the spec's technique, on a training job.
 
-    Subclasses set :attr:`spec_name` and :attr:`trainer_fields` and take those fields as arguments.
+    A subclass sets :attr:`spec_name` and either declares :attr:`own_arguments` (its constructor,
+    :attr:`trainer_fields`, template fields and the ``:param:`` lines of its docstring are then derived
+    from :data:`COMMON_ARGUMENTS` and them) or sets :attr:`trainer_fields` and writes its ``__init__``.
     """
 
     job_kind = TRAINING
@@ -86,6 +95,25 @@ class FineTuneOperator(SageMakerJobOperator):
     spec_name: ClassVar[str]
     #: The operator's own arguments (all spec fields, all templated).
     trainer_fields: ClassVar[tuple[str, ...]] = COMMON_FIELDS
+    #: The trainer's arguments after :data:`COMMON_ARGUMENTS`, declared by a subclass that does not write
+    #: its own ``__init__``.
+    own_arguments: ClassVar[tuple[Argument, ...]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Derive the constructor, fields, template fields and docstring of a class declaring ``own_arguments``."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("own_arguments")
+        if own is None:
+            return
+        arguments = (*COMMON_ARGUMENTS, *own)
+        cls.trainer_fields = tuple(argument.name for argument in arguments)
+        cls.template_fields = template_fields_for(cls.trainer_fields)
+        cls.template_fields_renderers = dict.fromkeys(cls.trainer_fields, "json")
+        init = keyword_init(arguments, FineTuneOperator._set_fields, base=FineTuneOperator)
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        init.__module__ = cls.__module__
+        cls.__init__ = init  # type: ignore[method-assign]
+        cls.__doc__ = f"\n    {(cls.__doc__ or '').strip()}\n{params_doc(arguments)}\n    "
 
     def _set_fields(self, values: Mapping[str, Any]) -> None:
         for name in self.trainer_fields:
@@ -134,14 +162,7 @@ class FineTuneOperator(SageMakerJobOperator):
 
     def on_job_found(self, describe: dict[str, Any], context: Context) -> None:
         """Persist the logs link."""
-        assert self._job_name is not None
-        TrainingLogsLink.persist(
-            context=context,
-            operator=self,
-            region_name=self.region,
-            aws_partition=self.hook.sagemaker_client.meta.partition,
-            job_name=self._job_name,
-        )
+        self.persist_job_link(TrainingLogsLink, context)
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Run, re-attach to, or return the result of this task instance's job; link its products."""
@@ -180,15 +201,6 @@ class FineTuneOperator(SageMakerJobOperator):
                 link.persist(
                     context=context, operator=self, region_name=self.region, aws_partition=partition, arn=arn
                 )
-
-
-def fields_of(*extra: str) -> tuple[str, ...]:
-    """
-    The common fields followed by a trainer's own.
-
-    :param extra: the trainer's own field names.
-    """
-    return (*COMMON_FIELDS, *extra)
 
 
 def template_fields_for(fields: Sequence[str]) -> tuple[str, ...]:

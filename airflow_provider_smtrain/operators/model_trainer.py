@@ -147,13 +147,7 @@ class ModelTrainerOperator(SageMakerJobOperator):
     def on_job_found(self, describe: dict[str, Any], context: Context) -> None:
         """Persist the logs link and say where the logs are."""
         assert self._job_name is not None
-        TrainingLogsLink.persist(
-            context=context,
-            operator=self,
-            region_name=self.region,
-            aws_partition=self.hook.sagemaker_client.meta.partition,
-            job_name=self._job_name,
-        )
+        self.persist_job_link(TrainingLogsLink, context)
         self.log.info(
             "Training job %s logs: CloudWatch group %s, streams %s/*, %s",
             self._job_name,

@@ -159,11 +159,4 @@ class MultiTurnRLTrainerOperator(FineTuneOperator):
 
     def on_job_found(self, describe: dict[str, Any], context: Context) -> None:
         """Persist the logs link of the job (``/aws/sagemaker/Job/AgentRFT``)."""
-        assert self._job_name is not None
-        AgentRFTLogsLink.persist(
-            context=context,
-            operator=self,
-            region_name=self.region,
-            aws_partition=self.hook.sagemaker_client.meta.partition,
-            job_name=self._job_name,
-        )
+        self.persist_job_link(AgentRFTLogsLink, context)

@@ -27,7 +27,6 @@ from airflow_provider_smtrain.specs.common import (
 )
 from airflow_provider_smtrain.specs.finetune import (
     EVALUATOR_ARN,
-    HUB_MODEL_ID,
     MODEL_PACKAGE_ARN,
     DatasetSource,
     MlflowName,
@@ -35,6 +34,7 @@ from airflow_provider_smtrain.specs.finetune import (
     ModelPackageGroup,
     RegistryOutput,
     VpcConfigSpec,
+    model_check,
 )
 
 __all__ = [
@@ -83,16 +83,7 @@ def _model_reference(value: Any) -> Any:
     return value
 
 
-def _check_model(value: str) -> str:
-    if re.fullmatch(MODEL_PACKAGE_ARN, value) or re.fullmatch(S3_CHECKPOINT, value):
-        return value
-    if value.startswith("arn:"):
-        raise ValueError(f"must be {_MODEL_ACCEPTED}; this ARN is not a versioned model package ARN")
-    if "://" in value:
-        raise ValueError(f"must be {_MODEL_ACCEPTED}; only s3:// URIs are accepted")
-    if not re.fullmatch(HUB_MODEL_ID, value):
-        raise ValueError(f"must be {_MODEL_ACCEPTED}")
-    return value
+_check_model = model_check(_MODEL_ACCEPTED, S3_CHECKPOINT, urls="only s3:// URIs are accepted")
 
 
 EvalModel = Annotated[str, BeforeValidator(_model_reference), Field(min_length=1), AfterValidator(_check_model)]

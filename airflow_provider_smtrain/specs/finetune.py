@@ -10,8 +10,8 @@ is created (:mod:`airflow_provider_smtrain.sdk.finetune`), and reported with the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, JsonValue, model_validator
 
@@ -104,16 +104,31 @@ def _registry_output(value: Any) -> Any:
 RegistryOutput = BeforeValidator(_registry_output)
 
 
-def _check_model(value: str) -> str:
-    if is_model_package_arn(value):
+def model_check(accepted: str, *also: str, urls: str = "URLs are not accepted") -> Callable[[str], str]:
+    """
+    The check of a ``model`` argument: a versioned model package ARN, a value matching one of ``also``,
+    or a hub model id; other ARNs and URLs are refused with a reason.
+
+    :param accepted: what the argument accepts, for the error messages.
+    :param also: further accepted patterns (e.g. an S3 checkpoint URI).
+    :param urls: why a URL is refused.
+    """
+
+    def check(value: str) -> str:
+        if is_model_package_arn(value) or any(re.fullmatch(pattern, value) for pattern in also):
+            return value
+        if value.startswith("arn:"):
+            raise ValueError(f"must be {accepted}; this ARN is not a versioned model package ARN")
+        if "://" in value:
+            raise ValueError(f"must be {accepted}; {urls}")
+        if not re.fullmatch(HUB_MODEL_ID, value):
+            raise ValueError(f"must be {accepted}")
         return value
-    if value.startswith("arn:"):
-        raise ValueError(f"must be {_MODEL_ACCEPTED}; this ARN is not a versioned model package ARN")
-    if "://" in value:
-        raise ValueError(f"must be {_MODEL_ACCEPTED}; URLs are not accepted")
-    if not re.fullmatch(HUB_MODEL_ID, value):
-        raise ValueError(f"must be {_MODEL_ACCEPTED}")
-    return value
+
+    return check
+
+
+_check_model = model_check(_MODEL_ACCEPTED)
 
 
 ModelReference = Annotated[str, BeforeValidator(_model_reference), Field(min_length=1), AfterValidator(_check_model)]
@@ -264,6 +279,16 @@ class _FineTuneSpec(SpecModel):
         """Whether ``model`` is a model package ARN (an earlier fine-tuned model)."""
         return is_model_package_arn(self.model)
 
+    @model_validator(mode="after")
+    def _check_combination(self) -> Self:
+        problems = self._common_problems()
+        self._trainer_problems(problems)
+        problems.raise_if_any()
+        return self
+
+    def _trainer_problems(self, problems: Problems) -> None:
+        """Add the problems of the trainer's own fields to ``problems`` (none by default)."""
+
     def _common_problems(self) -> Problems:
         problems = Problems()
         if self.serverless and self.model_package_group is None and not self.model_is_package:
@@ -281,19 +306,19 @@ class _FineTuneSpec(SpecModel):
         return problems
 
 
-class SFTTrainerSpec(_FineTuneSpec):
+class _ServerfulFineTuneSpec(_FineTuneSpec):
+    """A trainer that also runs on instances (``compute``), not only serverless."""
+
+    compute: ComputeSpec | None = None
+
+
+class SFTTrainerSpec(_ServerfulFineTuneSpec):
     __doc__ = _doc("Supervised fine-tuning (SDK ``SFTTrainer``).", _COMPUTE_DOC)
 
     technique = "SFT"
-    compute: ComputeSpec | None = None
-
-    @model_validator(mode="after")
-    def _check_combination(self) -> SFTTrainerSpec:
-        self._common_problems().raise_if_any()
-        return self
 
 
-class DPOTrainerSpec(_FineTuneSpec):
+class DPOTrainerSpec(_ServerfulFineTuneSpec):
     __doc__ = _doc(
         "Direct preference optimization (SDK ``DPOTrainer``); the training records need ``prompt``, "
         "``chosen`` and ``rejected`` (checked on the first record of an S3 JSONL dataset).",
@@ -301,12 +326,6 @@ class DPOTrainerSpec(_FineTuneSpec):
     )
 
     technique = "DPO"
-    compute: ComputeSpec | None = None
-
-    @model_validator(mode="after")
-    def _check_combination(self) -> DPOTrainerSpec:
-        self._common_problems().raise_if_any()
-        return self
 
 
 class RLAIFTrainerSpec(_FineTuneSpec):
@@ -334,13 +353,8 @@ class RLAIFTrainerSpec(_FineTuneSpec):
         | None
     ) = None
 
-    @model_validator(mode="after")
-    def _check_combination(self) -> RLAIFTrainerSpec:
-        self._common_problems().raise_if_any()
-        return self
 
-
-class RLVRTrainerSpec(_FineTuneSpec):
+class RLVRTrainerSpec(_ServerfulFineTuneSpec):
     __doc__ = _doc(
         "Reinforcement learning from verifiable rewards (SDK ``RLVRTrainer``).",
         _COMPUTE_DOC,
@@ -354,7 +368,6 @@ class RLVRTrainerSpec(_FineTuneSpec):
     )
 
     technique = "RLVR"
-    compute: ComputeSpec | None = None
     custom_reward_function: (
         Annotated[
             str,
@@ -376,14 +389,10 @@ class RLVRTrainerSpec(_FineTuneSpec):
             LAMBDA_ARN, self.custom_reward_function or ""
         ) is not None
 
-    @model_validator(mode="after")
-    def _check_combination(self) -> RLVRTrainerSpec:
-        problems = self._common_problems()
+    def _trainer_problems(self, problems: Problems) -> None:
         if self.custom_reward_function is None and "preset_reward_function" not in self.hyperparameters:
             problems.add(
                 "custom_reward_function",
                 "is required: a Lambda ARN, an evaluator name or ARN (or set the "
                 "preset_reward_function hyperparameter)",
             )
-        problems.raise_if_any()
-        return self

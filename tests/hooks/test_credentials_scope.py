@@ -11,17 +11,14 @@ import pytest
 
 from airflow_provider_smtrain.hooks.credentials import sdk_credentials_scope
 from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
+from tests.hooks.conftest import connection_hook
 
 CONN_KEY = "AKIASCOPECONNECTION1"
 
 
 @pytest.fixture
 def hook(local_sagemaker: Any, monkeypatch: pytest.MonkeyPatch) -> SageMakerTrainHook:
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_SCOPE_TEST",
-        local_sagemaker.airflow_connection_json(access_key_id=CONN_KEY, secret_access_key="scope-secret"),
-    )
-    return SageMakerTrainHook(aws_conn_id="scope_test", default_bucket="scope-bucket")
+    return connection_hook(local_sagemaker, monkeypatch, "scope_test", CONN_KEY, "scope-bucket")
 
 
 def test_inside_the_scope_every_way_of_making_a_client_uses_the_connection(

@@ -8,6 +8,7 @@ import pytest
 
 from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
 from airflow_provider_smtrain.specs.multi_turn_rl import AGENT_RUNTIME_ARN, AGENT_RUNTIME_ID
+from tests.hooks.conftest import connection_hook
 
 CONN_KEY = "AKIAAGENTCORESCOPE01"
 SETUP_KEY = "AKIAAGENTCORESETUP01"
@@ -15,11 +16,7 @@ SETUP_KEY = "AKIAAGENTCORESETUP01"
 
 @pytest.fixture
 def hook(local_sagemaker: Any, monkeypatch: pytest.MonkeyPatch) -> SageMakerTrainHook:
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AGENTCORE_TEST",
-        local_sagemaker.airflow_connection_json(access_key_id=CONN_KEY, secret_access_key="agentcore-secret"),
-    )
-    return SageMakerTrainHook(aws_conn_id="agentcore_test", default_bucket="agentcore-bucket")
+    return connection_hook(local_sagemaker, monkeypatch, "agentcore_test", CONN_KEY, "agentcore-bucket")
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import asyncio
 import copy
 import importlib
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -93,6 +94,33 @@ def run_operator(operator: Any, ti: FakeTI, store: MemoryStateStore | None, run_
         event = asyncio.run(first_event(rebuild_trigger(deferred.trigger)))
         resumed = copy.deepcopy(pristine)
         return resumed.resume_execution(deferred.method_name, {"event": event}, context)
+
+
+def kill_once_running(operator: Any, ti: FakeTI, store: MemoryStateStore | None) -> list[BaseException]:
+    """
+    Run the operator in a thread, call ``on_kill`` (as Airflow does) once the job is submitted, and return
+    what the run raised.
+
+    :param operator: the operator (blocking mode: the job must outlive the kill).
+    :param ti: the task instance (its ``job_name`` XCom says the job is submitted).
+    :param store: the task state store.
+    """
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_operator(operator, ti, store)
+        except BaseException as err:
+            errors.append(err)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.time() + 30
+    while "job_name" not in ti.xcoms and time.time() < deadline:
+        time.sleep(0.1)
+    operator.on_kill()
+    worker.join(30)
+    return errors
 
 
 def import_string(dotted_path: str) -> Any:

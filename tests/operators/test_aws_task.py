@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -10,7 +11,11 @@ from airflow.sdk import DAG
 
 from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
 from airflow_provider_smtrain.links.sagemaker import TrainingJobLink, TrainingLogsLink
-from airflow_provider_smtrain.operators import ModelTrainerOperator
+from airflow_provider_smtrain.operators import (
+    ModelTrainerOperator,
+    MultiTurnRLTrainerOperator,
+    SFTTrainerOperator,
+)
 from airflow_provider_smtrain.operators.aws_task import aws_template_fields
 from airflow_provider_smtrain.sensors import TrainingJobSensor
 from tests.operators.runner import FakeTI
@@ -80,3 +85,33 @@ def test_links_persist_the_amazon_xcom_layout_and_never_fail() -> None:
     broken: Any = {"ti": None}
     assert TrainingJobLink.persist(broken, operator, "us-east-1", "aws", job_name="job-1") is None
     assert TrainingJobLink().get_link(operator, ti_key=None) == ""  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("operator_class", "arguments", "key"),
+    [
+        (ModelTrainerOperator, {"training_image": "img", "role": "r", "output_path": "s3://b/o"}, "smtrain_training_logs"),
+        (
+            SFTTrainerOperator,
+            {"model": "m", "role": "r", "training_dataset": "s3://b/t.jsonl"},
+            "smtrain_training_logs",
+        ),
+        (
+            MultiTurnRLTrainerOperator,
+            {"model": "m", "agent_env": "e", "role": "r", "training_dataset": "s3://b/t.jsonl"},
+            "smtrain_agent_rft_logs",
+        ),
+    ],
+)
+def test_job_operators_link_their_jobs_logs_when_the_job_is_found(
+    operator_class: type[Any], arguments: dict[str, Any], key: str
+) -> None:
+    operator = operator_class(task_id="t", region_name="cn-north-1", **arguments)
+    operator.__dict__["hook"] = SimpleNamespace(
+        sagemaker_client=SimpleNamespace(meta=SimpleNamespace(partition="aws-cn")),
+        require_region=lambda: "cn-north-1",
+    )
+    operator._job_name = "job-1"
+    ti = FakeTI()
+    operator.on_job_found({}, {"ti": ti})
+    assert ti.xcoms[key] == {"region_name": "cn-north-1", "aws_domain": "amazonaws.cn", "job_name": "job-1"}

@@ -65,6 +65,14 @@ def creates(env: Env) -> list[dict[str, Any]]:
     return env.sm.requests(operation="CreateTrainingJob")
 
 
+def rejected(env: Env, operator: Any, ti: FakeTI, store: MemoryStateStore) -> SpecValidationError:
+    """Run ``operator``, which must fail with a :class:`SpecValidationError` before any job is created or stopped."""
+    with pytest.raises(SpecValidationError) as info:
+        run_operator(operator, ti, store)
+    assert creates(env) == [] and "StopTrainingJob" not in operations(env)
+    return info.value
+
+
 def test_sft_runs_serverless_and_registers_the_model(
     ft: Env, store: MemoryStateStore, ti: FakeTI, ambient_access_key: str
 ) -> None:
@@ -123,11 +131,9 @@ def test_dpo_without_preference_fields_is_rejected_before_any_job(
     ft: Env, store: MemoryStateStore, ti: FakeTI
 ) -> None:
     operator = build(DPOTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"))
-    with pytest.raises(SpecValidationError) as info:
-        run_operator(operator, ti, store)
-    assert info.value.errors[0]["field"] == "training_dataset"
-    assert "'chosen', 'rejected'" in info.value.errors[0]["message"]
-    assert creates(ft) == []
+    error = rejected(ft, operator, ti, store)
+    assert error.errors[0]["field"] == "training_dataset"
+    assert "'chosen', 'rejected'" in error.errors[0]["message"]
 
 
 def test_rlaif_judges_with_the_reward_model(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
@@ -222,11 +228,9 @@ def test_bad_input_found_by_a_lookup_is_rejected_before_any_job(
     ft: Env, store: MemoryStateStore, ti: FakeTI, arguments: dict[str, Any], field: str, message: str
 ) -> None:
     arguments = {"model": RL_MODEL, "training_dataset": data(ft, "sft"), **arguments}
-    with pytest.raises(SpecValidationError) as info:
-        run_operator(build(SFTTrainerOperator, ft, **arguments), ti, store)
-    errors = {e["field"]: e["message"] for e in info.value.errors}
+    error = rejected(ft, build(SFTTrainerOperator, ft, **arguments), ti, store)
+    errors = {e["field"]: e["message"] for e in error.errors}
     assert field in errors and message in errors[field], errors
-    assert creates(ft) == [] and "StopTrainingJob" not in operations(ft)
 
 
 def test_overrides_outside_the_recipe_are_rejected_together_before_any_job(
@@ -234,35 +238,30 @@ def test_overrides_outside_the_recipe_are_rejected_together_before_any_job(
 ) -> None:
     overrides = {"learning_rate": 0.5, "max_epoch": 2, "lora_rank": 12, "global_batch_size": 2.5, "beta": "fast"}
     operator = build(DPOTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "dpo"), hyperparameters=overrides)
-    with pytest.raises(SpecValidationError) as info:
-        run_operator(operator, ti, store)
-    errors = {e["field"]: e["message"] for e in info.value.errors}
+    error = rejected(ft, operator, ti, store)
+    errors = {e["field"]: e["message"] for e in error.errors}
     assert errors["hyperparameters.learning_rate"].startswith("must be <= 0.001")
     assert "did you mean 'max_epochs'?" in errors["hyperparameters.max_epoch"]
     assert errors["hyperparameters.lora_rank"].startswith("must be one of 4, 8, 16, 32, 64, 128")
     assert errors["hyperparameters.global_batch_size"].startswith("must be an integer")
     assert errors["hyperparameters.beta"].startswith("must be a number")
-    assert "0.5" not in str(info.value) and "fast" not in str(info.value), "hyperparameter values are not shown"
-    assert creates(ft) == []
+    assert "0.5" not in str(error) and "fast" not in str(error), "hyperparameter values are not shown"
 
 
 def test_region_outside_the_models_regions_is_rejected_before_any_request(
     ft: Env, store: MemoryStateStore, ti: FakeTI
 ) -> None:
     operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"), region_name="eu-north-1")
-    with pytest.raises(SpecValidationError) as info:
-        run_operator(operator, ti, store)
-    assert info.value.errors[0]["field"] == "region_name"
-    assert "us-east-1" in info.value.errors[0]["message"]
-    assert creates(ft) == []
+    error = rejected(ft, operator, ti, store)
+    assert error.errors[0]["field"] == "region_name"
+    assert "us-east-1" in error.errors[0]["message"]
 
 
 def test_rlaif_reward_model_outside_the_region_is_rejected(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
     operator = build(RLAIFTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "rl"),
                      reward_model_id="qwen.qwen3-coder-480b-a35b-v1:0")
-    with pytest.raises(SpecValidationError) as info:
-        run_operator(operator, ti, store)
-    assert info.value.errors == [
+    error = rejected(ft, operator, ti, store)
+    assert error.errors == [
         {"field": "reward_model_id", "message": "is not offered in us-east-1; its regions: us-west-2, ap-northeast-1"}
     ]
     assert operations(ft) == [], "rejected before any request"
@@ -346,12 +345,10 @@ def test_rlvr_with_an_unknown_evaluator_name_is_rejected_before_any_job(
 ) -> None:
     operator = build(RLVRTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "rl"),
                      custom_reward_function="no-such-evaluator")
-    with pytest.raises(SpecValidationError) as info:
-        run_operator(operator, ti, store)
-    assert info.value.errors == [
+    error = rejected(ft, operator, ti, store)
+    assert error.errors == [
         {"field": "custom_reward_function", "message": "no AI Registry evaluator called 'no-such-evaluator'"}
     ]
-    assert creates(ft) == []
 
 
 def test_deferrable_deadline_stops_the_serverless_job(ft: Env, store: MemoryStateStore, ti: FakeTI) -> None:
@@ -370,11 +367,9 @@ def test_a_model_package_group_that_does_not_exist_is_rejected_before_any_job(
 ) -> None:
     operator = build(SFTTrainerOperator, ft, model=RL_MODEL, training_dataset=data(ft, "sft"),
                      model_package_group="no-such-group")
-    with pytest.raises(SpecValidationError) as info:
-        run_operator(operator, ti, store)
-    assert info.value.errors[0]["field"] == "model_package_group"
-    assert "does not exist" in info.value.errors[0]["message"]
-    assert creates(ft) == [] and "StopTrainingJob" not in operations(ft)
+    error = rejected(ft, operator, ti, store)
+    assert error.errors[0]["field"] == "model_package_group"
+    assert "does not exist" in error.errors[0]["message"]
 
 
 def test_lost_create_response_attaches_to_the_created_job(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +16,14 @@ from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperato
 from airflow_provider_smtrain.specs import SpecValidationError
 from tests.operators.conftest import CONNECTION_ACCESS_KEY, Env
 from tests.operators.interruptions import armed_execution_timeout, ring_at_request
-from tests.operators.runner import FakeTI, MemoryStateStore, WorkerDied, rebuild_trigger, run_operator
+from tests.operators.runner import (
+    FakeTI,
+    MemoryStateStore,
+    WorkerDied,
+    kill_once_running,
+    rebuild_trigger,
+    run_operator,
+)
 
 
 def make_operator(env: Env, *, deferrable: bool = False, **overrides: Any) -> ModelTrainerOperator:
@@ -182,21 +187,7 @@ def test_retry_after_a_failed_job_submits_the_next_generation(
 def test_on_kill_stops_the_running_job(env: Env, store: MemoryStateStore, ti: FakeTI) -> None:
     env.sm.configure(training_seconds=60)
     operator = make_operator(env)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            run_operator(operator, ti, store)
-        except BaseException as err:
-            errors.append(err)
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    deadline = time.time() + 30
-    while "job_name" not in ti.xcoms and time.time() < deadline:
-        time.sleep(0.1)
-    operator.on_kill()
-    worker.join(30)
+    errors = kill_once_running(operator, ti, store)
 
     stops = env.sm.requests(operation="StopTrainingJob")
     assert [r["status_code"] for r in stops] == [200]

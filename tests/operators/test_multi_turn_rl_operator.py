@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +16,7 @@ from airflow_provider_smtrain.operators.multi_turn_rl import MultiTurnRLTrainerO
 from tests.operators.conftest import CONNECTION_ACCESS_KEY, Env
 from tests.operators.interruptions import armed_execution_timeout, ring_at_request
 from tests.operators.mtrl_env import MODEL, MODEL_VERSION, creates, describe, make_operator, prepare
-from tests.operators.runner import FakeTI, MemoryStateStore, WorkerDied, run_operator
+from tests.operators.runner import FakeTI, MemoryStateStore, WorkerDied, kill_once_running, run_operator
 
 
 @pytest.fixture
@@ -151,21 +149,7 @@ def test_retry_after_a_crash_reattaches_without_a_second_create_job(
 def test_on_kill_stops_the_job(env: Env, mtrl: dict[str, Any], store: MemoryStateStore, ti: FakeTI) -> None:
     env.sm.configure(training_seconds=60)
     operator = make_operator(env, mtrl)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            run_operator(operator, ti, store)
-        except BaseException as err:
-            errors.append(err)
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    deadline = time.time() + 30
-    while "job_name" not in ti.xcoms and time.time() < deadline:
-        time.sleep(0.1)
-    operator.on_kill()
-    worker.join(30)
+    errors = kill_once_running(operator, ti, store)
 
     assert [r["status_code"] for r in env.sm.requests(operation="StopJob")] == [200]
     assert describe(env, ti.xcoms["job_name"])["JobStatus"] in ("Stopping", "Stopped")

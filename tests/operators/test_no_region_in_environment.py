@@ -94,20 +94,12 @@ def test_sft_runs_with_the_region_of_its_argument(ft: Env) -> None:
 
 
 def test_multi_turn_rl_runs_with_the_region_of_its_connection(env: Env) -> None:
+    from tests.operators.mtrl_env import mtrl_args
     from tests.operators.mtrl_env import prepare as prepare_mtrl
 
     env.sm.configure(training_seconds=30)
     mtrl = prepare_mtrl(env)
-    kwargs = {
-        **common(True),
-        "model": "huggingface-llm-qwen2-5-7b-instruct",
-        "agent_env": mtrl["runtime_arn"],
-        "role": env.role_arn,
-        "training_dataset": f"s3://{env.bucket}/prompts/",
-        "s3_output_path": f"s3://{env.bucket}/mtrl",
-        "output_model_package_group": "agents-out",
-        "intermediate_checkpoint_model_package_group": "agents-checkpoints",
-    }
+    kwargs = {**common(True), **mtrl_args(env, mtrl)}
     report = run_child(
         env, "airflow_provider_smtrain.operators.multi_turn_rl.MultiTurnRLTrainerOperator", kwargs,
         region_in_connection=True,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
-from airflow.sdk import DAG
 
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.sensors.endpoint import EndpointSensor
 from tests.operators.conftest import CONNECTION_ACCESS_KEY, Env
 from tests.operators.runner import FakeTI, run_operator
+from tests.sensors.conftest import sensor_in_dag, signers
 
 
 def create_elsewhere(env: Env, name: str) -> None:
@@ -24,9 +23,7 @@ def create_elsewhere(env: Env, name: str) -> None:
 
 
 def make_sensor(env: Env, deferrable: bool, **kwargs: Any) -> EndpointSensor:
-    with DAG(dag_id="dag", schedule=None, start_date=datetime(2026, 1, 1)):
-        return EndpointSensor(task_id="wait", aws_conn_id=env.conn_id, deferrable=deferrable, poke_interval=0.2,
-                              **kwargs)
+    return sensor_in_dag(EndpointSensor, env, deferrable, **kwargs)
 
 
 @pytest.mark.parametrize("deferrable", [True, False])
@@ -37,8 +34,7 @@ def test_sensor_returns_the_endpoint_result_once_in_service(env: Env, deferrable
     result = run_operator(make_sensor(env, deferrable, endpoint_name="shared-endpoint"), FakeTI(task_id="wait"), None)
     assert (result["kind"], result["status"], result["endpoint_config_name"]) == (
         "endpoint", "InService", "shared-endpoint")
-    signers = {r["access_key_id"] for r in env.sm.requests() if r["service"] != "local"}
-    assert signers == {CONNECTION_ACCESS_KEY}
+    assert signers(env) == {CONNECTION_ACCESS_KEY}
     assert env.sm.requests(operation="UpdateEndpoint") == []  # the sensor never changes the endpoint
 
 

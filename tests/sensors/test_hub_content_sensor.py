@@ -14,6 +14,7 @@ from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.sensors.registry import HubContentSensor
 from tests.operators.conftest import CONNECTION_ACCESS_KEY, Env
 from tests.operators.runner import FakeTI, run_operator
+from tests.sensors.conftest import sensor_in_dag, signers
 
 
 def registry_hub_name(account: str = "123456789012", region: str = "us-east-1") -> str:
@@ -40,9 +41,7 @@ def register_elsewhere(env: Env, name: str, version: str = "1.0.0", content_type
 
 
 def make_sensor(env: Env, deferrable: bool, **kwargs: Any) -> HubContentSensor:
-    with DAG(dag_id="dag", schedule=None, start_date=datetime(2026, 1, 1)):
-        return HubContentSensor(task_id="wait", aws_conn_id=env.conn_id, deferrable=deferrable,
-                                poke_interval=0.2, **kwargs)
+    return sensor_in_dag(HubContentSensor, env, deferrable, **kwargs)
 
 
 @pytest.mark.parametrize("deferrable", [True, False])
@@ -53,8 +52,7 @@ def test_sensor_returns_the_registry_result_once_available(env: Env, deferrable:
     result = run_operator(make_sensor(env, deferrable, hub_content_name="shared-data"), FakeTI(task_id="wait"), None)
     assert (result["status"], result["name"], result["version"]) == ("Available", "shared-data", "1.0.0")
     assert result["reference"] == "s3://b/d.jsonl" and result["content_sha256"] is None
-    signers = {r["access_key_id"] for r in env.sm.requests() if r["service"] != "local"}
-    assert signers == {CONNECTION_ACCESS_KEY}
+    assert signers(env) == {CONNECTION_ACCESS_KEY}
 
 
 @pytest.mark.parametrize("deferrable", [True, False])

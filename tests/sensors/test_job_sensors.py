@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import boto3
 import pytest
-from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.sensors.jobs import TrainingJobSensor
 from tests.operators.conftest import Env
 from tests.operators.runner import FakeTI, run_operator
+from tests.sensors.conftest import sensor_in_dag
 
 
 def start_job(env: Env, name: str) -> None:
@@ -32,10 +31,7 @@ def start_job(env: Env, name: str) -> None:
 
 
 def make_sensor(env: Env, name: str, deferrable: bool, **kwargs: Any) -> TrainingJobSensor:
-    with DAG(dag_id="dag", schedule=None, start_date=datetime(2026, 1, 1)):
-        return TrainingJobSensor(
-            task_id="wait", job_name=name, aws_conn_id=env.conn_id, deferrable=deferrable, poke_interval=0.2, **kwargs
-        )
+    return sensor_in_dag(TrainingJobSensor, env, deferrable, job_name=name, **kwargs)
 
 
 @pytest.mark.parametrize("deferrable", [True, False])

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
-from airflow.sdk import DAG
 
 from airflow_provider_smtrain.exceptions import SageMakerJobFailed
 from airflow_provider_smtrain.sensors import PipelineExecutionSensor
 from tests.operators.conftest import Env
 from tests.operators.runner import FakeTI, run_operator
+from tests.sensors.conftest import sensor_in_dag
 from tests.testing import evaluation_pipelines as ep
 
 
@@ -25,9 +24,7 @@ def start_elsewhere(env: Env, name: str) -> str:
 
 
 def make_sensor(env: Env, arn: str, deferrable: bool) -> PipelineExecutionSensor:
-    with DAG(dag_id="dag", schedule=None, start_date=datetime(2026, 1, 1)):
-        return PipelineExecutionSensor(task_id="wait", job_name=arn, aws_conn_id=env.conn_id, deferrable=deferrable,
-                                       poke_interval=0.2)
+    return sensor_in_dag(PipelineExecutionSensor, env, deferrable, job_name=arn)
 
 
 @pytest.mark.parametrize("deferrable", [True, False])

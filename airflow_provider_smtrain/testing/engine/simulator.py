@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import threading
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from airflow_provider_smtrain.testing.config import ServerConfig
@@ -23,6 +24,35 @@ Key = tuple[str, str, str]
 """``(account id, region, job name)``."""
 
 JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
+
+
+def key_named(keys: Iterable[Key], name: str, account_id: str | None, region: str | None) -> Key | None:
+    """
+    The first of ``keys`` whose job is called ``name``, in the account and region if given.
+
+    :param keys: ``(account id, region, job name)`` keys.
+    :param name: Job name.
+    :param account_id: Account, ``None`` = any.
+    :param region: Region, ``None`` = any.
+    """
+    return next(
+        (key for key in keys if key[2] == name and account_id in (None, key[0]) and region in (None, key[1])),
+        None,
+    )
+
+
+def touched(service: Service, key: Key, noun: str) -> Any:
+    """
+    The job ``key`` of ``service``, up to the simulated time; ``LookupError`` naming it if there is none.
+
+    :param service: The service.
+    :param key: The job's key.
+    :param noun: What the service calls a job (``endpoint``), for the error.
+    """
+    found = service.touch(key)
+    if found is None:
+        raise LookupError(f"no {noun} {key[2]!r}")
+    return found
 
 
 class Service(Protocol):

@@ -6,8 +6,9 @@ Standard library only. Times are simulated unix times read from :class:`~.clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 TERMINAL = ("Completed", "Failed", "Stopped")
 
@@ -83,6 +84,29 @@ def visible(events: list[Event], now: float) -> list[Event]:
     :param now: Simulated unix time.
     """
     return [e for e in events if e.at <= now] or events[:1]
+
+
+def secondary_status_transitions(seen: list[Event], messages: Mapping[str, str]) -> list[dict[str, Any]]:
+    """
+    A job's ``SecondaryStatusTransitions``: one per visible event, each ending where the next starts (the
+    last one ends at once when it is terminal, else stays open).
+
+    :param seen: The visible events (:func:`visible`).
+    :param messages: ``StatusMessage`` by secondary status (default: the status itself).
+    """
+    transitions = []
+    for index, (ts, secondary, status) in enumerate(seen):
+        entry: dict[str, Any] = {
+            "Status": secondary,
+            "StartTime": to_datetime(ts),
+            "StatusMessage": messages.get(secondary, secondary),
+        }
+        if index + 1 < len(seen):
+            entry["EndTime"] = to_datetime(seen[index + 1].at)
+        elif status in TERMINAL:
+            entry["EndTime"] = to_datetime(ts)
+        transitions.append(entry)
+    return transitions
 
 
 def to_datetime(ts: float) -> datetime:

@@ -8,7 +8,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_smtrain.testing.engine.timeline import TERMINAL, Event, to_datetime, visible
+from airflow_provider_smtrain.testing.engine.timeline import (
+    TERMINAL,
+    Event,
+    secondary_status_transitions,
+    to_datetime,
+    visible,
+)
 
 #: The log group the SDK streams AgentRFT logs from (``sagemaker.train.common_utils.log_streamer``).
 LOG_GROUP = "/aws/sagemaker/Job/AgentRFT"
@@ -126,18 +132,7 @@ class JobSim:
         """
         seen = visible(self.events, now)
         last = seen[-1]
-        transitions = []
-        for index, (ts, secondary, status) in enumerate(seen):
-            entry: dict[str, Any] = {
-                "Status": secondary,
-                "StartTime": to_datetime(ts),
-                "StatusMessage": STATUS_MESSAGES.get(secondary, secondary),
-            }
-            if index + 1 < len(seen):
-                entry["EndTime"] = to_datetime(seen[index + 1].at)
-            elif status in TERMINAL:
-                entry["EndTime"] = to_datetime(ts)
-            transitions.append(entry)
+        transitions = secondary_status_transitions(seen, STATUS_MESSAGES)
         document = copy.deepcopy(self.document)
         output = self.service_output(now)
         if output:

@@ -20,6 +20,7 @@ from airflow_provider_smtrain.testing.services.agent_rft.service import AgentRFT
 from airflow_provider_smtrain.testing.services.listing import as_datetime as _as_datetime
 from airflow_provider_smtrain.testing.services.listing import enum_error as _enum_error
 from airflow_provider_smtrain.testing.services.paging import page
+from airflow_provider_smtrain.testing.services.responses import where
 
 SORT_BY = ("Name", "CreationTime", "Status")
 SORT_ORDER = ("Ascending", "Descending")
@@ -46,11 +47,6 @@ def install() -> None:
     moto_support.patch_once(SageMakerResponse, "list_jobs", lambda _: list_jobs)
 
 
-def _where(response: SageMakerResponse) -> tuple[str, str]:
-    backend = response.sagemaker_backend
-    return backend.account_id, backend.region_name
-
-
 def create_job(self: SageMakerResponse) -> ActionResult:
     """
     CreateJob.
@@ -59,7 +55,7 @@ def create_job(self: SageMakerResponse) -> ActionResult:
     """
     params = {name: self._get_param(name) for name in _CREATE_PARAMS}
     try:
-        sim = agent_rft().create(*_where(self), params)
+        sim = agent_rft().create(*where(self), params)
     except JobInUse as err:
         raise ResourceInUseException(message=str(err)) from None
     except ValueError as err:
@@ -119,7 +115,7 @@ def list_jobs(self: SageMakerResponse) -> ActionResult:
         raise AWSValidationException(f"{len(errors)} validation {noun} detected: " + "; ".join(errors))
     service = agent_rft()
     try:
-        sims = service.listed(*_where(self), service._category(params))
+        sims = service.listed(*where(self), service._category(params))
     except ValueError as err:
         raise AWSValidationException(str(err)) from None
     now = service.simulator.clock.now()
@@ -145,7 +141,7 @@ def list_jobs(self: SageMakerResponse) -> ActionResult:
 def _get(response: SageMakerResponse, service: AgentRFTService) -> Any:
     params = {"JobName": response._get_param("JobName"), "JobCategory": response._get_param("JobCategory")}
     try:
-        return service.get(*_where(response), params)
+        return service.get(*where(response), params)
     except JobNotFound as err:
         raise ResourceNotFound(message=str(err)) from None
     except ValueError as err:

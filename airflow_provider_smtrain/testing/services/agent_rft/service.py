@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from airflow_provider_smtrain.testing import moto_support
-from airflow_provider_smtrain.testing.engine.simulator import Key, Simulator
+from airflow_provider_smtrain.testing.engine.simulator import Key, Simulator, key_named
 from airflow_provider_smtrain.testing.engine.timeline import TERMINAL, Event, event, plan_training
 from airflow_provider_smtrain.testing.services import model_packages
 from airflow_provider_smtrain.testing.services.agent_rft.model import LOG_GROUP, JobSim
@@ -226,10 +226,7 @@ class AgentRFTService:
         :param account_id: Account, ``None`` = any.
         :param region: Region, ``None`` = any.
         """
-        for key in self.jobs:
-            if key[2] == name and account_id in (None, key[0]) and region in (None, key[1]):
-                return key
-        return None
+        return key_named(self.jobs, name, account_id, region)
 
     def force(self, key: Key, status: str, secondary_status: str | None, failure_reason: str | None) -> None:
         """

@@ -24,6 +24,18 @@ from airflow_provider_smtrain.testing import moto_support
 from airflow_provider_smtrain.testing.engine.simulator import active
 from airflow_provider_smtrain.testing.services.endpoints.store import ENDPOINT_STATUSES, KIND, EndpointStore
 from airflow_provider_smtrain.testing.services.listing import LIST_PARAMS, list_jobs
+from airflow_provider_smtrain.testing.services.responses import (
+    INVALID,
+    Translation,
+    install_actions,
+    raising_as,
+    where,
+)
+
+#: Endpoint operations answer an unknown endpoint with a ``ValidationException``, not ``ResourceNotFound``.
+UNKNOWN: Translation = (LookupError, INVALID[1])
+#: ``CreateEndpoint`` answers a taken name with a ``ValidationException`` too.
+TAKEN: Translation = (FileExistsError, INVALID[1])
 
 
 def endpoints() -> EndpointStore:
@@ -33,15 +45,15 @@ def endpoints() -> EndpointStore:
 
 def install() -> None:
     """Install the endpoint patches (once per process)."""
-    handlers: dict[str, Callable[[SageMakerResponse], Any]] = {
-        "create_endpoint": _create,
-        "update_endpoint": _update,
-        "describe_endpoint": _describe,
-        "delete_endpoint": _delete,
-        "list_endpoints": _list,
-    }
-    for operation, handler in handlers.items():
-        moto_support.patch_once(SageMakerResponse, operation, _replacement(handler))
+    install_actions(
+        {
+            "create_endpoint": _create,
+            "update_endpoint": _update,
+            "describe_endpoint": _describe,
+            "delete_endpoint": _delete,
+            "list_endpoints": _list,
+        }
+    )
     moto_support.patch_once(sm_models.FakeEndpointConfig, "validate_instance_type", _instance_types)
     moto_support.patch_once(sm_models.SageMakerModelBackend, "create_model", _refuse_taken("model", "_models"))
     moto_support.patch_once(
@@ -49,17 +61,6 @@ def install() -> None:
         "create_endpoint_config",
         _refuse_taken("endpoint configuration", "endpoint_configs", "endpoint-config"),
     )
-
-
-def _replacement(handler: Callable[[SageMakerResponse], Any]) -> Callable[[Any], Any]:
-    def make(_original: Any) -> Callable[[SageMakerResponse], Any]:
-        @functools.wraps(handler)
-        def operation(self: SageMakerResponse) -> Any:
-            return handler(self)
-
-        return operation
-
-    return make
 
 
 def _refuse_taken(noun: str, attribute: str, arn_type: str | None = None) -> Callable[[Any], Any]:
@@ -101,11 +102,6 @@ def _instance_types(_original: Any) -> Callable[[Any, str], None]:
     return validate_instance_type
 
 
-def _where(response: SageMakerResponse) -> tuple[str, str]:
-    backend = response.sagemaker_backend
-    return backend.account_id, backend.region_name
-
-
 def _config_variants(response: SageMakerResponse, config_name: str) -> list[dict[str, Any]]:
     """The production variants of an endpoint config, each with its model's image (``Image``)."""
     backend = response.sagemaker_backend
@@ -128,47 +124,39 @@ def _names(response: SageMakerResponse) -> tuple[str, str]:
 def _create(self: SageMakerResponse) -> ActionResult:
     name, config_name = _names(self)
     variants = _config_variants(self, config_name)
-    try:
-        endpoint = endpoints().create(*_where(self), name, config_name, variants)
-    except FileExistsError as err:
-        raise ValidationError(message=str(err)) from None
+    with raising_as(TAKEN):
+        endpoint = endpoints().create(*where(self), name, config_name, variants)
     return ActionResult({"EndpointArn": endpoint.arn})
 
 
 def _update(self: SageMakerResponse) -> ActionResult:
     name, config_name = _names(self)
-    try:
-        endpoint = endpoints().get(*_where(self), name)
+    with raising_as(UNKNOWN, INVALID):
+        endpoint = endpoints().get(*where(self), name)
         variants = _config_variants(self, config_name)
-        endpoint = endpoints().update(*_where(self), name, config_name, variants)
-    except (LookupError, ValueError) as err:
-        raise ValidationError(message=str(err)) from None
+        endpoint = endpoints().update(*where(self), name, config_name, variants)
     return ActionResult({"EndpointArn": endpoint.arn})
 
 
 def _describe(self: SageMakerResponse) -> ActionResult:
-    try:
-        endpoint = endpoints().get(*_where(self), str(self._get_param("EndpointName")))
-    except LookupError as err:
-        raise ValidationError(message=str(err)) from None
+    with raising_as(UNKNOWN):
+        endpoint = endpoints().get(*where(self), str(self._get_param("EndpointName")))
     return ActionResult(endpoint.describe())
 
 
 def _delete(self: SageMakerResponse) -> EmptyResult:
-    try:
-        endpoints().delete(*_where(self), str(self._get_param("EndpointName")))
-    except LookupError as err:
-        raise ValidationError(message=str(err)) from None
+    with raising_as(UNKNOWN):
+        endpoints().delete(*where(self), str(self._get_param("EndpointName")))
     return EmptyResult()
 
 
 def _list(self: SageMakerResponse) -> ActionResult:
     params = {name: self._get_param(name) for name in LIST_PARAMS}
     params["SortOrder"] = params["SortOrder"] or "Descending"  # ListEndpoints' default
-    try:
+    with raising_as(INVALID):
         return ActionResult(
             list_jobs(
-                endpoints().in_region(*_where(self)),
+                endpoints().in_region(*where(self)),
                 params,
                 name=lambda e: e.name,
                 status=lambda e: e.status,
@@ -178,5 +166,3 @@ def _list(self: SageMakerResponse) -> ActionResult:
                 summary=lambda e: e.summary(),
             )
         )
-    except ValueError as err:
-        raise ValidationError(message=str(err)) from None

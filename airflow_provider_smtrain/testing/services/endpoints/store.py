@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_smtrain.testing.engine.simulator import key_named, touched
 from airflow_provider_smtrain.testing.engine.timeline import to_datetime
 
 KIND = "endpoint"
@@ -241,18 +242,13 @@ class EndpointStore:
 
     def find(self, name: str, account_id: str | None, region: str | None) -> tuple[str, str, str] | None:
         """Key of the endpoint called ``name``, or ``None``."""
-        for key in self.endpoints:
-            if key[2] == name and account_id in (None, key[0]) and region in (None, key[1]):
-                return key
-        return None
+        return key_named(self.endpoints, name, account_id, region)
 
     def force(
         self, key: tuple[str, str, str], status: str, secondary_status: str | None, failure_reason: str | None
     ) -> None:
         """Put an endpoint into ``status`` now, until updated or forced again."""
-        endpoint = self.touch(key)
-        if endpoint is None:
-            raise LookupError(f"no endpoint {key[2]!r}")
+        endpoint: Endpoint = touched(self, key, "endpoint")
         endpoint.status, endpoint.forced = status, True
         endpoint.never_served = endpoint.never_served and status != "InService"
         endpoint.failure_reason = (failure_reason or DEFAULT_FAILURE_REASON) if status == "Failed" else None

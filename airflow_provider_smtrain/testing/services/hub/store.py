@@ -15,6 +15,7 @@ from typing import Any
 from airflow_provider_smtrain.testing.engine.rules import (
     DEFAULT_FAILURE_REASON as RULE_DEFAULT_FAILURE_REASON,
 )
+from airflow_provider_smtrain.testing.engine.simulator import key_named, touched
 from airflow_provider_smtrain.testing.services.hub.content import Hub, HubContent, version_key
 
 KIND = "hub_content"
@@ -213,18 +214,13 @@ class HubStore:
 
     def find(self, name: str, account_id: str | None, region: str | None) -> tuple[str, str, str] | None:
         """Key of the content called ``name`` (optionally in one account/region), or ``None``."""
-        for a, r, _, _, n in self.contents:
-            if n == name and account_id in (None, a) and region in (None, r):
-                return (a, r, n)
-        return None
+        return key_named(((a, r, n) for a, r, _, _, n in self.contents), name, account_id, region)
 
     def force(
         self, key: tuple[str, str, str], status: str, secondary_status: str | None, failure_reason: str | None
     ) -> None:
         """Put the latest version of a content into ``status`` now (``ImportFailed`` gets a reason)."""
-        content = self.touch(key)
-        if content is None:
-            raise LookupError(f"no hub content {key[2]!r}")
+        content = touched(self, key, "hub content")
         if status.endswith("Failed") and not failure_reason:
             failure_reason = DEFAULT_FAILURE_REASON
         content.forced = (status, failure_reason if status.endswith("Failed") else None)

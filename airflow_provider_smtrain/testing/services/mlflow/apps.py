@@ -14,6 +14,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_smtrain.testing.engine.simulator import key_named, touched
 from airflow_provider_smtrain.testing.engine.timeline import to_datetime
 
 KIND = "mlflow_app"
@@ -213,18 +214,13 @@ class MlflowApps:
 
     def find(self, name: str, account_id: str | None, region: str | None) -> tuple[str, str, str] | None:
         """Key of the app called ``name``, or ``None``."""
-        for app in self.apps.values():
-            if app.name == name and account_id in (None, app.account_id) and region in (None, app.region):
-                return (app.account_id, app.region, app.name)
-        return None
+        return key_named(((a.account_id, a.region, a.name) for a in self.apps.values()), name, account_id, region)
 
     def force(
         self, key: tuple[str, str, str], status: str, secondary_status: str | None, failure_reason: str | None
     ) -> None:
         """Put an app into ``status`` now, until updated or forced again."""
-        app = self.touch(key)
-        if app is None:
-            raise LookupError(f"no MLflow app {key[2]!r}")
+        app = touched(self, key, "MLflow app")
         app.forced = status
 
     def snapshot(self) -> list[dict[str, Any]]:

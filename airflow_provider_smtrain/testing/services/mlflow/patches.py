@@ -7,21 +7,27 @@ behind which :mod:`.tracking` answers the MLflow REST calls the SDK makes).
 
 from __future__ import annotations
 
-import functools
 import secrets
-from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
 from moto.core.responses import ActionResult
-from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, ValidationError
+from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
-from airflow_provider_smtrain.testing import moto_support
 from airflow_provider_smtrain.testing.config import CONTROL_PREFIX
 from airflow_provider_smtrain.testing.engine.simulator import active
-from airflow_provider_smtrain.testing.engine.timeline import to_unix
 from airflow_provider_smtrain.testing.services.mlflow.apps import KIND, MlflowApp, MlflowApps
-from airflow_provider_smtrain.testing.services.paging import page
+from airflow_provider_smtrain.testing.services.responses import (
+    IN_USE,
+    INVALID,
+    NOT_FOUND,
+    created_between,
+    install_actions,
+    paged,
+    params,
+    raising_as,
+    where,
+)
 
 SORT_KEYS = {"Name": "Name", "CreationTime": "CreationTime", "Status": "Status"}
 
@@ -33,49 +39,25 @@ def apps() -> MlflowApps:
 
 def install() -> None:
     """Install the MLflow app patches (once per process)."""
-    handlers: dict[str, Callable[[SageMakerResponse], Any]] = {
-        "create_mlflow_app": _create,
-        "describe_mlflow_app": _describe,
-        "list_mlflow_apps": _list,
-        "update_mlflow_app": _update,
-        "delete_mlflow_app": _delete,
-        "create_presigned_mlflow_app_url": _presigned_url,
-    }
-    for operation, handler in handlers.items():
-        moto_support.patch_once(SageMakerResponse, operation, _replacement(handler))
-
-
-def _replacement(handler: Callable[[SageMakerResponse], Any]) -> Callable[[Any], Any]:
-    def make(_original: Any) -> Callable[[SageMakerResponse], Any]:
-        @functools.wraps(handler)
-        def operation(self: SageMakerResponse) -> Any:
-            return handler(self)
-
-        return operation
-
-    return make
-
-
-def _where(response: SageMakerResponse) -> tuple[str, str]:
-    backend = response.sagemaker_backend
-    return backend.account_id, backend.region_name
-
-
-def _params(response: SageMakerResponse, *names: str) -> dict[str, Any]:
-    return {name: response._get_param(name) for name in names if response._get_param(name) is not None}
+    install_actions(
+        {
+            "create_mlflow_app": _create,
+            "describe_mlflow_app": _describe,
+            "list_mlflow_apps": _list,
+            "update_mlflow_app": _update,
+            "delete_mlflow_app": _delete,
+            "create_presigned_mlflow_app_url": _presigned_url,
+        }
+    )
 
 
 def _app(response: SageMakerResponse) -> MlflowApp:
-    account_id, region = _where(response)
-    try:
-        return apps().get(account_id, region, str(response._get_param("Arn")))
-    except LookupError as err:
-        raise ResourceNotFound(message=str(err)) from None
+    with raising_as(NOT_FOUND):
+        return apps().get(*where(response), str(response._get_param("Arn")))
 
 
 def _create(self: SageMakerResponse) -> ActionResult:
-    account_id, region = _where(self)
-    params = _params(
+    given = params(
         self,
         "Name",
         "ArtifactStoreUri",
@@ -86,12 +68,8 @@ def _create(self: SageMakerResponse) -> ActionResult:
         "AccountDefaultStatus",
         "DefaultDomainIdList",
     )
-    try:
-        app = apps().create(account_id, region, params)
-    except FileExistsError as err:
-        raise ResourceInUseException(message=str(err)) from None
-    except ValueError as err:
-        raise ValidationError(message=str(err)) from None
+    with raising_as(IN_USE, INVALID):
+        app = apps().create(*where(self), given)
     return ActionResult({"Arn": app.arn})
 
 
@@ -100,10 +78,9 @@ def _describe(self: SageMakerResponse) -> ActionResult:
 
 
 def _list(self: SageMakerResponse) -> ActionResult:
-    account_id, region = _where(self)
     store = apps()
     now = store.now()
-    listed = store.in_region(account_id, region)
+    listed = store.in_region(*where(self))
     domain = self._get_param("DefaultForDomainId")
     if domain:
         listed = [a for a in listed if domain in a.domain_ids]
@@ -115,24 +92,14 @@ def _list(self: SageMakerResponse) -> ActionResult:
         wanted = self._get_param(param)
         if wanted:
             summaries = [s for s in summaries if s[member] == wanted]
-    after, before = self._get_param("CreatedAfter"), self._get_param("CreatedBefore")
-    if after is not None:
-        summaries = [s for s in summaries if to_unix(s["CreationTime"]) > float(after)]
-    if before is not None:
-        summaries = [s for s in summaries if to_unix(s["CreationTime"]) < float(before)]
+    summaries = created_between(self, summaries, "CreatedAfter", "CreatedBefore")
     sort_key = SORT_KEYS.get(self._get_param("SortBy") or "CreationTime", "CreationTime")
     summaries.sort(key=lambda s: s[sort_key], reverse=self._get_param("SortOrder") != "Ascending")
-    try:
-        return ActionResult(
-            page(summaries, "Summaries", self._get_param("MaxResults"), self._get_param("NextToken"))
-        )
-    except ValueError as err:
-        raise ValidationError(message=str(err)) from None
+    return ActionResult(paged(self, summaries, "Summaries"))
 
 
 def _update(self: SageMakerResponse) -> ActionResult:
-    account_id, region = _where(self)
-    params = _params(
+    given = params(
         self,
         "Arn",
         "Name",
@@ -142,19 +109,14 @@ def _update(self: SageMakerResponse) -> ActionResult:
         "DefaultDomainIdList",
         "AccountDefaultStatus",
     )
-    try:
-        app = apps().update(account_id, region, params)
-    except LookupError as err:
-        raise ResourceNotFound(message=str(err)) from None
+    with raising_as(NOT_FOUND):
+        app = apps().update(*where(self), given)
     return ActionResult({"Arn": app.arn})
 
 
 def _delete(self: SageMakerResponse) -> ActionResult:
-    account_id, region = _where(self)
-    try:
-        app = apps().delete(account_id, region, str(self._get_param("Arn")))
-    except LookupError as err:
-        raise ResourceNotFound(message=str(err)) from None
+    with raising_as(NOT_FOUND):
+        app = apps().delete(*where(self), str(self._get_param("Arn")))
     return ActionResult({"Arn": app.arn})
 
 

@@ -10,13 +10,14 @@ from typing import Any
 
 from airflow_provider_smtrain.jobs.console import TRAINING_LOG_GROUP
 from airflow_provider_smtrain.testing import moto_support
-from airflow_provider_smtrain.testing.engine.simulator import Key, Simulator
+from airflow_provider_smtrain.testing.engine.simulator import Key, Simulator, key_named
 from airflow_provider_smtrain.testing.engine.timeline import (
     TERMINAL,
     Event,
     event,
     modified_time,
     plan_training,
+    secondary_status_transitions,
     to_datetime,
 )
 from airflow_provider_smtrain.testing.services.training import serverless
@@ -137,18 +138,7 @@ class TrainingService:
         job = sim.job
         seen = sim.visible_events(now)
         last = seen[-1]
-        transitions = []
-        for index, (ts, secondary, status) in enumerate(seen):
-            entry: dict[str, Any] = {
-                "Status": secondary,
-                "StartTime": to_datetime(ts),
-                "StatusMessage": STATUS_MESSAGES.get(secondary, secondary),
-            }
-            if index + 1 < len(seen):
-                entry["EndTime"] = to_datetime(seen[index + 1].at)
-            elif status in TERMINAL:
-                entry["EndTime"] = to_datetime(ts)
-            transitions.append(entry)
+        transitions = secondary_status_transitions(seen, STATUS_MESSAGES)
         changed = (job.training_job_status, job.secondary_status) != (last.status, last.secondary)
         job.secondary_status = last.secondary
         job.training_job_status = last.status
@@ -273,11 +263,11 @@ class TrainingService:
         :param account_id: Account, ``None`` = any.
         :param region: Region, ``None`` = any.
         """
-        for key in list(self.jobs) + list(self.planned):
-            if key[2] == name and account_id in (None, key[0]) and region in (None, key[1]):
-                self.touch(key)
-                return key if key in self.jobs else None
-        return None
+        key = key_named([*self.jobs, *self.planned], name, account_id, region)
+        if key is None:
+            return None
+        self.touch(key)
+        return key if key in self.jobs else None
 
     # ------------------------------------------------------------------------------- views / reset
 

@@ -7,7 +7,7 @@ import hashlib
 import math
 from typing import Any
 
-from airflow_provider_smtrain.testing.engine.simulator import Key, Simulator
+from airflow_provider_smtrain.testing.engine.simulator import Key, Simulator, key_named
 from airflow_provider_smtrain.testing.engine.timeline import TERMINAL, modified_time, to_datetime
 from airflow_provider_smtrain.testing.services.training.lifecycle import TrainingService
 from airflow_provider_smtrain.testing.services.training.model import ChildPlan, TrainingSim
@@ -270,10 +270,7 @@ class TuningService:
         :param account_id: Account, ``None`` = any.
         :param region: Region, ``None`` = any.
         """
-        for key in self.jobs:
-            if key[2] == name and account_id in (None, key[0]) and region in (None, key[1]):
-                return key
-        return None
+        return key_named(self.jobs, name, account_id, region)
 
     # ------------------------------------------------------------------------------- views / reset
 
