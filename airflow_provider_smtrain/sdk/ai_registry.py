@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from airflow_provider_smtrain.jobs.hub_content import hub_content_arn
-from airflow_provider_smtrain.jobs.retry import is_not_found
+from airflow_provider_smtrain.jobs.retry import is_conflict, is_not_found
 
 #: Runtime of Lambda functions created from a local reward function (the SDK's ``python3.9`` is retired).
 LAMBDA_RUNTIME = "python3.12"
@@ -181,6 +181,9 @@ def import_version(
     Import one version (``AIRHub.import_hub_content``: ``DescribeHub``, ``CreateHub`` if missing, ``ImportHubContent``).
 
     Made with ``AIRHub``'s class-level SageMaker client, which the credentials scope pins to the connection.
+    When another task creates the hub between this one's ``DescribeHub`` and ``CreateHub`` (two first
+    imports at once), ``CreateHub`` answers ``ResourceInUse``: the hub exists, so the import is made again
+    (its ``DescribeHub`` now finds it). A version that exists already raises (the caller decides).
 
     :param content_type: ``DataSet`` or ``JsonDoc``.
     :param name: the hub content name.
@@ -191,14 +194,22 @@ def import_version(
     """
     from sagemaker.ai_registry.air_hub import AIRHub
 
-    AIRHub.import_hub_content(
-        hub_content_type=content_type,
-        hub_content_name=name,
-        document_schema_version=schema_version,
-        hub_content_document=document,
-        hub_content_version=version,
-        tags=keywords,
-    )
+    def once() -> None:
+        AIRHub.import_hub_content(
+            hub_content_type=content_type,
+            hub_content_name=name,
+            document_schema_version=schema_version,
+            hub_content_document=document,
+            hub_content_version=version,
+            tags=keywords,
+        )
+
+    try:
+        once()
+    except ClientError as err:
+        if err.operation_name != "CreateHub" or not is_conflict(err):
+            raise
+        once()
 
 
 def reward_function_zip(path: str) -> bytes:
