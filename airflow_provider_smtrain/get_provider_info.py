@@ -46,6 +46,7 @@ def get_provider_info() -> dict[str, Any]:
                     f"{_PACKAGE}.operators.evaluation",
                     f"{_PACKAGE}.operators.deploy",
                     f"{_PACKAGE}.operators.model_package",
+                    f"{_PACKAGE}.operators.gate",
                 ],
             }
         ],

@@ -91,6 +91,18 @@ def is_not_found(err: BaseException) -> bool:
     )
 
 
+def is_conflict(err: BaseException) -> bool:
+    """
+    Whether an AWS error says what the call would create exists already (created by another caller).
+
+    :param err: any exception.
+    """
+    code = error_code(err) or ""
+    return code in {"ResourceInUse", "ResourceInUseException", "ConflictException"} or (
+        code != "" and "already exists" in _message(err).lower()
+    )
+
+
 def is_not_running(err: BaseException) -> bool:
     """
     Whether a refused Stop* call means there is nothing to stop: the job ended already, or is gone.

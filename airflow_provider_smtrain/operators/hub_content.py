@@ -11,7 +11,10 @@ the lifecycle (deferral, trigger, resume, deadline, result) and replaces only ho
    this task's version: re-attached to while it imports, returned when Available (no import);
 3. otherwise the next version number is chosen, its ARN is persisted in ``task_state_store``
    **before** anything is uploaded or imported, then the content is imported. A crash after the
-   import is found by step 2 on the next try; a lost import response is reconciled the same way.
+   import is found by step 2 on the next try; a lost import response is reconciled the same way;
+4. two tasks registering one name at once (two DAG runs) choose the same version, and one import
+   answers ``ResourceInUse``: the loser attaches to that version when it holds the same content, and
+   goes back to step 2 when it holds other content (a clear error after :data:`MAX_VERSION_RACES`).
 
 An import cannot be stopped: ``stop_job_on_kill`` is always False for these operators, a deadline fails
 the task and leaves the import to finish.
@@ -23,6 +26,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_smtrain.exceptions import SageMakerSubmitError
 from airflow_provider_smtrain.jobs.hub_content import content_digest, digest_keyword, digest_of, next_version
 from airflow_provider_smtrain.jobs.identity import JobIdentity, max_tries_of, new_token
 from airflow_provider_smtrain.jobs.kinds import HUB_CONTENT, Outcome, outcome_of
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 
     from airflow_provider_smtrain.sdk.ai_registry import RegistryHub
 
+#: How many times a task chooses a version again after losing it to a concurrent import of other content.
+MAX_VERSION_RACES = 5
 #: Arguments every registry operator takes (all templated, all spec fields).
 REGISTRY_FIELDS: tuple[str, ...] = ("name", "source", "role", "domain_id", "search_keywords")
 
@@ -180,33 +186,60 @@ class HubContentOperator(SageMakerJobOperator):
         return self._wait_and_finish(describe, context)
 
     def _find_or_import(self, spec: Any, context: Context) -> dict[str, Any]:
-        from airflow_provider_smtrain.sdk.ai_registry import content_versions, registry_hub
+        from airflow_provider_smtrain.sdk.ai_registry import registry_hub
 
         digest = content_digest({"type": self.content_type, **self.digest_fields(spec)})
         self.log.info("Content digest of %s %s: %s", self.content_type, spec.name, digest)
         with self.hook.credentials_scope():
             hub = registry_hub(self.hook.client("sts"), self.region)
-            versions = content_versions(self.hook.sagemaker_client, hub.name, self.content_type, spec.name)
-            existing = self._version_with(digest, versions, hub, spec.name)
-            if existing is not None:
-                self._remember(context, hub.arn(self.content_type, spec.name, existing["HubContentVersion"]))
-                describe = describe_job(self, self._handle)
-                self.log.info("%s %s version %s already holds this content (%s): reusing it, no import",
-                              self.content_type, spec.name, describe.get("HubContentVersion"),
-                              describe.get("HubContentStatus"))
-                return found(self, describe, context, None)
-            version = next_version(str(v.get("HubContentVersion", "")) for v in versions)
-            self._remember(context, hub.arn(self.content_type, spec.name, version))  # before creating
-            self.log.info("Importing %s %s version %s", self.content_type, spec.name, version)
-            try:
-                self.import_content(spec, hub, version, digest)
-            except Exception:
-                describe_or_none = find_job(self, self._handle)
-                if describe_or_none is None or digest_of(describe_or_none) != digest:
-                    raise
-                self.log.warning("The import of %s reported an error, but the version exists: attaching",
-                                 self._handle)
-        return found(self, describe_job(self, self._handle), context, None)
+            for _ in range(MAX_VERSION_RACES):
+                describe = self._reuse_or_import(spec, hub, digest, context)
+                if describe is not None:
+                    return found(self, describe, context, None)
+        raise SageMakerSubmitError(
+            f"{self.content_type} {spec.name}: {MAX_VERSION_RACES} times in a row, the version this task chose "
+            f"was imported at the same moment by another task with other content (not {digest}); "
+            "retry the task once the other registrations of this name have started"
+        )
+
+    def _reuse_or_import(self, spec: Any, hub: RegistryHub, digest: str, context: Context) -> dict[str, Any] | None:
+        """
+        Reuse the version holding ``digest``, or import the next one. None: another task imported that
+        version number at the same moment with other content (choose again).
+
+        Two tasks registering one name at once both list the versions, both choose the same next version,
+        and one import answers ``ResourceInUse``: the loser reads that version, and attaches to it when it
+        holds this content (the same dataset registered twice), or chooses again when it does not.
+        """
+        from airflow_provider_smtrain.jobs.retry import is_conflict
+        from airflow_provider_smtrain.sdk.ai_registry import content_versions
+
+        versions = content_versions(self.hook.sagemaker_client, hub.name, self.content_type, spec.name)
+        existing = self._version_with(digest, versions, hub, spec.name)
+        if existing is not None:
+            self._remember(context, hub.arn(self.content_type, spec.name, existing["HubContentVersion"]))
+            describe = describe_job(self, self._handle)
+            self.log.info("%s %s version %s already holds this content (%s): reusing it, no import",
+                          self.content_type, spec.name, describe.get("HubContentVersion"),
+                          describe.get("HubContentStatus"))
+            return describe
+        version = next_version(str(v.get("HubContentVersion", "")) for v in versions)
+        self._remember(context, hub.arn(self.content_type, spec.name, version))  # before creating
+        self.log.info("Importing %s %s version %s", self.content_type, spec.name, version)
+        try:
+            self.import_content(spec, hub, version, digest)
+        except Exception as err:
+            describe_or_none = find_job(self, self._handle)
+            if describe_or_none is not None and digest_of(describe_or_none) == digest:
+                self.log.warning("The import of %s reported an error (%s), but the version exists with this "
+                                 "content (another task's import, or a lost response): attaching", self._handle, err)
+                return describe_or_none
+            if describe_or_none is not None and is_conflict(err):
+                self.log.warning("Another task imported %s at the same moment with other content (%s): "
+                                 "choosing the next version", self._handle, digest_of(describe_or_none))
+                return None
+            raise
+        return describe_job(self, self._handle)
 
     @property
     def _handle(self) -> str:

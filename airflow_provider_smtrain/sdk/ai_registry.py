@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from airflow_provider_smtrain.jobs.hub_content import hub_content_arn
-from airflow_provider_smtrain.jobs.retry import is_not_found
+from airflow_provider_smtrain.jobs.retry import is_conflict, is_not_found
 from airflow_provider_smtrain.sdk.interrupts import sdk_call
 
 #: Runtime of Lambda functions created from a local reward function (the SDK's ``python3.9`` is retired).
@@ -184,6 +184,9 @@ def import_version(
     Import one version (``AIRHub.import_hub_content``: ``DescribeHub``, ``CreateHub`` if missing, ``ImportHubContent``).
 
     Made with ``AIRHub``'s class-level SageMaker client, which the credentials scope pins to the connection.
+    When another task creates the hub between this one's ``DescribeHub`` and ``CreateHub`` (two first
+    imports at once), ``CreateHub`` answers ``ResourceInUse``: the hub exists, so the import is made again
+    (its ``DescribeHub`` now finds it). A version that exists already raises (the caller decides).
 
     :param content_type: ``DataSet`` or ``JsonDoc``.
     :param name: the hub content name.
@@ -194,7 +197,7 @@ def import_version(
     """
     from sagemaker.ai_registry.air_hub import AIRHub
 
-    with sdk_call():
+    def once() -> None:
         AIRHub.import_hub_content(
             hub_content_type=content_type,
             hub_content_name=name,
@@ -203,6 +206,14 @@ def import_version(
             hub_content_version=version,
             tags=keywords,
         )
+
+    with sdk_call():
+        try:
+            once()
+        except ClientError as err:
+            if err.operation_name != "CreateHub" or not is_conflict(err):
+                raise
+            once()
 
 
 def reward_function_zip(path: str) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ __all__ = [
     "EVALUATORS",
     "OWNER_TAG",
     "StartPlan",
+    "drop_unset_mlflow",
     "ensure_pipeline",
     "pipeline_name_for",
     "pipeline_token",
@@ -68,6 +70,28 @@ def pipeline_token(token: str) -> str:
     :param token: the execution's request token.
     """
     return hashlib.sha256(f"pipeline\x1f{token}".encode()).hexdigest()[:32]
+
+
+#: What the SDK's templates render for an MLflow ARN it does not have (Jinja prints ``None`` as ``"None"``).
+_UNSET_ARNS = frozenset({"", "None", "none", "null"})
+
+
+def drop_unset_mlflow(definition: str) -> str:
+    """
+    The definition without an ``MlflowConfig`` whose ``MlflowResourceArn`` is unset.
+
+    The SDK's evaluation templates always render ``"MlflowConfig": {"MlflowResourceArn": "{{ arn }}"}``;
+    without MLflow (the provider's default) that is the string ``"None"``, which the pipeline would carry
+    into its description, its training jobs and the task's result as if it were an ARN.
+
+    :param definition: the rendered pipeline definition (JSON).
+    """
+    document = json.loads(definition)
+    config = document.get("MlflowConfig") if isinstance(document, dict) else None
+    if not isinstance(config, dict) or str(config.get("MlflowResourceArn") or "").strip() not in _UNSET_ARNS:
+        return definition
+    del document["MlflowConfig"]
+    return json.dumps(document)
 
 
 @dataclass(frozen=True)
@@ -172,7 +196,7 @@ def replaced_start(evaluator_class: type, client: Any, plan: StartPlan, started:
 
     def _start(self: Any, eval_type: Any = None, name: str = "", pipeline_definition: str = "",
                role_arn: str = "", region: str | None = None) -> None:
-        definition = Template(pipeline_definition).render(pipeline_name=plan.pipeline_name)
+        definition = drop_unset_mlflow(Template(pipeline_definition).render(pipeline_name=plan.pipeline_name))
         with recording():
             ensure_pipeline(client, plan, definition, role_arn, _sdk_tags(self))
             started["arn"] = start_execution(client, plan, f"Evaluation execution: {name}")

@@ -15,7 +15,15 @@ from airflow_provider_smtrain.get_provider_info import get_provider_info
 
 PACKAGE = "airflow_provider_smtrain"
 
-__all__ = ["link_classes", "operator_classes", "sensor_classes", "trigger_classes"]
+__all__ = [
+    "job_operator_classes",
+    "link_classes",
+    "operator_classes",
+    "sensor_classes",
+    "spec_operator_classes",
+    "task_operator_classes",
+    "trigger_classes",
+]
 
 
 def _classes_in(modules: list[str], base: type) -> list[type[Any]]:
@@ -33,12 +41,32 @@ def _modules(section: str) -> list[str]:
 
 
 def operator_classes() -> list[type[Any]]:
-    """Concrete operators (not sensors) in the provider's operator modules."""
+    """Public concrete operators (not sensors) in the provider's operator modules."""
     return [
         cls
         for cls in _classes_in(_modules("operators"), BaseOperator)
-        if not inspect.isabstract(cls)
+        if not inspect.isabstract(cls) and not cls.__name__.startswith("_")
     ]
+
+
+def job_operator_classes() -> list[type[Any]]:
+    """Listed operators that run one remote job each (``SageMakerJobOperator``: a job kind, a trigger)."""
+    from airflow_provider_smtrain.operators.base import SageMakerJobOperator
+
+    return [cls for cls in operator_classes() if issubclass(cls, SageMakerJobOperator)]
+
+
+def task_operator_classes() -> list[type[Any]]:
+    """Listed operators that run no remote job: they finish inside ``execute`` (gates, approval)."""
+    jobs = set(job_operator_classes())
+    return [cls for cls in operator_classes() if cls not in jobs]
+
+
+def spec_operator_classes() -> list[type[Any]]:
+    """Listed operators whose arguments are validated into a spec (``SageMakerSdkOperator.build_spec``)."""
+    from airflow_provider_smtrain.operators.sdk_operator import SageMakerSdkOperator
+
+    return [cls for cls in operator_classes() if issubclass(cls, SageMakerSdkOperator)]
 
 
 def sensor_classes() -> list[type[Any]]:

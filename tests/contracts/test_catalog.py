@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from datetime import UTC, datetime
@@ -17,7 +18,14 @@ from airflow_provider_smtrain.jobs import catalog
 from airflow_provider_smtrain.jobs.console import console_url
 from airflow_provider_smtrain.jobs.kinds import JobKind, get_kind
 from airflow_provider_smtrain.links.sagemaker import SageMakerJobLink
-from tests.contracts.discovery import link_classes, operator_classes, sensor_classes, trigger_classes
+from tests.contracts.discovery import (
+    job_operator_classes,
+    link_classes,
+    operator_classes,
+    sensor_classes,
+    task_operator_classes,
+    trigger_classes,
+)
 
 OUTPUTS_DOC = Path(__file__).resolve().parents[2] / "docs" / "outputs.md"
 KINDS = catalog.kinds()
@@ -158,21 +166,35 @@ def test_every_link_is_in_the_catalog() -> None:
     assert set(link_classes()) == listed
 
 
-#: Operators that run no remote job (one synchronous call): no kind, no trigger.
-NOT_JOB_OPERATORS = {"ApproveModelPackageOperator"}
-
-
-def test_every_operator_runs_a_catalog_kind_and_shows_its_links() -> None:
-    for operator in operator_classes():
-        if operator.__name__ in NOT_JOB_OPERATORS:
-            assert not hasattr(operator, "job_kind")
-            continue
+def test_every_job_operator_runs_a_catalog_kind_and_shows_its_links() -> None:
+    assert job_operator_classes(), "no job operator listed for Airflow"
+    for operator in job_operator_classes():
         kind = operator.job_kind
         assert catalog.entry(kind).kind is kind
         links = set(catalog.link_classes(kind))
         assert operator.job_link in links
         shown = {type(link) for link in operator.operator_extra_links}
         assert links <= shown <= links | set(catalog.result_link_classes(kind))
+
+
+def test_operators_without_a_remote_job_never_wait_for_one() -> None:
+    """Operators that finish inside ``execute`` (gates, approval) have no job kind, job link or trigger."""
+    registered = set(get_provider_info()["extra-links"])
+    for operator in task_operator_classes():
+        assert not hasattr(operator, "job_kind") and not hasattr(operator, "job_link"), operator.__name__
+        assert not hasattr(operator, "execute_complete"), f"{operator.__name__} defers without a job kind"
+        assert "deferrable" not in inspect.signature(operator.__init__).parameters, operator.__name__
+        for link in operator.operator_extra_links:
+            assert f"{type(link).__module__}.{type(link).__qualname__}" in registered, type(link).__name__
+
+
+def test_every_public_operator_is_listed_for_airflow() -> None:
+    """``get_provider_info()`` lists every operator ``airflow_provider_smtrain.operators`` exports, jobs or not."""
+    import airflow_provider_smtrain.operators as operators
+
+    exported = {getattr(operators, name) for name in operators._EXPORTS}
+    assert {cls.__name__ for cls in exported} - {cls.__name__ for cls in operator_classes()} == set()
+    assert set(job_operator_classes()) | set(task_operator_classes()) == set(operator_classes())
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=kind_id)

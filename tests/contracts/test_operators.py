@@ -12,14 +12,17 @@ import pytest
 
 import airflow_provider_smtrain.specs as specs
 from airflow_provider_smtrain.specs import SpecModel
-from tests.contracts.discovery import operator_classes
+from tests.contracts.discovery import operator_classes, spec_operator_classes
 
 SPECS_DOC = Path(__file__).resolve().parents[2] / "docs" / "specs.md"
 
 #: Constructor arguments that steer the task rather than describe the job, so they are not spec fields.
 TASK_OPTIONS: dict[str, set[str]] = {"ModelTrainerOperator": {"print_log"}}
 
-OPERATORS = operator_classes()
+#: Operators whose arguments describe a job or call (validated into a spec by ``build_spec``).
+OPERATORS = spec_operator_classes()
+#: Operators that steer the DAG without a spec (gates): their contract is the docstring and templating.
+PLAIN_OPERATORS = [cls for cls in operator_classes() if cls not in OPERATORS]
 
 
 class _Captured(Exception):
@@ -64,7 +67,19 @@ def build(operator_class: type[Any]) -> Any:
 
 def test_every_operator_is_found() -> None:
     names = {cls.__name__ for cls in OPERATORS}
-    assert {"ModelTrainerOperator", "HyperparameterTunerOperator"} <= names
+    assert {"ModelTrainerOperator", "HyperparameterTunerOperator", "ApproveModelPackageOperator"} <= names
+    assert {"EvaluationGateOperator", "EvaluationGateBranchOperator"} <= {cls.__name__ for cls in PLAIN_OPERATORS}
+
+
+@pytest.mark.parametrize("operator_class", PLAIN_OPERATORS, ids=lambda cls: cls.__name__)
+def test_operators_without_a_spec_document_their_arguments_and_template_attributes(
+    operator_class: type[Any],
+) -> None:
+    assert not hasattr(operator_class, "build_spec")
+    assert sorted(set(own_arguments(operator_class)) - documented_params(operator_class)) == []
+    assert sorted(documented_params(operator_class) - set(own_arguments(operator_class))) == []
+    for name in operator_class.template_fields:
+        assert name in own_arguments(operator_class), f"template field {name!r} is not an argument"
 
 
 @pytest.mark.parametrize("operator_class", OPERATORS, ids=lambda cls: cls.__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,20 +38,30 @@ class Env:
         return args
 
 
-@pytest.fixture
-def env(local_sagemaker: Any, monkeypatch: pytest.MonkeyPatch) -> Env:
-    sm = local_sagemaker
+def make_env(sm: Any, setenv: Callable[[str, str], Any]) -> Env:
+    """
+    Prepare a reset local SageMaker for operator runs: a bucket with training data, a role, and the
+    ``smtrain_local`` Airflow connection (set with ``setenv``, e.g. ``monkeypatch.setenv``).
+
+    :param sm: the LocalSageMaker client.
+    :param setenv: sets an environment variable.
+    """
     sm.configure(training_seconds=1.0, tuning_seconds=1.5, stop_seconds=0.3)
     bucket = "smtrain-test"
     sm.create_bucket(bucket)
     sm.put_object(bucket, "data/train/train.csv", b"x,y\n0,1\n1,3\n2,5\n3,7\n")
     role_arn = sm.create_role("SageMakerTrainingRole")
-    monkeypatch.setenv(
+    setenv(
         "AIRFLOW_CONN_SMTRAIN_LOCAL",
         sm.airflow_connection_json(access_key_id=CONNECTION_ACCESS_KEY, secret_access_key="connection-secret"),
     )
     sm.clear_requests()  # only what the code under test sends from here on
     return Env(sm=sm, conn_id="smtrain_local", bucket=bucket, role_arn=role_arn)
+
+
+@pytest.fixture
+def env(local_sagemaker: Any, monkeypatch: pytest.MonkeyPatch) -> Env:
+    return make_env(local_sagemaker, monkeypatch.setenv)
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ start, so two evaluations started together can run each other's definition. Here
 generation has its own pipeline: four concurrent benchmark evaluations with different subtasks, ten
 times over, and ``DescribePipelineDefinitionForExecution`` shows each execution ran its own definition.
 
-In the suite it runs ``SMTRAIN_CROSS_TALK_ROUNDS`` rounds (default 2, ~40 s); the acceptance run is
-``SMTRAIN_CROSS_TALK_ROUNDS=10 .venv/bin/python -m pytest tests/operators/test_evaluation_cross_talk.py``.
+In the suite it runs ``SMTRAIN_CROSS_TALK_ROUNDS`` rounds (default 2, ~40 s); the acceptance run (10 rounds,
+figures in ``benchmarks/results/cross_talk.md``) is ``.venv/bin/python -m benchmarks.cross_talk --rounds 10``,
+which runs :func:`run_rounds` below.
 
 Each evaluation starts in its own forked process, as Airflow workers do: within one process the
 credentials scope serialises SDK calls, which would hide a race between processes.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import time
 from typing import Any
 
 from airflow_provider_smtrain.operators.evaluation import BenchMarkEvaluatorOperator
@@ -73,23 +75,55 @@ def subtasks_run_by(client: Any, execution_arn: str) -> set[str]:
     return found
 
 
+def run_rounds(env: Env, package: str, rounds: int) -> dict[str, Any]:
+    """
+    ``rounds`` rounds of four concurrent benchmark evaluations with different subtasks; every execution's
+    own definition read back (``DescribePipelineDefinitionForExecution``).
+
+    Returns ``{"rounds", "executions": [{"round", "subtask", "execution_arn", "pipeline_name",
+    "definition_subtasks", "own_definition"}], "cross_talk", "pipelines", "round_seconds"}``.
+
+    :param env: the local SageMaker environment (:func:`tests.operators.conftest.make_env`), clock frozen.
+    :param package: the evaluated model package (:func:`tests.operators.evaluation_env.prepare`).
+    :param rounds: how many rounds.
+    """
+    client = env.sm.boto3_client("sagemaker")
+    executions: list[dict[str, Any]] = []
+    round_seconds = []
+    for round_number in range(rounds):
+        began = time.monotonic()
+        results = start_concurrently(env, package, round_number)
+        round_seconds.append(round(time.monotonic() - began, 2))
+        for subtask, (arn, pipeline) in sorted(results.items()):
+            ran = subtasks_run_by(client, arn)
+            executions.append({"round": round_number, "subtask": subtask, "execution_arn": arn,
+                               "pipeline_name": pipeline, "definition_subtasks": sorted(ran),
+                               "own_definition": ran == {subtask}})
+    return {
+        "rounds": rounds,
+        "executions": executions,
+        "cross_talk": sum(not execution["own_definition"] for execution in executions),
+        "pipelines": len({execution["pipeline_name"] for execution in executions}),
+        "round_seconds": round_seconds,
+    }
+
+
+def warm_up(env: Env, package: str) -> None:
+    """Import the SDK once, before the workers fork (one evaluation outside the rounds), and freeze the clock."""
+    env.sm.clock.freeze()
+    start(env, package, "anatomy", -1)
+    env.sm.clear_requests()
+
+
 def test_concurrent_evaluations_of_one_type_each_run_their_own_definition(env: Env) -> None:
     package = prepare(env)
-    env.sm.clock.freeze()
-    client = env.sm.boto3_client("sagemaker")
-    start(env, package, "anatomy", -1)  # the SDK imported once, before the workers fork
-    env.sm.clear_requests()
-    cross_talk, pipelines = [], set()
-    for round_number in range(ROUNDS):
-        results = start_concurrently(env, package, round_number)
-        for subtask, (arn, _) in results.items():
-            ran = subtasks_run_by(client, arn)
-            if ran != {subtask}:
-                cross_talk.append((round_number, subtask, sorted(ran)))
-        pipelines.update(pipeline for _, pipeline in results.values())
+    warm_up(env, package)
+    report = run_rounds(env, package, ROUNDS)
 
-    assert cross_talk == []
-    assert len(pipelines) == ROUNDS * len(SUBTASKS)  # one pipeline per task instance
+    assert [(e["round"], e["subtask"], e["definition_subtasks"]) for e in report["executions"]
+            if not e["own_definition"]] == []
+    assert report["cross_talk"] == 0 and len(report["executions"]) == ROUNDS * len(SUBTASKS)
+    assert report["pipelines"] == ROUNDS * len(SUBTASKS)  # one pipeline per task instance
     starts = env.sm.requests(operation="StartPipelineExecution")
     assert len(starts) == ROUNDS * len(SUBTASKS)
     assert env.sm.requests(operation="UpdatePipeline") == []

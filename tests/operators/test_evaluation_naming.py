@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from airflow_provider_smtrain.jobs.kinds import PIPELINE_EXECUTION
 from airflow_provider_smtrain.jobs.naming import job_name, request_token
-from airflow_provider_smtrain.sdk.evaluation_pipeline import EVALUATORS, pipeline_name_for, pipeline_token
+from airflow_provider_smtrain.sdk.evaluation_pipeline import (
+    EVALUATORS,
+    drop_unset_mlflow,
+    pipeline_name_for,
+    pipeline_token,
+)
 
 SAGEMAKER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}")
 
@@ -37,3 +43,17 @@ def test_tokens_are_deterministic_per_generation_and_fit_the_token_pattern() -> 
     for token in (first, pipeline_token(first), params["ClientRequestToken"]):
         assert 32 <= len(token) <= 128 and re.fullmatch(r"[a-zA-Z0-9-]+", token)
     assert "ClientRequestToken" not in PIPELINE_EXECUTION.request_params(arn)  # describe takes no token
+
+
+def test_the_sdks_unset_mlflow_arn_leaves_the_definition_but_a_real_one_stays() -> None:
+    from jinja2 import Template
+    from sagemaker.train.evaluate.pipeline_templates import DETERMINISTIC_TEMPLATE
+
+    app = "arn:aws:sagemaker:us-east-1:123456789012:mlflow-app/app-1"
+    unset = Template(DETERMINISTIC_TEMPLATE).render(mlflow_resource_arn=None)
+    assert '"MlflowResourceArn": "None"' in unset  # what the SDK renders without MLflow
+    assert "MlflowConfig" not in json.loads(drop_unset_mlflow(unset))
+    asked = Template(DETERMINISTIC_TEMPLATE).render(mlflow_resource_arn=app, mlflow_experiment_name="exp")
+    assert drop_unset_mlflow(asked) == asked
+    assert json.loads(drop_unset_mlflow(asked))["MlflowConfig"] == {"MlflowResourceArn": app,
+                                                                    "MlflowExperimentName": "exp"}

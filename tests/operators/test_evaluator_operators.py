@@ -36,6 +36,8 @@ def arguments(env: Env, kind: str) -> dict[str, Any]:
     }[kind]
 
 
+MLFLOW_FIELDS = ("resource_arn", "experiment_name", "run_name", "experiment_id", "run_id", "console_url", "ui_path")
+
 OPERATORS = {
     "benchmark": BenchMarkEvaluatorOperator,
     "custom_scorer": CustomScorerEvaluatorOperator,
@@ -96,6 +98,10 @@ def test_evaluator_runs_through_the_trigger_and_returns_the_files_metrics(
     assert [r["operation"] for r in env.sm.requests(operation="StartPipelineExecution")] == ["StartPipelineExecution"]
     assert not env.sm.requests(operation="UpdatePipeline") and not env.sm.requests(operation="ListPipelines")
     assert not [op for op in operations(env) if "Mlflow" in op]  # no MLflow app looked up or created
+    assert result["mlflow"] == dict.fromkeys(MLFLOW_FIELDS)  # JSON null, never the string "None"
+    definition = json.loads(env.sm.boto3_client("sagemaker").describe_pipeline_definition_for_execution(
+        PipelineExecutionArn=result["execution_arn"])["PipelineDefinition"])
+    assert "MlflowConfig" not in definition
 
 
 def test_retry_reattaches_and_never_starts_a_second_execution(env: Env, package: str) -> None:
