@@ -94,7 +94,7 @@ TICK_SECONDS = 0.05
 AIRFLOW_BLOCK_WARNING_SECONDS = 0.2
 #: Median server-side Describe answer time (ms) above which the server, not the trigger, sets the pace.
 SERVER_SATURATED_MS = 50.0
-#: The pipeline whose executions the pipeline triggers wait for.
+#: Prefix of the pipelines whose executions the pipeline triggers wait for (one pipeline per execution).
 PIPELINE = "trigger-scale-bench"
 #: Jobs created between two updates of the server's ``training_seconds`` (keeps the end times together).
 CREATE_CHUNK = 20
@@ -177,9 +177,19 @@ def pipeline_definition() -> str:
     )
 
 
+def pipeline_of_job(name: str) -> str:
+    """
+    The pipeline a benchmark pipeline execution runs in: one per execution (``<PIPELINE>-<job name>``).
+
+    :param name: the execution's display name.
+    """
+    return f"{PIPELINE}-{name}"[:256]
+
+
 def job_request(kind: str, name: str) -> tuple[str, dict[str, Any]]:
     """
-    The boto3 method and parameters that create one job of ``kind`` (a pipeline execution: of :data:`PIPELINE`).
+    The boto3 method and parameters that create one job of ``kind`` (a pipeline execution: in a pipeline of
+    its own, :func:`pipeline_of_job`, as the evaluator operators run one pipeline per task instance).
 
     :param kind: ``training``, ``tuning`` or ``pipeline``.
     :param name: the job name (for a pipeline execution, its display name).
@@ -188,7 +198,7 @@ def job_request(kind: str, name: str) -> tuple[str, dict[str, Any]]:
         return "create_hyper_parameter_tuning_job", tuning_job_request(name)
     if kind == "pipeline":
         return "start_pipeline_execution", {
-            "PipelineName": PIPELINE,
+            "PipelineName": pipeline_of_job(name),
             "PipelineExecutionDisplayName": name,
             "ClientRequestToken": hashlib.sha256(name.encode()).hexdigest()[:32],  # 32 to 128 characters
         }

@@ -16,11 +16,11 @@ from typing import Any
 from benchmarks.trigger_scale.common import (
     CREATE_CHUNK,
     KINDS,
-    PIPELINE,
     SETUP_ACCESS_KEY,
     VARIANTS,
     job_request,
     pipeline_definition,
+    pipeline_of_job,
     training_job_request,
 )
 
@@ -55,17 +55,17 @@ def create_jobs(sm: Any, provider: str, n: int) -> tuple[list[str], float]:
     kind = VARIANTS[provider].kind
     setting = KINDS[kind].seconds_setting
     client = sm.boto3_client("sagemaker", access_key_id=SETUP_ACCESS_KEY, secret_access_key="bench")
-    if kind == "pipeline":
-        client.create_pipeline(
-            PipelineName=PIPELINE,
-            PipelineDefinition=pipeline_definition(),
-            RoleArn=training_job_request("unused")["RoleArn"],
-        )
     end_at: float = sm.clock.now() + HOLD_SECONDS
     handles = []
     for index, name in enumerate(job_names(provider, n)):
         if index % CREATE_CHUNK == 0:
             sm.configure(**{setting: end_at - sm.clock.now()})
+        if kind == "pipeline":
+            client.create_pipeline(
+                PipelineName=pipeline_of_job(name),
+                PipelineDefinition=pipeline_definition(),
+                RoleArn=training_job_request("unused")["RoleArn"],
+            )
         method, params = job_request(kind, name)
         response = getattr(client, method)(**params)
         handles.append(str(response["PipelineExecutionArn"]) if kind == "pipeline" else name)
