@@ -37,16 +37,17 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_smtrain.jobs.clock import clock
 from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, outcome_of
+from airflow_provider_smtrain.jobs.list_shapes import SEARCH_REFUSED_CODES, SearchShape
 from airflow_provider_smtrain.jobs.retry import backoff_delay, describe_error, error_code, is_retriable
 from airflow_provider_smtrain.triggers.clients import POOL
 from airflow_provider_smtrain.triggers.list_window import ListWindow, summary_state
+from airflow_provider_smtrain.triggers.watches import PolledJob, PollRetry, Watch
 
-if TYPE_CHECKING:
-    from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
+__all__ = ["StatusPoller", "Watch"]
 
 log = logging.getLogger(__name__)
 
@@ -59,59 +60,25 @@ SUMMARY_OUTCOMES = frozenset({Outcome.SUCCEEDED, Outcome.STOPPED})
 #: Error codes of a List* call that make a poller fall back to describing each job.
 LIST_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 
-class Watch:
-    """
-    One trigger's place in a poller: what it last heard about its job, and how the wait ended.
-
-    :param trigger: the waiting trigger.
-    """
-
-    __slots__ = ("interval", "job", "read", "result", "retry", "update")
-
-    def __init__(self, trigger: SageMakerJobTrigger) -> None:
-        self.interval = trigger.poll_interval
-        self.retry = (trigger.retry_base_delay, trigger.retry_max_delay)
-        #: the job's last known state (describe response, updated from list summaries)
-        self.job: dict[str, Any] = {}
-        #: whether a read of the job was attempted (answered or failed)
-        self.read = False
-        #: ``("job", describe)`` once the job ended, ``("error", message)`` when it cannot be read
-        self.result: tuple[str, Any] | None = None
-        #: set whenever any of the above changes
-        self.update = asyncio.Event()
-
-
-class _Job:
-    """What a poller knows of one job, and the watches waiting for it."""
-
-    __slots__ = ("created", "described", "modified", "name", "status", "watches")
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.watches: list[Watch] = []
-        self.described = False
-        self.status: tuple[Any, Any] | None = None
-        self.modified: datetime | None = None
-        self.created: datetime | None = None
-
-
 class StatusPoller:
     """
     Reads the statuses of many jobs of one kind through one connection; see the module docstring.
 
     :param kind: the job kind (must have a ``listing``).
     :param params: ``(aws_conn_id, region_name, verify, botocore_config)`` of the shared client.
-    :param scope: for scoped listings, the scope every job of the poller is in (a pipeline name).
     """
 
-    def __init__(self, kind: JobKind, params: tuple[Any, ...], scope: str | None = None) -> None:
+    def __init__(self, kind: JobKind, params: tuple[Any, ...]) -> None:
         assert kind.listing is not None
         self.kind = kind
+        self.listing = kind.listing
         self.params = params
-        self.jobs: dict[str, _Job] = {}
-        self.window = ListWindow(kind.listing, scope)
-        #: False after the List* call was denied: describe each job every poll
-        self.use_list = kind.listing is not None
+        self.jobs: dict[str, PolledJob] = {}
+        #: the window of the ``Search`` (if the kind has one), and of the List* call per scope
+        self.search_window = ListWindow(self.listing.search) if self.listing.search is not None else None
+        self.windows: dict[str | None, ListWindow] = {}
+        #: how statuses are read: ``search``, ``list`` (one listing per scope), ``describe`` (each job)
+        self.reader = "search" if self.search_window is not None else "list"
         self.failures = 0
         self.task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -129,7 +96,9 @@ class StatusPoller:
         """
         job = self.jobs.get(name)
         if job is None:
-            job = self.jobs[name] = _Job(name)
+            listing = self.listing
+            scope = listing.scope(name) if listing.scope_param is not None and listing.scope is not None else None
+            job = self.jobs[name] = PolledJob(name, scope)
             self._wake.set()
         elif job.described:
             watch.read = True
@@ -151,23 +120,24 @@ class StatusPoller:
                 del self.jobs[name]
         return not self.jobs
 
-    def _deliver(self, job: _Job, result: tuple[str, Any]) -> None:
+    def _deliver(self, job: PolledJob, result: tuple[str, Any]) -> None:
         for watch in job.watches:
             watch.result, watch.read = result, True
             watch.update.set()
         self.jobs.pop(job.name, None)
 
-    def _fail_all(self, message: Callable[[str], str]) -> None:
-        """End every waiting trigger with an ``error`` event; ``message`` is given each job's name."""
-        for job in list(self.jobs.values()):
-            self._deliver(job, ("error", message(job.name)))
+    def _fail_all(self, message: Callable[[str], str], jobs: list[PolledJob] | None = None) -> None:
+        """End every waiting trigger (of ``jobs``) with an ``error`` event; ``message`` is given each job's name."""
+        for job in list(self.jobs.values()) if jobs is None else jobs:
+            if self.jobs.get(job.name) is job:
+                self._deliver(job, ("error", message(job.name)))
 
     def _call_failed(self, operation: str, err: BaseException) -> Callable[[str], str]:
         """The ``error`` message of a call that failed for good (as the trigger words it alone)."""
         return lambda name: f"{operation} for {self.kind.label} {name!r} failed: {describe_error(err)}"
 
     @staticmethod
-    def _attempted(job: _Job) -> None:
+    def _attempted(job: PolledJob) -> None:
         """A read of the job was tried (and failed): its triggers' deadlines may now end their wait."""
         for watch in job.watches:
             watch.read = True
@@ -205,7 +175,7 @@ class StatusPoller:
         while self.jobs:
             try:
                 await self._poll(client)
-            except _Retry as retry:
+            except PollRetry as retry:
                 self.failures += 1
                 delay = self._backoff()
                 log.warning("Reading %s statuses failed (%s); retry %d in %.2fs", self.kind.label,
@@ -240,34 +210,68 @@ class StatusPoller:
         self._wake.clear()
 
     async def _poll(self, client: Any) -> None:
-        """One poll: describe new jobs, list changes, describe what the listing says ended or lacks."""
+        """One poll: describe new jobs, read the others' statuses, describe what the read says ended or lacks."""
         self._wake.clear()
         self.polls += 1
         known = [job for job in self.jobs.values() if job.described]
         retry = await self._describe([job for job in self.jobs.values() if not job.described], client)
         known = [job for job in known if self.jobs.get(job.name) is job]
-        if known and self.use_list and self.window.ready():
-            try:
-                due = await self._list(client)
-            except Exception as err:
-                if is_retriable(err):
-                    raise _Retry(err) from err
-                operation = client.meta.method_to_api_mapping.get(self.kind.listing.method, "List")  # type: ignore[union-attr]
-                if error_code(err) not in LIST_DENIED_CODES:
-                    self._fail_all(self._call_failed(operation, err))
-                    return
-                log.warning("%s was denied (%s); describing each %s instead", operation, describe_error(err),
-                            self.kind.label)
-                self.use_list = False
-                due = known
-        else:
-            due = known
+        due = await self._read(client, known) if known else []
         retry = await self._describe(due, client, ENDED_DESCRIBE_CONCURRENCY) or retry
         if retry is not None:
-            raise _Retry(retry)
+            raise PollRetry(retry)
+
+    async def _read(self, client: Any, known: list[PolledJob]) -> list[PolledJob]:
+        """
+        Read the statuses of the ``known`` jobs: ``Search``, else List* per scope, else none (each job is
+        described); a refused ``Search`` falls back to listing, a denied List* to describing.
+
+        Returns the jobs to describe.
+        """
+        while self.reader != "describe":
+            reader = self.reader
+            try:
+                if reader == "search":
+                    assert self.search_window is not None
+                    ready = self.search_window.ready()
+                    return await self._page_through(client, self.search_window, known) if ready else known
+                return await self._list_scopes(client, known)
+            except Exception as err:
+                if is_retriable(err):
+                    raise PollRetry(err) from err
+                operation = self._operation(client, "search" if reader == "search" else self.listing.method)
+                if error_code(err) not in (SEARCH_REFUSED_CODES if reader == "search" else LIST_DENIED_CODES):
+                    self._fail_all(self._call_failed(operation, err))
+                    return []
+                self.reader = "list" if reader == "search" else "describe"
+                log.warning("%s was refused (%s); %s instead", operation, describe_error(err),
+                            f"listing the {self.kind.label}s per {self.listing.scope_param or 'account'}"
+                            if self.reader == "list" else f"describing each {self.kind.label}")
+        return known
+
+    async def _list_scopes(self, client: Any, known: list[PolledJob]) -> list[PolledJob]:
+        """List the jobs of each scope (one List* call per scope, per page); return the jobs to describe."""
+        listing = self.listing
+        groups: dict[str | None, list[PolledJob]] = collections.defaultdict(list)
+        for job in known:
+            groups[job.scope].append(job)
+        self.windows = {scope: window for scope, window in self.windows.items() if scope in groups}
+        due: list[PolledJob] = []
+        for scope, jobs in groups.items():
+            window = self.windows.setdefault(scope, ListWindow(listing, scope))
+            if (listing.scope_param is not None and scope is None) or not window.ready():
+                due.extend(jobs)  # no scope to list it in, or no server time yet
+                continue
+            try:
+                due.extend(await self._page_through(client, window, jobs))
+            except Exception as err:
+                if is_retriable(err) or error_code(err) in LIST_DENIED_CODES:
+                    raise
+                self._fail_all(self._call_failed(self._operation(client, listing.method), err), jobs)
+        return due
 
     async def _describe(
-        self, jobs: list[_Job], client: Any, concurrency: int = DESCRIBE_CONCURRENCY
+        self, jobs: list[PolledJob], client: Any, concurrency: int = DESCRIBE_CONCURRENCY
     ) -> BaseException | None:
         """
         Describe jobs, ``concurrency`` at a time; deliver ended jobs and non-retriable errors.
@@ -276,7 +280,7 @@ class StatusPoller:
         """
         queue = collections.deque(jobs)
         kind = self.kind
-        operation = client.meta.method_to_api_mapping.get(kind.describe_method, kind.describe_method)
+        operation = self._operation(client, kind.describe_method)
         retry: BaseException | None = None
 
         async def worker() -> None:
@@ -305,27 +309,28 @@ class StatusPoller:
                 task.cancel()
         return retry
 
-    async def _list(self, client: Any) -> list[_Job]:
-        """Page through the jobs of the window; return the jobs to describe."""
-        shape = self.kind.listing
-        assert shape is not None
-        request = self.window.request(self.jobs.values())
-        operation = client.meta.method_to_api_mapping.get(shape.method, shape.method)
+    async def _page_through(self, client: Any, window: ListWindow, jobs: list[PolledJob]) -> list[PolledJob]:
+        """Page through the results of a window for ``jobs``; return the jobs to describe."""
+        shape = window.shape
+        request = window.request(jobs)
+        operation = self._operation(client, shape.method)
+        searched = isinstance(shape, SearchShape)
         listed: set[str] = set()
-        due: list[_Job] = []
+        due: list[PolledJob] = []
         while True:
             self.calls[operation] += 1
             page = await getattr(client, shape.method)(**request)
-            for summary in page.get(shape.summaries_key) or []:
+            for summary in shape.summaries(page):
                 modified = summary.get(shape.modified_key)
-                self.window.advance(modified)
+                self._advance(modified)
                 job = self.jobs.get(str(summary.get(shape.name_key)))
                 if job is None or not job.described or job.name in listed:
                     continue
                 listed.add(job.name)
-                update = summary_state(self.kind, summary)
+                job.seen = job.seen or searched
+                update = summary_state(self.kind, shape, summary)
                 outcome = outcome_of(self.kind, update[self.kind.status_key])
-                if outcome in SUMMARY_OUTCOMES:
+                if outcome in SUMMARY_OUTCOMES or (outcome is Outcome.FAILED and self.kind.failure_key in update):
                     self._deliver(job, ("job", update))
                 elif outcome is not Outcome.RUNNING:
                     due.append(job)  # failed: the event needs the describe's failure reason
@@ -336,19 +341,34 @@ class StatusPoller:
                 break
             request["NextToken"] = token
         # should have been listed yet was not: the listing lags or lost it; ask the job itself
-        due.extend(job for job in self.jobs.values() if job.name not in listed and self.window.should_show(job))
+        due.extend(job for job in jobs
+                   if job.name not in listed and self.jobs.get(job.name) is job and window.should_show(job))
         return due
 
+    def _advance(self, modified: Any) -> None:
+        """Move the change watermarks to a newer server time."""
+        if self.search_window is not None:
+            self.search_window.advance(modified)
+        for window in self.windows.values():
+            window.advance(modified)
+
+    @staticmethod
+    def _operation(client: Any, method: str) -> str:
+        """The API operation name of a client method (for messages and counts)."""
+        return str(client.meta.method_to_api_mapping.get(method, method))
+
     def _observe(
-        self, job: _Job, state: dict[str, Any], *, described: bool, modified: datetime | None = None
+        self, job: PolledJob, state: dict[str, Any], *, described: bool, modified: datetime | None = None
     ) -> None:
         """Record a job's state (describe response, or fields of a summary); deliver it if it ended."""
         kind = self.kind
         modified = state.get("LastModifiedTime", modified)
         if isinstance(modified, datetime):
             job.modified = modified
-            self.window.advance(modified)
-        created = state.get(self.window.shape.created_key) if described else None
+            self._advance(modified)
+        if described:
+            job.read_at = clock().now()
+        created = state.get(self.listing.created_key) if described else None
         if isinstance(created, datetime) and job.created is None:
             job.created = created
         status = state.get(kind.status_key)
@@ -363,11 +383,3 @@ class StatusPoller:
             if changed or not watch.read:
                 watch.read = True
                 watch.update.set()
-
-
-class _Retry(Exception):
-    """A poll met a retriable error."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error
