@@ -258,7 +258,11 @@ class StatusPoller:
         self.windows = {scope: window for scope, window in self.windows.items() if scope in groups}
         due: list[PolledJob] = []
         for scope, jobs in groups.items():
-            window = self.windows.setdefault(scope, ListWindow(listing, scope))
+            window = self.windows.get(scope)
+            if window is None:  # a new scope: its watermark starts from its jobs' describes
+                window = self.windows[scope] = ListWindow(listing, scope)
+                for job in jobs:
+                    window.advance(job.modified)
             if (listing.scope_param is not None and scope is None) or not window.ready():
                 due.extend(jobs)  # no scope to list it in, or no server time yet
                 continue
