@@ -118,6 +118,8 @@ def test_pages_sorted_by_creation_cover_every_execution_once(sm: LocalSageMaker,
     whole = _search(client, where, SortBy="CreationTime", SortOrder="Ascending", MaxResults=100)
     paged = _search(client, where, SortBy="CreationTime", SortOrder="Ascending", MaxResults=2)
     assert len(whole) == 7 and [e["PipelineExecutionArn"] for e in paged] == [e["PipelineExecutionArn"] for e in whole]
+    order = sorted(whole, key=lambda e: (e["CreationTime"], e["PipelineExecutionArn"]))
+    assert [e["PipelineExecutionArn"] for e in whole] == [e["PipelineExecutionArn"] for e in order]
     assert client.search(Resource="PipelineExecution", SearchExpression={"Filters": [
         {"Name": "PipelineArn", "Operator": "Equals", "Value": pipeline_arn}]}, MaxResults=3)["NextToken"]
 
