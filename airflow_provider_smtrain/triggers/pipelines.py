@@ -38,7 +38,7 @@ class PipelineExecutionTrigger(SageMakerJobTrigger):
 
     ``job_name`` is the execution ARN. Besides the status, the trigger reads the execution's steps
     (``ListPipelineExecutionSteps``) whenever the execution changed (its ``LastModifiedTime``; when the
-    status is read by the poller shared with the other executions of its pipeline: when the status
+    status is read by the poller shared with the other waited executions: when the status
     changed, and once when the execution ended) and logs them in the triggerer log when they differ
     from the last line logged. A ``failed`` event
     names the failing step and its reason (``failed_step``, and in ``failure_reason``).

@@ -1,32 +1,40 @@
 """
 Coalesced status reads: the triggers of one triggerer that wait for jobs of one kind through one
-connection share one poller, which reads all their statuses with one List* call per poll.
+connection share one poller, which reads all their statuses with one ``Search`` or List* call per poll.
 
 Without it each trigger sends one Describe* per poll. A :class:`StatusPoller` instead
 
 * describes a job once when its first trigger registers (:data:`DESCRIBE_CONCURRENCY` at a time);
-* then, every poll, lists the jobs of its window (:mod:`~airflow_provider_smtrain.triggers.list_window`):
-  those SageMaker changed since a watermark of server time (``LastModifiedTimeAfter``: training, tuning),
-  or, for calls without a change filter, every job created since the earliest creation of the waited
-  jobs (``CreatedAfter``: pipeline executions, listed per pipeline). Pages are sorted by creation time,
-  so paging cannot skip a job. When nothing changed a poll costs one request whatever the number of
-  triggers; the poller compares each listed status with what its triggers last saw;
-* takes the outcome of a job listed as succeeded or stopped from its summary (all the event carries,
-  such jobs have no failure reason); describes a job again only when it is listed as failed (for the
-  failure reason) or should have been listed and was not, :data:`ENDED_DESCRIBE_CONCURRENCY` at a time;
+* then, every poll, reads the jobs of its window (:mod:`~airflow_provider_smtrain.triggers.list_window`),
+  in the first way the kind has (:class:`~airflow_provider_smtrain.jobs.kinds.ListShape`):
+
+  - ``Search`` (pipeline executions: ``Resource="PipelineExecution"``, every pipeline at once), the
+    records SageMaker changed since a watermark of server time (``LastModifiedTime GreaterThan``);
+  - the List* call: training and tuning jobs changed since the watermark (``LastModifiedTimeAfter``);
+    pipeline executions where ``Search`` is refused, one listing per pipeline of every execution
+    created since the earliest creation of that pipeline's waited executions (``CreatedAfter``);
+
+  pages are sorted by creation time, so paging cannot skip a job. When nothing changed a poll costs one
+  request whatever the number of triggers (per pipeline, when listing pipeline executions); the poller
+  compares each status read with what its triggers last saw;
+* takes the outcome of a job read as succeeded or stopped from its summary (all the event carries, such
+  jobs have no failure reason), and of a failed job from a ``Search`` record (it carries the failure
+  reason); describes a job again only when it is listed as failed (for the failure reason) or should
+  have been in the results and was not, :data:`ENDED_DESCRIBE_CONCURRENCY` at a time;
 * hands each trigger its job's final state when the job ended, or an error message.
 
 Pollers are keyed by event loop, job kind, the shared client's key (connection id, region, verify,
-botocore config) and, for scoped listings, the scope (the pipeline of an execution), so jobs of another
-account, region or connection are never mixed. A poller polls at the shortest ``poll_interval`` of its
-triggers. Retriable errors back off once for all triggers and are retried while any trigger waits; each
-trigger ends at its own deadline. A non-retriable List* error ends every waiting trigger with an
-``error`` event, except an ``AccessDenied``: then the poller describes each job every poll. A poller
-ends when its last trigger leaves.
+botocore config) and, for scoped listings the kind cannot replace by a ``Search``, the scope; jobs of
+another account, region or connection are never mixed. A poller polls at the shortest ``poll_interval``
+of its triggers. Retriable errors back off once for all triggers and are retried while any trigger
+waits; each trigger ends at its own deadline. A ``Search`` refused (``AccessDenied``, or a
+``ValidationException``: not supported in the region) makes the poller list instead; a List* call denied
+(``AccessDenied``) makes it describe each job every poll; any other non-retriable error ends the waiting
+triggers of the call (of its scope) with an ``error`` event. A poller ends when its last trigger leaves.
 
 ``[smtrain] coalesce_status_reads = False`` turns this off: every trigger describes its own job.
-Kinds without a :class:`~airflow_provider_smtrain.jobs.kinds.ListShape` (and jobs whose handle names no
-scope) always do.
+Kinds without a :class:`~airflow_provider_smtrain.jobs.kinds.ListShape` always do; while listing per
+scope, a poller describes every poll the jobs whose handle names no scope.
 """
 from __future__ import annotations
 
