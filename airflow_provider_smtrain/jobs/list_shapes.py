@@ -57,9 +57,10 @@ class SearchShape:
         moment = (after if after.tzinfo else after.replace(tzinfo=UTC)).astimezone(UTC)
         return {
             "Resource": self.resource,
+            # the documented format of a timestamp filter, ``YYYY-mm-dd'T'HH:MM:SS`` in UTC: whole
+            # seconds, rounded down (the window only grows)
             "SearchExpression": {"Filters": [
-                {"Name": self.modified_key, "Operator": "GreaterThan",
-                 "Value": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+                {"Name": self.modified_key, "Operator": "GreaterThan", "Value": moment.strftime("%Y-%m-%dT%H:%M:%S")},
             ]},
             "SortBy": self.sort_by,
             "SortOrder": "Ascending",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -81,6 +81,10 @@ def test_filters_on_times_arn_and_status(client: Any, three: list[dict[str, Any]
     both = _search(client, ("PipelineExecutionStatus", "Equals", "Executing"),
                    ("CreationTime", "GreaterThanOrEqualTo", created[1]), **asc)
     assert arns(both, three) == [second, third]
+    # the documented format of a timestamp (``YYYY-mm-dd'T'HH:MM:SS``, UTC), as the shared poller sends it
+    whole_second = created[1].astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    documented = whole_second.strftime("%Y-%m-%dT%H:%M:%S")
+    assert arns(_search(client, ("CreationTime", "LessThan", documented), **asc), three) == [first, second]
     # default order: newest first
     assert arns(_search(client, ("CreationTime", "GreaterThanOrEqualTo", created[0])), three) == [third, second, first]
 

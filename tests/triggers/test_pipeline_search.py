@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from airflow_provider_smtrain.jobs.kinds import PIPELINE_EXECUTION
 from airflow_provider_smtrain.triggers import list_window
 from airflow_provider_smtrain.triggers.clients import PooledClient
 from airflow_provider_smtrain.triggers.coalesced import POLLERS
@@ -218,6 +220,22 @@ def test_a_cancelled_trigger_leaves_and_the_others_keep_waiting(sm: TriggerSageM
     assert events[0] == {"cancelled": True} and events[1]["status"] == "succeeded"
     assert seen["jobs"] == [staying]
     assert sm.calls("StopPipelineExecution") == []
+
+
+def test_the_search_asks_for_changes_after_the_window_start_in_the_documented_time_format() -> None:
+    """``Filter.Value`` of a timestamp: ``YYYY-mm-dd'T'HH:MM:SS`` (UTC), rounded down so the window only grows."""
+    shape = PIPELINE_EXECUTION.listing.search  # type: ignore[union-attr]
+    assert shape is not None
+    after = datetime(2026, 11, 27, 15, 4, 5, 987000, tzinfo=timezone(timedelta(hours=1)))
+    request = shape.request(after)
+    assert request == {
+        "Resource": "PipelineExecution",
+        "SearchExpression": {"Filters": [
+            {"Name": "LastModifiedTime", "Operator": "GreaterThan", "Value": "2026-11-27T14:04:05"}]},
+        "SortBy": "CreationTime",
+        "SortOrder": "Ascending",
+        "MaxResults": 100,
+    }
 
 
 def test_coalescing_off_describes_each_execution(sm: TriggerSageMaker, describe_each_job: None) -> None:

@@ -3,7 +3,7 @@
 
 What an account-wide status read of many pipeline executions needs: ``SearchExpression.Filters`` on
 ``LastModifiedTime`` and ``CreationTime`` (``GreaterThan``, ``GreaterThanOrEqualTo``, ``LessThan``,
-``LessThanOrEqualTo``; ISO 8601 or epoch seconds) and on ``PipelineArn``, ``PipelineExecutionArn``,
+``LessThanOrEqualTo``; ISO 8601, UTC when it has no offset, as AWS documents ``YYYY-mm-dd'T'HH:MM:SS``) and on ``PipelineArn``, ``PipelineExecutionArn``,
 ``PipelineExecutionStatus`` (``Equals``, ``NotEquals``), all of which must hold; ``SortBy``
 ``CreationTime`` or ``LastModifiedTime`` (ties broken by ARN, so pages never overlap), ``SortOrder``
 (default ``Descending``), ``MaxResults`` (1-100, default 10) and ``NextToken``. Each record is
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from moto.sagemaker.exceptions import AWSValidationException
@@ -36,20 +35,11 @@ TIME_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "LessThan": operator.lt,
     "LessThanOrEqualTo": operator.le,
 }
-def as_time(value: Any) -> datetime:
-    """
-    A filter's time value as moto's naive-UTC datetime (ISO 8601 or epoch seconds).
-
-    :param value: the filter's ``Value``.
-    """
-    return as_datetime(float(value) if isinstance(value, str) and value.replace(".", "", 1).isdigit() else value)
-
-
 TEXT_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {"Equals": operator.eq, "NotEquals": operator.ne}
 #: Filter name -> (the execution's value, its operators, how the filter's value is read).
 FIELDS: dict[str, tuple[Callable[[ExecutionSim], Any], dict[str, Callable[[Any, Any], bool]], Callable[[Any], Any]]] = {
-    "LastModifiedTime": (lambda e: to_datetime(max(e.created, e.last_modified)), TIME_OPERATORS, as_time),
-    "CreationTime": (lambda e: to_datetime(e.created), TIME_OPERATORS, as_time),
+    "LastModifiedTime": (lambda e: to_datetime(max(e.created, e.last_modified)), TIME_OPERATORS, as_datetime),
+    "CreationTime": (lambda e: to_datetime(e.created), TIME_OPERATORS, as_datetime),
     "PipelineArn": (lambda e: e.pipeline_arn, TEXT_OPERATORS, str),
     "PipelineExecutionArn": (lambda e: e.arn, TEXT_OPERATORS, str),
     "PipelineExecutionStatus": (lambda e: e.status, TEXT_OPERATORS, str),
