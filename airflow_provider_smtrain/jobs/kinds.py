@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from airflow_provider_smtrain.jobs.console import console_domain, console_url, log_console_url
 from airflow_provider_smtrain.jobs.hub_content import hub_content_params
+from airflow_provider_smtrain.jobs.list_shapes import ListShape, SearchShape
 from airflow_provider_smtrain.jobs.pipeline_arns import pipeline_execution_parts, pipeline_of
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "JobNotStoppable",
     "PIPELINE_EXECUTION",
     "ListShape",
+    "SearchShape",
     "Outcome",
     "console_domain",
     "console_url",
@@ -53,46 +55,6 @@ class Outcome(StrEnum):
 
 class JobNotStoppable(ValueError):
     """A kind of job SageMaker cannot stop (an endpoint, a hub import) was asked to stop."""
-
-
-@dataclass(frozen=True)
-class ListShape:
-    """
-    How the List* call of a kind reports many jobs at once (for coalesced status reads in the triggerer).
-
-    :param method: snake_case client method that lists jobs of the kind (``list_training_jobs``).
-    :param summaries_key: response key of the list of job summaries.
-    :param name_key: summary key of the job's name (what triggers wait on).
-    :param status_key: summary key of the job status.
-    :param secondary_status_key: summary key of the secondary status, if summaries carry one.
-    :param modified_key: summary key of the time SageMaker last changed the job.
-    :param modified_after_param: request parameter that keeps only jobs changed after a time.
-    :param sort_by: ``SortBy`` value whose order never changes while a listing is paged (creation time).
-    :param max_results: largest page size the call accepts.
-    :param created_after_param: for calls that cannot filter by change time (``ListPipelineExecutions``),
-        the request parameter that keeps only jobs created after a time: the window is then a creation
-        lower bound (the earliest creation of the waited jobs), with no ``LastModifiedTime`` watermark,
-        and every poll lists every job created since, whatever its status.
-    :param created_key: describe response key of the job's creation time (the lower bound's source).
-    :param scope_param: request parameter the call requires to name the container of the jobs it lists
-        (``PipelineName``); None when the call lists the whole account.
-    :param scope: derives the value of ``scope_param`` from a job's handle (the pipeline name from an
-        execution ARN); None when the handle names no scope (then the job is described alone).
-    """
-
-    method: str
-    summaries_key: str
-    name_key: str
-    status_key: str
-    secondary_status_key: str | None = None
-    modified_key: str = "LastModifiedTime"
-    modified_after_param: str = "LastModifiedTimeAfter"
-    sort_by: str = "CreationTime"
-    max_results: int = 100
-    created_after_param: str | None = None
-    created_key: str = "CreationTime"
-    scope_param: str | None = None
-    scope: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -322,8 +284,10 @@ AGENT_RFT = sagemaker_resource(
 
 #: A SageMaker Pipelines execution (the serverless evaluators): identified by the ARN SageMaker returns;
 #: the provider finds it through its own pipeline (one per task instance and generation) and starts it
-#: with a deterministic ``ClientRequestToken``. ``ListPipelineExecutions`` lists one pipeline's executions
-#: (``PipelineName``, parsed from the ARN) and filters by creation time only (``CreatedAfter``).
+#: with a deterministic ``ClientRequestToken``. ``Search`` (``Resource="PipelineExecution"``) reads the
+#: executions of every pipeline changed since a time; where it is refused, ``ListPipelineExecutions`` lists
+#: one pipeline's executions (``PipelineName``, parsed from the ARN), filtered by creation time only
+#: (``CreatedAfter``).
 PIPELINE_EXECUTION = sagemaker_resource(
     "PipelineExecution",
     name="pipeline_execution",
@@ -343,6 +307,12 @@ PIPELINE_EXECUTION = sagemaker_resource(
         created_after_param="CreatedAfter",
         scope_param="PipelineName",
         scope=pipeline_of,
+        search=SearchShape(
+            resource="PipelineExecution",
+            record_key="PipelineExecution",
+            name_key="PipelineExecutionArn",
+            status_key="PipelineExecutionStatus",
+        ),
     ),
 )
 

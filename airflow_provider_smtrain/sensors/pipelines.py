@@ -15,8 +15,8 @@ class PipelineExecutionSensor(SageMakerJobSensor):
     ``Failed`` and ``CompletedWithFailures`` fail the sensor with the execution's failure reason,
     ``Stopped`` too. Returns the evaluation result of the execution's describe (``docs/outputs.md``).
     Deferred, it waits through :class:`~airflow_provider_smtrain.triggers.pipelines.PipelineExecutionTrigger`:
-    sensors waiting for executions of one pipeline share one poller in the triggerer (one
-    ``ListPipelineExecutions`` per poll, see ``docs/operators.md``). Takes the arguments of
+    sensors waiting for executions through one connection share one poller in the triggerer, whatever
+    their pipelines (one ``Search`` per poll, see ``docs/operators.md``). Takes the arguments of
     :class:`~airflow_provider_smtrain.sensors.jobs.SageMakerJobSensor`.
     """
 

@@ -20,7 +20,8 @@ from airflow_provider_smtrain.triggers.pollers import StatusPoller, Watch
 if TYPE_CHECKING:
     from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
 
-#: ``(job kind name, client key, scope)``: the scope of a scoped listing (a pipeline name), else None
+#: ``(job kind name, client key, scope)``: the scope (a pipeline name) of a scoped listing the kind cannot
+#: replace by a ``Search``, else None
 PollerKey = tuple[str, ClientKey, str | None]
 
 
@@ -52,7 +53,7 @@ def coalesces(trigger: SageMakerJobTrigger) -> bool:
     :param trigger: the trigger.
     """
     listing = trigger.job_kind.listing
-    if listing is None or (listing.scope_param is not None and scope_of(trigger) is None):
+    if listing is None or (listing.search is None and listing.scope_param is not None and scope_of(trigger) is None):
         return False
     return coalescing_enabled()
 
@@ -88,18 +89,20 @@ class PollerRegistry:
 
     def join(self, trigger: SageMakerJobTrigger) -> tuple[StatusPoller, Watch]:
         """
-        Register a trigger with the poller of its kind, connection and scope (started if needed).
+        Register a trigger with the poller of its kind and connection (and scope, for scoped listings
+        without a ``Search``), started if needed.
 
         :param trigger: the waiting trigger.
         """
         params = (trigger.aws_conn_id, trigger.region_name, trigger.verify, trigger.botocore_config)
-        scope = scope_of(trigger)
+        listing = trigger.job_kind.listing
+        scope = scope_of(trigger) if listing is not None and listing.search is None else None
         key: PollerKey = (trigger.kind, client_key(*params), scope)
         pollers = self.pollers()
         poller = pollers.get(key)
         if poller is None or poller.task is None or poller.task.done():
             freeze_once()  # the process's first poller: what is imported by now lives as long as the triggerer
-            poller = pollers[key] = StatusPoller(trigger.job_kind, params, scope)
+            poller = pollers[key] = StatusPoller(trigger.job_kind, params)
         watch = Watch(trigger)
         poller.add(trigger.job_name, watch)
         if poller.task is None:

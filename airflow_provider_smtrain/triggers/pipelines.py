@@ -38,7 +38,7 @@ class PipelineExecutionTrigger(SageMakerJobTrigger):
 
     ``job_name`` is the execution ARN. Besides the status, the trigger reads the execution's steps
     (``ListPipelineExecutionSteps``) whenever the execution changed (its ``LastModifiedTime``; when the
-    status is read by the poller shared with the other executions of its pipeline: when the status
+    status is read by the poller shared with the other waited executions: when the status
     changed, and once when the execution ended) and logs them in the triggerer log when they differ
     from the last line logged. A ``failed`` event
     names the failing step and its reason (``failed_step``, and in ``failure_reason``).
@@ -63,11 +63,14 @@ class PipelineExecutionTrigger(SageMakerJobTrigger):
 
     async def _shared_status(self, job: dict[str, Any], *, ended: bool) -> None:
         """
-        Read (and log) the steps when the shared poller saw the status change or the execution end.
+        Read (and log) the steps when the shared poller saw the status change or the execution fail (a
+        succeeded or stopped execution's event goes out at once: its steps are in the operator's result).
 
         :param job: what the poller knows of the execution.
         :param ended: whether the execution ended.
         """
+        if ended and outcome_of(self.job_kind, job.get(self.job_kind.status_key)) is not Outcome.FAILED:
+            return  # the event goes out at once; the operator reads the steps of a finished execution
         try:
             async with self._client() as client:
                 await self._read_steps(client)

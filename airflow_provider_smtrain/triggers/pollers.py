@@ -1,32 +1,40 @@
 """
 Coalesced status reads: the triggers of one triggerer that wait for jobs of one kind through one
-connection share one poller, which reads all their statuses with one List* call per poll.
+connection share one poller, which reads all their statuses with one ``Search`` or List* call per poll.
 
 Without it each trigger sends one Describe* per poll. A :class:`StatusPoller` instead
 
 * describes a job once when its first trigger registers (:data:`DESCRIBE_CONCURRENCY` at a time);
-* then, every poll, lists the jobs of its window (:mod:`~airflow_provider_smtrain.triggers.list_window`):
-  those SageMaker changed since a watermark of server time (``LastModifiedTimeAfter``: training, tuning),
-  or, for calls without a change filter, every job created since the earliest creation of the waited
-  jobs (``CreatedAfter``: pipeline executions, listed per pipeline). Pages are sorted by creation time,
-  so paging cannot skip a job. When nothing changed a poll costs one request whatever the number of
-  triggers; the poller compares each listed status with what its triggers last saw;
-* takes the outcome of a job listed as succeeded or stopped from its summary (all the event carries,
-  such jobs have no failure reason); describes a job again only when it is listed as failed (for the
-  failure reason) or should have been listed and was not, :data:`ENDED_DESCRIBE_CONCURRENCY` at a time;
+* then, every poll, reads the jobs of its window (:mod:`~airflow_provider_smtrain.triggers.list_window`),
+  in the first way the kind has (:class:`~airflow_provider_smtrain.jobs.kinds.ListShape`):
+
+  - ``Search`` (pipeline executions: ``Resource="PipelineExecution"``, every pipeline at once), the
+    records SageMaker changed since a watermark of server time (``LastModifiedTime GreaterThan``);
+  - the List* call: training and tuning jobs changed since the watermark (``LastModifiedTimeAfter``);
+    pipeline executions where ``Search`` is refused, one listing per pipeline of every execution
+    created since the earliest creation of that pipeline's waited executions (``CreatedAfter``);
+
+  pages are sorted by creation time, so paging cannot skip a job. When nothing changed a poll costs one
+  request whatever the number of triggers (per pipeline, when listing pipeline executions); the poller
+  compares each status read with what its triggers last saw;
+* takes the outcome of a job read as succeeded or stopped from its summary (all the event carries, such
+  jobs have no failure reason), and of a failed job from a ``Search`` record (it carries the failure
+  reason); describes a job again only when it is listed as failed (for the failure reason) or should
+  have been in the results and was not, :data:`ENDED_DESCRIBE_CONCURRENCY` at a time;
 * hands each trigger its job's final state when the job ended, or an error message.
 
 Pollers are keyed by event loop, job kind, the shared client's key (connection id, region, verify,
-botocore config) and, for scoped listings, the scope (the pipeline of an execution), so jobs of another
-account, region or connection are never mixed. A poller polls at the shortest ``poll_interval`` of its
-triggers. Retriable errors back off once for all triggers and are retried while any trigger waits; each
-trigger ends at its own deadline. A non-retriable List* error ends every waiting trigger with an
-``error`` event, except an ``AccessDenied``: then the poller describes each job every poll. A poller
-ends when its last trigger leaves.
+botocore config) and, for scoped listings the kind cannot replace by a ``Search``, the scope; jobs of
+another account, region or connection are never mixed. A poller polls at the shortest ``poll_interval``
+of its triggers. Retriable errors back off once for all triggers and are retried while any trigger
+waits; each trigger ends at its own deadline. A ``Search`` refused (``AccessDenied``, or a
+``ValidationException``: not supported in the region) makes the poller list instead; a List* call denied
+(``AccessDenied``) makes it describe each job every poll; any other non-retriable error ends the waiting
+triggers of the call (of its scope) with an ``error`` event. A poller ends when its last trigger leaves.
 
 ``[smtrain] coalesce_status_reads = False`` turns this off: every trigger describes its own job.
-Kinds without a :class:`~airflow_provider_smtrain.jobs.kinds.ListShape` (and jobs whose handle names no
-scope) always do.
+Kinds without a :class:`~airflow_provider_smtrain.jobs.kinds.ListShape` always do; while listing per
+scope, a poller describes every poll the jobs whose handle names no scope.
 """
 from __future__ import annotations
 
@@ -36,17 +44,18 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_smtrain.jobs.clock import clock
 from airflow_provider_smtrain.jobs.kinds import JobKind, Outcome, outcome_of
+from airflow_provider_smtrain.jobs.list_shapes import SEARCH_REFUSED_CODES, SearchShape
 from airflow_provider_smtrain.jobs.retry import backoff_delay, describe_error, error_code, is_retriable
 from airflow_provider_smtrain.triggers.clients import POOL
 from airflow_provider_smtrain.triggers.list_window import ListWindow, summary_state
 from airflow_provider_smtrain.triggers.pollstate import event_state, poll_delay
+from airflow_provider_smtrain.triggers.watches import PolledJob, PollRetry, Watch
 
-if TYPE_CHECKING:
-    from airflow_provider_smtrain.triggers.base import SageMakerJobTrigger
+__all__ = ["StatusPoller", "Watch"]
 
 log = logging.getLogger(__name__)
 
@@ -59,59 +68,25 @@ SUMMARY_OUTCOMES = frozenset({Outcome.SUCCEEDED, Outcome.STOPPED})
 #: Error codes of a List* call that make a poller fall back to describing each job.
 LIST_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 
-class Watch:
-    """
-    One trigger's place in a poller: what it last heard about its job, and how the wait ended.
-
-    :param trigger: the waiting trigger.
-    """
-
-    __slots__ = ("interval", "job", "read", "result", "retry", "update")
-
-    def __init__(self, trigger: SageMakerJobTrigger) -> None:
-        self.interval = trigger.poll_interval
-        self.retry = (trigger.retry_base_delay, trigger.retry_max_delay)
-        #: the job's last known state (:func:`.pollstate.event_state` of its describe, updated from list summaries)
-        self.job: dict[str, Any] = {}
-        #: whether a read of the job was attempted (answered or failed)
-        self.read = False
-        #: ``("job", describe)`` once the job ended, ``("error", message)`` when it cannot be read
-        self.result: tuple[str, Any] | None = None
-        #: set whenever any of the above changes
-        self.update = asyncio.Event()
-
-
-class _Job:
-    """What a poller knows of one job, and the watches waiting for it."""
-
-    __slots__ = ("created", "described", "modified", "name", "status", "watches")
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.watches: list[Watch] = []
-        self.described = False
-        self.status: tuple[Any, Any] | None = None
-        self.modified: datetime | None = None
-        self.created: datetime | None = None
-
-
 class StatusPoller:
     """
     Reads the statuses of many jobs of one kind through one connection; see the module docstring.
 
     :param kind: the job kind (must have a ``listing``).
     :param params: ``(aws_conn_id, region_name, verify, botocore_config)`` of the shared client.
-    :param scope: for scoped listings, the scope every job of the poller is in (a pipeline name).
     """
 
-    def __init__(self, kind: JobKind, params: tuple[Any, ...], scope: str | None = None) -> None:
+    def __init__(self, kind: JobKind, params: tuple[Any, ...]) -> None:
         assert kind.listing is not None
         self.kind = kind
+        self.listing = kind.listing
         self.params = params
-        self.jobs: dict[str, _Job] = {}
-        self.window = ListWindow(kind.listing, scope)
-        #: False after the List* call was denied: describe each job every poll
-        self.use_list = kind.listing is not None
+        self.jobs: dict[str, PolledJob] = {}
+        #: the window of the ``Search`` (if the kind has one), and of the List* call per scope
+        self.search_window = ListWindow(self.listing.search) if self.listing.search is not None else None
+        self.windows: dict[str | None, ListWindow] = {}
+        #: how statuses are read: ``search``, ``list`` (one listing per scope), ``describe`` (each job)
+        self.reader = "search" if self.search_window is not None else "list"
         self.failures = 0
         self.task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -129,7 +104,9 @@ class StatusPoller:
         """
         job = self.jobs.get(name)
         if job is None:
-            job = self.jobs[name] = _Job(name)
+            listing = self.listing
+            scope = listing.scope(name) if listing.scope_param is not None and listing.scope is not None else None
+            job = self.jobs[name] = PolledJob(name, scope)
             self._wake.set()
         elif job.described:
             watch.read = True
@@ -151,23 +128,24 @@ class StatusPoller:
                 del self.jobs[name]
         return not self.jobs
 
-    def _deliver(self, job: _Job, result: tuple[str, Any]) -> None:
+    def _deliver(self, job: PolledJob, result: tuple[str, Any]) -> None:
         for watch in job.watches:
             watch.result, watch.read = result, True
             watch.update.set()
         self.jobs.pop(job.name, None)
 
-    def _fail_all(self, message: Callable[[str], str]) -> None:
-        """End every waiting trigger with an ``error`` event; ``message`` is given each job's name."""
-        for job in list(self.jobs.values()):
-            self._deliver(job, ("error", message(job.name)))
+    def _fail_all(self, message: Callable[[str], str], jobs: list[PolledJob] | None = None) -> None:
+        """End every waiting trigger (of ``jobs``) with an ``error`` event; ``message`` is given each job's name."""
+        for job in list(self.jobs.values()) if jobs is None else jobs:
+            if self.jobs.get(job.name) is job:
+                self._deliver(job, ("error", message(job.name)))
 
     def _call_failed(self, operation: str, err: BaseException) -> Callable[[str], str]:
         """The ``error`` message of a call that failed for good (as the trigger words it alone)."""
         return lambda name: f"{operation} for {self.kind.label} {name!r} failed: {describe_error(err)}"
 
     @staticmethod
-    def _attempted(job: _Job) -> None:
+    def _attempted(job: PolledJob) -> None:
         """A read of the job was tried (and failed): its triggers' deadlines may now end their wait."""
         for watch in job.watches:
             watch.read = True
@@ -206,7 +184,7 @@ class StatusPoller:
             started = clock().now()
             try:
                 await self._poll(client)
-            except _Retry as retry:
+            except PollRetry as retry:
                 self.failures += 1
                 delay = self._backoff()
                 log.warning("Reading %s statuses failed (%s); retry %d in %.2fs", self.kind.label,
@@ -241,34 +219,72 @@ class StatusPoller:
         self._wake.clear()
 
     async def _poll(self, client: Any) -> None:
-        """One poll: describe new jobs, list changes, describe what the listing says ended or lacks."""
+        """One poll: describe new jobs, read the others' statuses, describe what the read says ended or lacks."""
         self._wake.clear()
         self.polls += 1
         known = [job for job in self.jobs.values() if job.described]
         retry = await self._describe([job for job in self.jobs.values() if not job.described], client)
         known = [job for job in known if self.jobs.get(job.name) is job]
-        if known and self.use_list and self.window.ready():
-            try:
-                due = await self._list(client)
-            except Exception as err:
-                if is_retriable(err):
-                    raise _Retry(err) from err
-                operation = client.meta.method_to_api_mapping.get(self.kind.listing.method, "List")  # type: ignore[union-attr]
-                if error_code(err) not in LIST_DENIED_CODES:
-                    self._fail_all(self._call_failed(operation, err))
-                    return
-                log.warning("%s was denied (%s); describing each %s instead", operation, describe_error(err),
-                            self.kind.label)
-                self.use_list = False
-                due = known
-        else:
-            due = known
+        due = await self._read(client, known) if known else []
         retry = await self._describe(due, client, ENDED_DESCRIBE_CONCURRENCY) or retry
         if retry is not None:
-            raise _Retry(retry)
+            raise PollRetry(retry)
+
+    async def _read(self, client: Any, known: list[PolledJob]) -> list[PolledJob]:
+        """
+        Read the statuses of the ``known`` jobs: ``Search``, else List* per scope, else none (each job is
+        described); a refused ``Search`` falls back to listing, a denied List* to describing.
+
+        Returns the jobs to describe.
+        """
+        while self.reader != "describe":
+            reader = self.reader
+            try:
+                if reader == "search":
+                    assert self.search_window is not None
+                    ready = self.search_window.ready()
+                    return await self._page_through(client, self.search_window, known) if ready else known
+                return await self._list_scopes(client, known)
+            except Exception as err:
+                if is_retriable(err):
+                    raise PollRetry(err) from err
+                operation = self._operation(client, "search" if reader == "search" else self.listing.method)
+                if error_code(err) not in (SEARCH_REFUSED_CODES if reader == "search" else LIST_DENIED_CODES):
+                    self._fail_all(self._call_failed(operation, err))
+                    return []
+                self.reader = "list" if reader == "search" else "describe"
+                log.warning("%s was refused (%s); %s instead", operation, describe_error(err),
+                            f"listing the {self.kind.label}s per {self.listing.scope_param or 'account'}"
+                            if self.reader == "list" else f"describing each {self.kind.label}")
+        return known
+
+    async def _list_scopes(self, client: Any, known: list[PolledJob]) -> list[PolledJob]:
+        """List the jobs of each scope (one List* call per scope, per page); return the jobs to describe."""
+        listing = self.listing
+        groups: dict[str | None, list[PolledJob]] = collections.defaultdict(list)
+        for job in known:
+            groups[job.scope].append(job)
+        self.windows = {scope: window for scope, window in self.windows.items() if scope in groups}
+        due: list[PolledJob] = []
+        for scope, jobs in groups.items():
+            window = self.windows.get(scope)
+            if window is None:  # a new scope: its watermark starts from its jobs' describes
+                window = self.windows[scope] = ListWindow(listing, scope)
+                for job in jobs:
+                    window.advance(job.modified)
+            if (listing.scope_param is not None and scope is None) or not window.ready():
+                due.extend(jobs)  # no scope to list it in, or no server time yet
+                continue
+            try:
+                due.extend(await self._page_through(client, window, jobs))
+            except Exception as err:
+                if is_retriable(err) or error_code(err) in LIST_DENIED_CODES:
+                    raise
+                self._fail_all(self._call_failed(self._operation(client, listing.method), err), jobs)
+        return due
 
     async def _describe(
-        self, jobs: list[_Job], client: Any, concurrency: int = DESCRIBE_CONCURRENCY
+        self, jobs: list[PolledJob], client: Any, concurrency: int = DESCRIBE_CONCURRENCY
     ) -> BaseException | None:
         """
         Describe jobs, ``concurrency`` at a time; deliver ended jobs and non-retriable errors.
@@ -277,7 +293,7 @@ class StatusPoller:
         """
         queue = collections.deque(jobs)
         kind = self.kind
-        operation = client.meta.method_to_api_mapping.get(kind.describe_method, kind.describe_method)
+        operation = self._operation(client, kind.describe_method)
         retry: BaseException | None = None
 
         async def worker() -> None:
@@ -306,27 +322,28 @@ class StatusPoller:
                 task.cancel()
         return retry
 
-    async def _list(self, client: Any) -> list[_Job]:
-        """Page through the jobs of the window; return the jobs to describe."""
-        shape = self.kind.listing
-        assert shape is not None
-        request = self.window.request(self.jobs.values())
-        operation = client.meta.method_to_api_mapping.get(shape.method, shape.method)
+    async def _page_through(self, client: Any, window: ListWindow, jobs: list[PolledJob]) -> list[PolledJob]:
+        """Page through the results of a window for ``jobs``; return the jobs to describe."""
+        shape = window.shape
+        request = window.request(jobs)
+        operation = self._operation(client, shape.method)
+        searched = isinstance(shape, SearchShape)
         listed: set[str] = set()
-        due: list[_Job] = []
+        due: list[PolledJob] = []
         while True:
             self.calls[operation] += 1
             page = await getattr(client, shape.method)(**request)
-            for summary in page.get(shape.summaries_key) or []:
+            for summary in shape.summaries(page):
                 modified = summary.get(shape.modified_key)
-                self.window.advance(modified)
+                self._advance(modified)
                 job = self.jobs.get(str(summary.get(shape.name_key)))
                 if job is None or not job.described or job.name in listed:
                     continue
                 listed.add(job.name)
-                update = summary_state(self.kind, summary)
+                job.seen = job.seen or searched
+                update = summary_state(self.kind, shape, summary)
                 outcome = outcome_of(self.kind, update[self.kind.status_key])
-                if outcome in SUMMARY_OUTCOMES:
+                if outcome in SUMMARY_OUTCOMES or (outcome is Outcome.FAILED and self.kind.failure_key in update):
                     self._deliver(job, ("job", update))
                 elif outcome is not Outcome.RUNNING:
                     due.append(job)  # failed: the event needs the describe's failure reason
@@ -337,19 +354,34 @@ class StatusPoller:
                 break
             request["NextToken"] = token
         # should have been listed yet was not: the listing lags or lost it; ask the job itself
-        due.extend(job for job in self.jobs.values() if job.name not in listed and self.window.should_show(job))
+        due.extend(job for job in jobs
+                   if job.name not in listed and self.jobs.get(job.name) is job and window.should_show(job))
         return due
 
+    def _advance(self, modified: Any) -> None:
+        """Move the change watermarks to a newer server time."""
+        if self.search_window is not None:
+            self.search_window.advance(modified)
+        for window in self.windows.values():
+            window.advance(modified)
+
+    @staticmethod
+    def _operation(client: Any, method: str) -> str:
+        """The API operation name of a client method (for messages and counts)."""
+        return str(client.meta.method_to_api_mapping.get(method, method))
+
     def _observe(
-        self, job: _Job, state: dict[str, Any], *, described: bool, modified: datetime | None = None
+        self, job: PolledJob, state: dict[str, Any], *, described: bool, modified: datetime | None = None
     ) -> None:
         """Record a job's state (describe response, or fields of a summary); deliver it if it ended."""
         kind = self.kind
         modified = state.get("LastModifiedTime", modified)
         if isinstance(modified, datetime):
             job.modified = modified
-            self.window.advance(modified)
-        created = state.get(self.window.shape.created_key) if described else None
+            self._advance(modified)
+        if described:
+            job.read_at = clock().now()
+        created = state.get(self.listing.created_key) if described else None
         if isinstance(created, datetime) and job.created is None:
             job.created = created
         status = state.get(kind.status_key)
@@ -365,11 +397,3 @@ class StatusPoller:
             if changed or not watch.read:
                 watch.read = True
                 watch.update.set()
-
-
-class _Retry(Exception):
-    """A poll met a retriable error."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error

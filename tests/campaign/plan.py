@@ -194,22 +194,24 @@ def draw(seed: int, index: int, kind: str) -> Scenario:
 
 
 def _draw_pipeline_faults(rng: random.Random, sc: Scenario) -> None:
-    """An evaluation's other requests: the pipeline's creation, and the executions' listing (found by it)."""
+    """An evaluation's other requests: the pipeline's creation, the executions' listing (found by it) and search."""
     if rng.random() < 0.25:
         sc.one_shots.append(
             {"operation": "CreatePipeline", "kind": "lost_response", "mode": rng.choice(("reset", "timeout"))}
         )
     if rng.random() < 0.15:
         sc.one_shots.append({"operation": "UpdatePipeline", "kind": "lost_response", "mode": "reset"})
+    # the executions' status reads of a shared poller (Search; ListPipelineExecutions where it is refused)
+    # meet the same faults as the listing (no draw of their own: the seed's scenarios stay as they were)
     if rng.random() < 0.25:
-        sc.one_shots.append(
-            {"operation": "ListPipelineExecutions", "kind": "dropped_request", "mode": "reset", "count": rng.randint(1, 4)}
-        )
+        count = rng.randint(1, 4)
+        for operation in ("ListPipelineExecutions", "Search"):
+            sc.one_shots.append({"operation": operation, "kind": "dropped_request", "mode": "reset", "count": count})
     if rng.random() < 0.2:
-        sc.one_shots.append(
-            {"operation": "ListPipelineExecutions", "kind": "error", "code": "ThrottlingException", "status": 400,
-             "count": rng.randint(3, 12)}
-        )
+        count = rng.randint(3, 12)
+        for operation in ("ListPipelineExecutions", "Search"):
+            sc.one_shots.append({"operation": operation, "kind": "error", "code": "ThrottlingException",
+                                 "status": 400, "count": count})
 
 
 def _draw_network(rng: random.Random, sc: Scenario, stop_at: float | None) -> None:

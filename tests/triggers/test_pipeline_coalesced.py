@@ -1,7 +1,7 @@
 """
-Coalesced status reads of pipeline executions: the executions of one pipeline waited in one triggerer
-share one poller, which reads them all with one ``ListPipelineExecutions`` (scoped by ``PipelineName``,
-window ``CreatedAfter``) per poll.
+Coalesced status reads of pipeline executions where ``Search`` is refused (denied by IAM here; the
+``Search`` path is in ``test_pipeline_search.py``): the poller of a triggerer falls back to one
+``ListPipelineExecutions`` per pipeline (scoped by ``PipelineName``, window ``CreatedAfter``) per poll.
 
 Against the LocalSageMaker (frozen clock: executions move only when a test advances it or forces them);
 what is asserted about requests is the server's request log (operation, subject, signing key).
@@ -23,10 +23,17 @@ from tests.triggers.conftest import ACCESS_KEY, TriggerSageMaker, unique_name
 from tests.triggers.test_coalesced_reads import count, run_all, until
 from tests.triggers.test_pipeline_trigger import BUCKET, FAST
 
+SEARCH = "Search"
 LIST = "ListPipelineExecutions"
 DESCRIBE = "DescribePipelineExecution"
 STEPS = "ListPipelineExecutionSteps"
 FAILING_STEP = "EvaluateCustomModel"
+
+
+@pytest.fixture(autouse=True)
+def search_denied(sm: TriggerSageMaker) -> None:
+    """``Search`` denied by IAM: every poller falls back to listing per pipeline."""
+    sm.fail(SEARCH, "AccessDeniedException")
 
 
 def pipeline(sm: TriggerSageMaker, prefix: str) -> str:
@@ -88,11 +95,11 @@ def test_executions_of_one_pipeline_cost_one_list_per_poll_and_each_gets_its_own
         else:
             assert (event["status"], event["job_status"], event["failed_step"]) == ("succeeded", "Succeeded", None)
             assert count(sm, DESCRIBE, {arn}) == 1  # its success came from the list summary
-        # steps read when first seen and when it ended, not every poll
-        assert count(sm, STEPS, {arn}) == 2
+        # steps read when first seen, and at the end only for a failure, not every poll
+        assert count(sm, STEPS, {arn}) == (2 if display.startswith("fails-") else 1), display
 
 
-def test_executions_of_two_pipelines_use_two_pollers(sm: TriggerSageMaker) -> None:
+def test_executions_of_two_pipelines_share_one_poller_that_lists_each_pipeline(sm: TriggerSageMaker) -> None:
     first, second = pipeline(sm, "first"), pipeline(sm, "second")
     arns = [start(sm, first, "a", 1), start(sm, first, "b", 2), start(sm, second, "c", 3)]
     keys: dict[str, Any] = {}
@@ -106,8 +113,9 @@ def test_executions_of_two_pipelines_use_two_pollers(sm: TriggerSageMaker) -> No
         await advance(sm, 5.0)
 
     events = run_all([trigger(arn) for arn in arns], during)
-    assert keys["scopes"] == sorted([first, second])
+    assert keys["scopes"] == ["None"]  # keyed by kind and connection: Search would read every pipeline
     assert [e["status"] for e in events] == ["succeeded", "succeeded", "stopped"]
+    assert count(sm, SEARCH) == 1  # denied once, not asked again
     assert {c["name"] for c in sm.calls(LIST)} == {first, second}
     assert count(sm, DESCRIBE) == 3  # each execution described once, when new
 
@@ -209,13 +217,40 @@ def test_coalescing_off_describes_each_execution(sm: TriggerSageMaker, describe_
     assert count(sm, LIST) == 0
 
 
-def test_only_executions_whose_arn_names_their_pipeline_join_a_poller() -> None:
-    """A handle the pipeline cannot be parsed from never reaches a poller (it would list the wrong scope)."""
+def test_an_execution_whose_arn_names_no_pipeline_is_described_while_the_others_are_listed(
+    sm: TriggerSageMaker,
+) -> None:
+    """A handle the pipeline cannot be parsed from has no scope to list: it is described every poll."""
     good = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/my-pipe/execution/abc123"
     assert coalesces(trigger(good)) and scope_of(trigger(good)) == "my-pipe"
     for bad in ("arn:aws:sagemaker:us-east-1:123456789012:pipeline-execution/nope",
                 "arn:aws:sagemaker:us-east-1:123456789012:pipeline/my-pipe", "my-pipe/execution/abc123"):
-        assert not coalesces(trigger(bad)), bad
+        assert coalesces(trigger(bad)) and scope_of(trigger(bad)) is None, bad
+    name = pipeline(sm, "noscope")
+    listed, unscoped = start(sm, name, "listed", 1), start(sm, name, "unscoped", 2)
+    triggers = [trigger(listed), trigger(unscoped)]
+    for waiting in triggers:
+        waiting.job_kind = _no_scope_for(unscoped)
+
+    async def during(tasks: list[asyncio.Task[Any]]) -> None:
+        await until(lambda: count(sm, LIST) >= 3)
+        await advance(sm, 3600.0)
+
+    events = run_all(triggers, during)
+    assert [e["status"] for e in events] == ["succeeded"] * 2
+    assert count(sm, DESCRIBE, {unscoped}) >= 4 and count(sm, DESCRIBE, {listed}) == 1
+    assert {c["name"] for c in sm.calls(LIST)} == {name}
+
+
+def _no_scope_for(arn: str) -> Any:
+    """The pipeline-execution kind, with a listing that parses no pipeline from ``arn``."""
+    import dataclasses
+
+    from airflow_provider_smtrain.jobs.kinds import PIPELINE_EXECUTION
+    from airflow_provider_smtrain.jobs.pipeline_arns import pipeline_of
+
+    listing = dataclasses.replace(PIPELINE_EXECUTION.listing, scope=lambda h: None if h == arn else pipeline_of(h))  # type: ignore[arg-type]
+    return dataclasses.replace(PIPELINE_EXECUTION, listing=listing)
 
 
 def test_a_cancelled_trigger_leaves_its_pipelines_poller_and_the_others_keep_waiting(sm: TriggerSageMaker) -> None:

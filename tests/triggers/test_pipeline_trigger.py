@@ -35,8 +35,8 @@ def start(sm: TriggerSageMaker, name: str, template: str = "DETERMINISTIC_TEMPLA
 
 
 def status_reads(sm: TriggerSageMaker) -> int:
-    """Reads of execution statuses the server saw: describes (a trigger alone) and lists (shared poller)."""
-    return len(sm.calls("DescribePipelineExecution")) + len(sm.calls("ListPipelineExecutions"))
+    """Reads of execution statuses the server saw: describes (a trigger alone), searches and lists (shared poller)."""
+    return sum(len(sm.calls(op)) for op in ("DescribePipelineExecution", "Search", "ListPipelineExecutions"))
 
 
 def after_reads(sm: TriggerSageMaker, reads: int, change: Any) -> Any:

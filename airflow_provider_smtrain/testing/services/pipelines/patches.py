@@ -6,7 +6,8 @@ simulation clock's times, a version that UpdatePipeline bumps, and ``ResourceNot
 name. ListPipelines is replaced (moto pages before it filters and matches the prefix anywhere). Every
 execution operation is replaced by :class:`~.service.PipelineExecutions`: StartPipelineExecution
 (``ClientRequestToken`` idempotency), DescribePipelineExecution, ListPipelineExecutions,
-ListPipelineExecutionSteps, StopPipelineExecution, DescribePipelineDefinitionForExecution.
+ListPipelineExecutionSteps, StopPipelineExecution, DescribePipelineDefinitionForExecution, and ``Search``
+of ``Resource="PipelineExecution"`` (:mod:`.search`; other resources keep moto's).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from airflow_provider_smtrain.testing.engine.simulator import active
 from airflow_provider_smtrain.testing.engine.timeline import to_datetime
 from airflow_provider_smtrain.testing.services.listing import as_datetime, enum_error
 from airflow_provider_smtrain.testing.services.paging import page
+from airflow_provider_smtrain.testing.services.pipelines import search as search_module
 from airflow_provider_smtrain.testing.services.pipelines.definition import DefinitionError
 from airflow_provider_smtrain.testing.services.pipelines.service import (
     ExecutionNotFound,
@@ -47,6 +49,7 @@ def install() -> None:
     moto_support.patch_once(SageMakerResponse, "update_pipeline", _updated)
     moto_support.patch_once(SageMakerResponse, "describe_pipeline", _known_pipeline)
     moto_support.patch_once(SageMakerResponse, "list_pipelines", lambda _: list_pipelines)
+    moto_support.patch_once(SageMakerResponse, "search", _search)
     handlers: tuple[tuple[str, Callable[[SageMakerResponse], ActionResult]], ...] = (
         ("start_pipeline_execution", start_pipeline_execution),
         ("describe_pipeline_execution", describe_pipeline_execution),
@@ -291,3 +294,14 @@ def stop_pipeline_execution(self: SageMakerResponse) -> ActionResult:
     except ValueError as err:
         raise ConflictException(str(err)) from None
     return ActionResult({"PipelineExecutionArn": execution.arn})
+
+
+def _search(original: Callable[[SageMakerResponse], Any]) -> Callable[[SageMakerResponse], Any]:
+    def search(self: SageMakerResponse) -> Any:
+        """Search: pipeline executions from the simulation (:mod:`.search`), other resources as moto has them."""
+        if self._get_param("Resource") != search_module.RESOURCE:
+            return original(self)
+        params = {k: self._get_param(k) for k in ("SearchExpression", "SortBy", "SortOrder", "MaxResults", "NextToken")}
+        return ActionResult(search_module.search(executions(), _backend_where(self), params))
+
+    return search
