@@ -5,10 +5,7 @@ operator's argument, and works with ``default_args``, ``.partial()`` and a user 
 
 from __future__ import annotations
 
-import inspect
-import re
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,95 +17,32 @@ from airflow_provider_smtrain.operators.finetune import (
     RLVRTrainerOperator,
     SFTTrainerOperator,
 )
+from tests.operators.constructor_contract import (
+    check_required_arguments,
+    check_takes_exactly_its_documented_arguments,
+    check_templated_as_json,
+)
 
 ROLE = "arn:aws:iam::123456789012:role/ft"
 REQUIRED = {"model": "m", "role": ROLE, "training_dataset": "s3://b/train.jsonl"}
-SPECS_DOC = Path(__file__).resolve().parents[2] / "docs" / "specs.md"
 OPERATORS = [SFTTrainerOperator, DPOTrainerOperator, RLAIFTrainerOperator, RLVRTrainerOperator]
-
-
-def reference_rows(operator_class: type[Any]) -> list[tuple[str, bool]]:
-    """(argument, required) of the operator in the user's reference, docs/specs.md (``SFTTrainerSpec``...)."""
-    section = operator_class.__name__.replace("Operator", "Spec")
-    match = re.search(rf"^## `{section}`\n(.*?)(?=^#)", SPECS_DOC.read_text(), flags=re.M | re.S)
-    assert match, f"docs/specs.md has no section {section}"
-    rows = re.findall(r"^\| `(\w+)` \|[^|]*\| ([^|]*) \|", match.group(1), flags=re.M)
-    assert len(rows) > 10, f"docs/specs.md {section}: no argument table found"
-    return [(name, default.strip() == "**required**") for name, default in rows]
-
-
-def arguments_of(operator_class: type[Any]) -> tuple[str, ...]:
-    return tuple(name for name, _ in reference_rows(operator_class))
-
-
-def required_of(operator_class: type[Any]) -> set[str]:
-    return {name for name, required in reference_rows(operator_class) if required}
-
-
-ALL_ARGUMENTS = {name for cls in OPERATORS for name in arguments_of(cls)}
-
-
-def documented(operator_class: type[Any]) -> list[str]:
-    """The ``:param:`` names of the operator's docstring and its bases' (the provider's fine-tuning bases)."""
-    names: list[str] = []
-    for cls in operator_class.__mro__:
-        if cls.__module__.startswith("airflow_provider_smtrain.operators.finetune"):
-            names += re.findall(r":param (\w+):", vars(cls).get("__doc__") or "")
-    return names
-
-
-def declared_parameters(operator_class: type[Any]) -> dict[str, bool]:
-    """(name: required) of the keyword-only parameters its constructor chain declares, down to the job operator."""
-    from airflow_provider_smtrain.operators.base import SageMakerJobOperator
-
-    declared: dict[str, bool] = {}
-    for cls in operator_class.__mro__[: operator_class.__mro__.index(SageMakerJobOperator)]:
-        if "__init__" in vars(cls):
-            for p in inspect.signature(vars(cls)["__init__"]).parameters.values():
-                if p.kind is inspect.Parameter.KEYWORD_ONLY:
-                    declared[p.name] = p.default is inspect.Parameter.empty
-    return declared
 
 
 @pytest.mark.parametrize("operator_class", OPERATORS, ids=lambda cls: cls.__name__)
 def test_each_operator_takes_exactly_its_documented_arguments(operator_class: type[Any]) -> None:
-    assert sorted(documented(operator_class)) == sorted(arguments_of(operator_class))  # each once
-    assert declared_parameters(operator_class) == dict(reference_rows(operator_class))
-    values = {name: f"<{name}>" for name in arguments_of(operator_class)}
-    op = operator_class(task_id="t", **values)
-    assert {name: getattr(op, name) for name in values} == values
-    for other in sorted(ALL_ARGUMENTS - set(arguments_of(operator_class))):  # another trainer's argument
-        with pytest.raises(
-            TypeError, match=f"(?s)Invalid arguments were passed to {operator_class.__name__}.*{other}"
-        ):
-            operator_class(task_id="u", **{**values, other: "x"})
+    check_takes_exactly_its_documented_arguments(operator_class, OPERATORS)
 
 
 @pytest.mark.parametrize("operator_class", OPERATORS, ids=lambda cls: cls.__name__)
 def test_missing_required_argument_is_named_and_optional_ones_default_to_none(
     operator_class: type[Any],
 ) -> None:
-    required = required_of(operator_class)
-    assert set(REQUIRED) <= required
-    given = {name: f"<{name}>" for name in required}
-    for name in sorted(required):
-        with pytest.raises(TypeError, match=f"'{name}'"):
-            operator_class(task_id="t", **{k: v for k, v in given.items() if k != name})
-    op = operator_class(task_id="t", **given)
-    assert all(getattr(op, name) is None for name in set(arguments_of(operator_class)) - required)
-    with pytest.raises(TypeError):
-        operator_class("m", task_id="p", **given)  # keyword-only
+    check_required_arguments(operator_class, set(REQUIRED))
 
 
 @pytest.mark.parametrize("operator_class", OPERATORS, ids=lambda cls: cls.__name__)
 def test_every_argument_is_templated_and_rendered_as_json(operator_class: type[Any]) -> None:
-    arguments = arguments_of(operator_class)
-    assert tuple(operator_class.template_fields[-len(arguments) :]) == arguments
-    assert "job_name_prefix" in operator_class.template_fields  # the job operator's own stay templated
-    assert {operator_class.template_fields_renderers.get(name) for name in arguments} == {"json"}
-    op = operator_class(task_id="t", **{name: "{{ params.v }}-" + name for name in arguments})
-    op.render_template_fields({"params": {"v": "x"}})  # type: ignore[arg-type]
-    assert {name: getattr(op, name) for name in arguments} == {name: f"x-{name}" for name in arguments}
+    check_templated_as_json(operator_class)
 
 
 def test_default_args_fill_trainer_arguments() -> None:
