@@ -1,51 +1,19 @@
-"""The evaluator operators' constructors, as a DAG author meets them (``constructor_contract``): exactly the
-arguments docs/specs.md lists for each, the common ones taken by ``EvaluatorOperator``; ``default_args``
-and ``.partial()`` fill them."""
+"""The evaluator operators with Airflow's ways of passing arguments: ``default_args`` and ``.partial()`` fill the
+common arguments (each operator's arguments themselves: ``test_constructor_contract.py``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pytest
 from airflow.sdk import DAG
 
 from airflow_provider_smtrain.operators.evaluation import (
     BenchMarkEvaluatorOperator,
-    CustomScorerEvaluatorOperator,
     LLMAsJudgeEvaluatorOperator,
-    MultiTurnRLEvaluatorOperator,
-)
-from tests.operators.constructor_contract import (
-    check_required_arguments,
-    check_takes_exactly_its_documented_arguments,
-    check_templated_as_json,
 )
 
 ROLE = "arn:aws:iam::123456789012:role/eval"
-OPERATORS = [
-    BenchMarkEvaluatorOperator,
-    CustomScorerEvaluatorOperator,
-    LLMAsJudgeEvaluatorOperator,
-    MultiTurnRLEvaluatorOperator,
-]
-
-
-@pytest.mark.parametrize("operator_class", OPERATORS, ids=lambda cls: cls.__name__)
-def test_each_evaluator_takes_exactly_its_documented_arguments(operator_class: type[Any]) -> None:
-    check_takes_exactly_its_documented_arguments(operator_class, OPERATORS)
-
-
-@pytest.mark.parametrize("operator_class", OPERATORS, ids=lambda cls: cls.__name__)
-def test_missing_required_argument_is_named_and_optional_ones_default_to_none(
-    operator_class: type[Any],
-) -> None:
-    check_required_arguments(operator_class, {"model", "role", "s3_output_path"})
-
-
-@pytest.mark.parametrize("operator_class", OPERATORS, ids=lambda cls: cls.__name__)
-def test_every_argument_is_templated_and_rendered_as_json(operator_class: type[Any]) -> None:
-    check_templated_as_json(operator_class)
 
 
 @pytest.mark.filterwarnings("ignore:Task .u. was never mapped")

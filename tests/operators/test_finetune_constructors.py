@@ -1,7 +1,5 @@
-"""The fine-tuning operators' constructors, as a DAG author meets them: each operator takes exactly the
-arguments its reference (docs/specs.md) lists, required as marked there, each documented once in its
-docstring or its base's, stores and templates them, names a missing required argument, rejects another
-operator's argument, and works with ``default_args``, ``.partial()`` and a user subclass."""
+"""The fine-tuning operators with Airflow's ways of passing arguments: ``default_args``, ``.partial()`` and a
+user subclass (each operator's arguments themselves: ``test_constructor_contract.py``)."""
 
 from __future__ import annotations
 
@@ -12,37 +10,13 @@ import pytest
 from airflow.sdk import DAG
 
 from airflow_provider_smtrain.operators.finetune import (
-    DPOTrainerOperator,
     RLAIFTrainerOperator,
     RLVRTrainerOperator,
     SFTTrainerOperator,
 )
-from tests.operators.constructor_contract import (
-    check_required_arguments,
-    check_takes_exactly_its_documented_arguments,
-    check_templated_as_json,
-)
 
 ROLE = "arn:aws:iam::123456789012:role/ft"
 REQUIRED = {"model": "m", "role": ROLE, "training_dataset": "s3://b/train.jsonl"}
-OPERATORS = [SFTTrainerOperator, DPOTrainerOperator, RLAIFTrainerOperator, RLVRTrainerOperator]
-
-
-@pytest.mark.parametrize("operator_class", OPERATORS, ids=lambda cls: cls.__name__)
-def test_each_operator_takes_exactly_its_documented_arguments(operator_class: type[Any]) -> None:
-    check_takes_exactly_its_documented_arguments(operator_class, OPERATORS)
-
-
-@pytest.mark.parametrize("operator_class", OPERATORS, ids=lambda cls: cls.__name__)
-def test_missing_required_argument_is_named_and_optional_ones_default_to_none(
-    operator_class: type[Any],
-) -> None:
-    check_required_arguments(operator_class, set(REQUIRED))
-
-
-@pytest.mark.parametrize("operator_class", OPERATORS, ids=lambda cls: cls.__name__)
-def test_every_argument_is_templated_and_rendered_as_json(operator_class: type[Any]) -> None:
-    check_templated_as_json(operator_class)
 
 
 def test_default_args_fill_trainer_arguments() -> None:

@@ -1,6 +1,7 @@
-"""An operator's constructor as a DAG author meets it, checked against the user's reference (docs/specs.md).
+"""The fine-tuning and evaluator operators' constructors as a DAG author meets them, checked against the
+user's reference (docs/specs.md).
 
-The operator takes exactly the arguments its spec's section lists, required as marked there; each is
+Each operator takes exactly the arguments its spec's section lists, required as marked there; each is
 documented once (its docstring or a provider base's), stored under its name, templated and rendered as
 JSON; a missing required argument is named; an argument of a sibling operator is rejected by
 ``BaseOperator``; positional arguments are refused.
@@ -15,6 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from airflow_provider_smtrain.operators.evaluation import (
+    BenchMarkEvaluatorOperator,
+    CustomScorerEvaluatorOperator,
+    LLMAsJudgeEvaluatorOperator,
+    MultiTurnRLEvaluatorOperator,
+)
+from airflow_provider_smtrain.operators.finetune import (
+    DPOTrainerOperator,
+    RLAIFTrainerOperator,
+    RLVRTrainerOperator,
+    SFTTrainerOperator,
+)
 
 SPECS_DOC = Path(__file__).resolve().parents[2] / "docs" / "specs.md"
 
@@ -116,3 +130,44 @@ def check_templated_as_json(operator_class: type[Any]) -> None:
     op = operator_class(task_id="t", **{name: "{{ params.v }}-" + name for name in arguments})
     op.render_template_fields({"params": {"v": "x"}})  # type: ignore[arg-type]
     assert {name: getattr(op, name) for name in arguments} == {name: f"x-{name}" for name in arguments}
+
+
+#: Each family of operators (their siblings' arguments are not theirs) and what all of them require.
+FAMILIES: list[tuple[list[type[Any]], set[str]]] = [
+    (
+        [SFTTrainerOperator, DPOTrainerOperator, RLAIFTrainerOperator, RLVRTrainerOperator],
+        {"model", "role", "training_dataset"},
+    ),
+    (
+        [
+            BenchMarkEvaluatorOperator,
+            CustomScorerEvaluatorOperator,
+            LLMAsJudgeEvaluatorOperator,
+            MultiTurnRLEvaluatorOperator,
+        ],
+        {"model", "role", "s3_output_path"},
+    ),
+]
+CASES = [(cls, family, always) for family, always in FAMILIES for cls in family]
+IDS = [cls.__name__ for cls, _, _ in CASES]
+
+
+@pytest.mark.parametrize(("operator_class", "family", "always"), CASES, ids=IDS)
+def test_each_operator_takes_exactly_its_documented_arguments(
+    operator_class: type[Any], family: list[type[Any]], always: set[str]
+) -> None:
+    check_takes_exactly_its_documented_arguments(operator_class, family)
+
+
+@pytest.mark.parametrize(("operator_class", "family", "always"), CASES, ids=IDS)
+def test_missing_required_argument_is_named_and_optional_ones_default_to_none(
+    operator_class: type[Any], family: list[type[Any]], always: set[str]
+) -> None:
+    check_required_arguments(operator_class, always)
+
+
+@pytest.mark.parametrize(("operator_class", "family", "always"), CASES, ids=IDS)
+def test_every_argument_is_templated_and_rendered_as_json(
+    operator_class: type[Any], family: list[type[Any]], always: set[str]
+) -> None:
+    check_templated_as_json(operator_class)
