@@ -17,18 +17,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_smtrain.operators.evaluation import (
-    BenchMarkEvaluatorOperator,
-    CustomScorerEvaluatorOperator,
-    LLMAsJudgeEvaluatorOperator,
-    MultiTurnRLEvaluatorOperator,
-)
-from airflow_provider_smtrain.operators.finetune import (
-    DPOTrainerOperator,
-    RLAIFTrainerOperator,
-    RLVRTrainerOperator,
-    SFTTrainerOperator,
-)
+from airflow_provider_smtrain.operators import evaluation, finetune
 
 SPECS_DOC = Path(__file__).resolve().parents[2] / "docs" / "specs.md"
 
@@ -132,21 +121,11 @@ def check_templated_as_json(operator_class: type[Any]) -> None:
     assert {name: getattr(op, name) for name in arguments} == {name: f"x-{name}" for name in arguments}
 
 
-#: Each family of operators (their siblings' arguments are not theirs) and what all of them require.
+#: Each family of operators (a module's public operators: their siblings' arguments are not theirs) and
+#: what all of them require.
 FAMILIES: list[tuple[list[type[Any]], set[str]]] = [
-    (
-        [SFTTrainerOperator, DPOTrainerOperator, RLAIFTrainerOperator, RLVRTrainerOperator],
-        {"model", "role", "training_dataset"},
-    ),
-    (
-        [
-            BenchMarkEvaluatorOperator,
-            CustomScorerEvaluatorOperator,
-            LLMAsJudgeEvaluatorOperator,
-            MultiTurnRLEvaluatorOperator,
-        ],
-        {"model", "role", "s3_output_path"},
-    ),
+    ([getattr(finetune, name) for name in finetune.__all__], {"model", "role", "training_dataset"}),
+    ([getattr(evaluation, name) for name in evaluation.__all__], {"model", "role", "s3_output_path"}),
 ]
 CASES = [(cls, family, always) for family, always in FAMILIES for cls in family]
 IDS = [cls.__name__ for cls, _, _ in CASES]
