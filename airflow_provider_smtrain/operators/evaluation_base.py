@@ -18,7 +18,7 @@ trigger, resume, deadline, stop on kill/clear/timeout, result) and replaces only
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.exceptions import AirflowException
@@ -70,7 +70,23 @@ class EvaluatorOperator(SageMakerJobOperator):
     """
     Base of the evaluator operators: the SDK evaluator named by the spec, on a pipeline execution.
 
-    Subclasses set :attr:`spec_name` and :attr:`evaluator_fields` and take those fields as arguments.
+    Takes the arguments every evaluator takes; a subclass sets :attr:`spec_name` and adds its own
+    arguments (exactly its spec's other fields). Every argument is templated (rendered as JSON) and
+    validated into the spec before anything is created (``docs/specs.md``).
+
+    :param model: the model to evaluate: a hub model id, a model package ARN, an S3 checkpoint URI, or the
+        output of an earlier trainer task (``sft.output``: its fine-tuned model package).
+    :param role: IAM role ARN the pipeline and its jobs run as.
+    :param s3_output_path: S3 URI the evaluation writes its results under.
+    :param evaluate_base_model: also evaluate the base model, side by side (its metrics are ``base``).
+    :param mlflow_resource_arn: MLflow app ARN, or ``"default"`` for the account's app; unset: no MLflow
+        (and no MLflow app is ever created).
+    :param mlflow_experiment_name: MLflow experiment name.
+    :param mlflow_run_name: MLflow run name.
+    :param networking: ``{"subnets": [...], "security_group_ids": [...]}``.
+    :param kms_key_id: KMS key that encrypts the output.
+    :param model_package_group: model package group (name or ARN) of the evaluated model.
+    :param tags: tags of the evaluation's pipeline.
     """
 
     job_kind = PIPELINE_EXECUTION
@@ -78,20 +94,46 @@ class EvaluatorOperator(SageMakerJobOperator):
     operator_extra_links = (PipelineExecutionLink(), MlflowLink())
     #: The name of the spec class in :mod:`airflow_provider_smtrain.specs`.
     spec_name: ClassVar[str]
-    #: The operator's own arguments (all spec fields, all templated).
-    evaluator_fields: ClassVar[tuple[str, ...]] = COMMON_FIELDS
+    template_fields: Sequence[str] = (*SageMakerJobOperator.template_fields, *COMMON_FIELDS)
+    template_fields_renderers: ClassVar[dict[str, str]] = dict.fromkeys(COMMON_FIELDS, "json")
     ui_color = "#e8daef"
 
-    def _set_fields(self, values: Mapping[str, Any]) -> None:
-        for name in self.evaluator_fields:
-            setattr(self, name, values.get(name))
+    def __init__(
+        self,
+        *,
+        model: Any,
+        role: str,
+        s3_output_path: str,
+        evaluate_base_model: bool | str | None = None,
+        mlflow_resource_arn: str | None = None,
+        mlflow_experiment_name: str | None = None,
+        mlflow_run_name: str | None = None,
+        networking: Any = None,
+        kms_key_id: str | None = None,
+        model_package_group: str | None = None,
+        tags: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.model = model
+        self.role = role
+        self.s3_output_path = s3_output_path
+        self.evaluate_base_model = evaluate_base_model
+        self.mlflow_resource_arn = mlflow_resource_arn
+        self.mlflow_experiment_name = mlflow_experiment_name
+        self.mlflow_run_name = mlflow_run_name
+        self.networking = networking
+        self.kms_key_id = kms_key_id
+        self.model_package_group = model_package_group
+        self.tags = tags
 
     def build_spec(self) -> _EvaluatorSpec:
         """Validate the rendered arguments into the operator's spec."""
         from airflow_provider_smtrain import specs
 
+        spec_class = getattr(specs, self.spec_name)
         spec: _EvaluatorSpec = specs.parse_spec(
-            getattr(specs, self.spec_name), given_arguments(self, self.evaluator_fields), owner=type(self).__name__
+            spec_class, given_arguments(self, tuple(spec_class.model_fields)), owner=type(self).__name__
         )
         return spec
 
@@ -291,11 +333,3 @@ class EvaluatorOperator(SageMakerJobOperator):
             MlflowLink.persist(context=context, operator=self, region_name=self.region,
                                aws_partition=self.hook.sagemaker_client.meta.partition, arn=arn)
 
-
-def template_fields_for(fields: Sequence[str]) -> tuple[str, ...]:
-    """
-    The operator's template fields: the base's and every evaluator field.
-
-    :param fields: the evaluator fields.
-    """
-    return (*SageMakerJobOperator.template_fields, *fields)

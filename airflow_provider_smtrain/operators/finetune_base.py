@@ -1,14 +1,17 @@
-"""What the fine-tuning operators share: argument handling, submission through the SDK, result and links.
+"""What the fine-tuning operators share: the common arguments, submission through the SDK, result and links.
 
-The concrete operators (:mod:`airflow_provider_smtrain.operators.finetune`) only list their arguments.
-The job lifecycle (one job per task instance, deferral, re-attach, stop) is
-:class:`~airflow_provider_smtrain.operators.base.SageMakerJobOperator`'s: a fine-tuning job is a
+:class:`FineTuneJobOperator` is the lifecycle of a fine-tuning job (the SDK trainer named by the spec,
+its result and links), shared with ``MultiTurnRLTrainerOperator``. :class:`FineTuneOperator` adds the
+arguments every SDK trainer takes; :class:`ServerfulFineTuneOperator` adds ``compute`` for the trainers
+that also run on instances. The concrete operators (:mod:`airflow_provider_smtrain.operators.finetune`)
+only add their own arguments. The job lifecycle (one job per task instance, deferral, re-attach, stop)
+is :class:`~airflow_provider_smtrain.operators.base.SageMakerJobOperator`'s: a fine-tuning job is a
 training job (kind ``training``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_smtrain.jobs.kinds import TRAINING
@@ -16,7 +19,6 @@ from airflow_provider_smtrain.jobs.outputs import finetune_result
 from airflow_provider_smtrain.links.finetune import MlflowLink, ModelPackageLink
 from airflow_provider_smtrain.links.sagemaker import TrainingJobLink, TrainingLogsLink
 from airflow_provider_smtrain.operators.base import SageMakerJobOperator
-from airflow_provider_smtrain.operators.declared_arguments import Argument, keyword_init, params_doc
 from airflow_provider_smtrain.operators.trainer_args import given_arguments, s3_bucket
 
 if TYPE_CHECKING:
@@ -24,68 +26,36 @@ if TYPE_CHECKING:
 
     from airflow_provider_smtrain.specs.finetune import _FineTuneSpec
 
-#: The arguments every fine-tuning operator takes, in SDK order (all templated).
-COMMON_ARGUMENTS: tuple[Argument, ...] = (
-    Argument(
-        "model",
-        "base model: a hub model id, a model package ARN, or the output of an earlier\n"
-        "        trainer task (``\"{{ ti.xcom_pull('sft') }}\"`` or the task's ``.output``): its fine-tuned model\n"
-        "        package is trained further.",
-        required=True,
-    ),
-    Argument("role", "IAM role ARN the job runs as.", "str", required=True),
-    Argument("training_type", "``LORA`` (default) or ``FULL``.", "str | None"),
-    Argument(
-        "model_package_group",
-        "model package group (name or ARN) the fine-tuned model is registered\n"
-        "        in; required on the serverless path unless ``model`` is a model package.",
-        "str | None",
-    ),
-    Argument(
-        "training_dataset",
-        "S3 URI, AI Registry dataset ARN, or registered dataset name.",
-        "str",
-        required=True,
-    ),
-    Argument(
-        "validation_dataset", "S3 URI, AI Registry dataset ARN, or registered dataset name.", "str | None"
-    ),
-    Argument("s3_output_path", "S3 URI of the job output.", "str | None"),
-    Argument("hyperparameters", "overrides of the model's recipe, checked against it before submission."),
-    Argument(
-        "mlflow_resource_arn",
-        "MLflow app ARN, or ``\"default\"`` for the account's default app;\n"
-        "        unset: no MLflow (and no MLflow app is ever created).",
-        "str | None",
-    ),
-    Argument("mlflow_experiment_name", "MLflow experiment name.", "str | None"),
-    Argument("mlflow_run_name", "MLflow run name.", "str | None"),
-    Argument("accept_eula", "accept the license of a gated model."),
-    Argument("networking", '``{"subnets": [...], "security_group_ids": [...]}``.'),
-    Argument("kms_key_id", "KMS key that encrypts the output.", "str | None"),
-    Argument("tags", "tags of the job."),
-    Argument("stopping_condition", '``{"max_runtime_in_seconds": ...}``.'),
-    Argument("sequence_length", "recipe sequence length (``1K`` .. ``128K``).", "str | None"),
-)
+__all__ = ["COMMON_FIELDS", "FineTuneJobOperator", "FineTuneOperator", "ServerfulFineTuneOperator"]
 
-#: The names of :data:`COMMON_ARGUMENTS`.
-COMMON_FIELDS: tuple[str, ...] = tuple(argument.name for argument in COMMON_ARGUMENTS)
-
-#: The serverful path's instances (SFT, DPO, RLVR).
-COMPUTE = Argument(
-    "compute",
-    'instances for the serverful path (``{"instance_type": ..., "instance_count": ...}``);\n'
-    "        unset: serverless.",
+#: The arguments every SDK trainer takes (:class:`FineTuneOperator`'s), in SDK order, all templated.
+COMMON_FIELDS: tuple[str, ...] = (
+    "model",
+    "role",
+    "training_type",
+    "model_package_group",
+    "training_dataset",
+    "validation_dataset",
+    "s3_output_path",
+    "hyperparameters",
+    "mlflow_resource_arn",
+    "mlflow_experiment_name",
+    "mlflow_run_name",
+    "accept_eula",
+    "networking",
+    "kms_key_id",
+    "tags",
+    "stopping_condition",
+    "sequence_length",
 )
 
 
-class FineTuneOperator(SageMakerJobOperator):
+class FineTuneJobOperator(SageMakerJobOperator):
     """
-    Base of the fine-tuning operators: the SDK trainer named by the spec's technique, on a training job.
+    Base of the fine-tuning operators' lifecycle: the SDK trainer named by the spec, on a training job.
 
-    A subclass sets :attr:`spec_name` and either declares :attr:`own_arguments` (its constructor,
-    :attr:`trainer_fields`, template fields and the ``:param:`` lines of its docstring are then derived
-    from :data:`COMMON_ARGUMENTS` and them) or sets :attr:`trainer_fields` and writes its ``__init__``.
+    A subclass sets :attr:`spec_name` and takes exactly the spec's fields as arguments, stored under
+    their names (:meth:`build_spec` reads them back).
     """
 
     job_kind = TRAINING
@@ -93,38 +63,14 @@ class FineTuneOperator(SageMakerJobOperator):
     operator_extra_links = (TrainingJobLink(), TrainingLogsLink(), ModelPackageLink(), MlflowLink())
     #: The name of the spec class in :mod:`airflow_provider_smtrain.specs`.
     spec_name: ClassVar[str]
-    #: The operator's own arguments (all spec fields, all templated).
-    trainer_fields: ClassVar[tuple[str, ...]] = COMMON_FIELDS
-    #: The trainer's arguments after :data:`COMMON_ARGUMENTS`, declared by a subclass that does not write
-    #: its own ``__init__``.
-    own_arguments: ClassVar[tuple[Argument, ...]]
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Derive the constructor, fields, template fields and docstring of a class declaring ``own_arguments``."""
-        super().__init_subclass__(**kwargs)
-        own = cls.__dict__.get("own_arguments")
-        if own is None:
-            return
-        arguments = (*COMMON_ARGUMENTS, *own)
-        cls.trainer_fields = tuple(argument.name for argument in arguments)
-        cls.template_fields = template_fields_for(cls.trainer_fields)
-        cls.template_fields_renderers = dict.fromkeys(cls.trainer_fields, "json")
-        init = keyword_init(arguments, FineTuneOperator._set_fields, base=FineTuneOperator)
-        init.__qualname__ = f"{cls.__qualname__}.__init__"
-        init.__module__ = cls.__module__
-        cls.__init__ = init  # type: ignore[method-assign]
-        cls.__doc__ = f"\n    {(cls.__doc__ or '').strip()}\n{params_doc(arguments)}\n    "
-
-    def _set_fields(self, values: Mapping[str, Any]) -> None:
-        for name in self.trainer_fields:
-            setattr(self, name, values.get(name))
 
     def build_spec(self) -> _FineTuneSpec:
         """Validate the rendered arguments into the operator's spec."""
         from airflow_provider_smtrain import specs
 
+        spec_class = getattr(specs, self.spec_name)
         spec: _FineTuneSpec = specs.parse_spec(
-            getattr(specs, self.spec_name), given_arguments(self, self.trainer_fields), owner=type(self).__name__
+            spec_class, given_arguments(self, tuple(spec_class.model_fields)), owner=type(self).__name__
         )
         return spec
 
@@ -203,10 +149,104 @@ class FineTuneOperator(SageMakerJobOperator):
                 )
 
 
+class FineTuneOperator(FineTuneJobOperator):
+    """
+    Base of the SDK trainer operators (SFT, DPO, RLAIF, RLVR): the arguments they all take.
+
+    Every argument is templated (rendered as JSON) and validated into the trainer's spec before
+    anything is created (``docs/specs.md``).
+
+    :param model: base model: a hub model id, a model package ARN, or the output of an earlier
+        trainer task (``"{{ ti.xcom_pull('sft') }}"`` or the task's ``.output``): its fine-tuned model
+        package is trained further.
+    :param role: IAM role ARN the job runs as.
+    :param training_dataset: S3 URI, AI Registry dataset ARN, or registered dataset name.
+    :param training_type: ``LORA`` (default) or ``FULL``.
+    :param model_package_group: model package group (name or ARN) the fine-tuned model is registered
+        in; required on the serverless path unless ``model`` is a model package.
+    :param validation_dataset: S3 URI, AI Registry dataset ARN, or registered dataset name.
+    :param s3_output_path: S3 URI of the job output.
+    :param hyperparameters: overrides of the model's recipe, checked against it before submission.
+    :param mlflow_resource_arn: MLflow app ARN, or ``"default"`` for the account's default app;
+        unset: no MLflow (and no MLflow app is ever created).
+    :param mlflow_experiment_name: MLflow experiment name.
+    :param mlflow_run_name: MLflow run name.
+    :param accept_eula: accept the license of a gated model.
+    :param networking: ``{"subnets": [...], "security_group_ids": [...]}``.
+    :param kms_key_id: KMS key that encrypts the output.
+    :param tags: tags of the job.
+    :param stopping_condition: ``{"max_runtime_in_seconds": ...}``.
+    :param sequence_length: recipe sequence length (``1K`` .. ``128K``).
+    """
+
+    template_fields: Sequence[str] = (*SageMakerJobOperator.template_fields, *COMMON_FIELDS)
+    template_fields_renderers: ClassVar[dict[str, str]] = dict.fromkeys(COMMON_FIELDS, "json")
+
+    def __init__(
+        self,
+        *,
+        model: Any,
+        role: str,
+        training_dataset: str,
+        training_type: str | None = None,
+        model_package_group: str | None = None,
+        validation_dataset: str | None = None,
+        s3_output_path: str | None = None,
+        hyperparameters: Any = None,
+        mlflow_resource_arn: str | None = None,
+        mlflow_experiment_name: str | None = None,
+        mlflow_run_name: str | None = None,
+        accept_eula: Any = None,
+        networking: Any = None,
+        kms_key_id: str | None = None,
+        tags: Any = None,
+        stopping_condition: Any = None,
+        sequence_length: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.model = model
+        self.role = role
+        self.training_type = training_type
+        self.model_package_group = model_package_group
+        self.training_dataset = training_dataset
+        self.validation_dataset = validation_dataset
+        self.s3_output_path = s3_output_path
+        self.hyperparameters = hyperparameters
+        self.mlflow_resource_arn = mlflow_resource_arn
+        self.mlflow_experiment_name = mlflow_experiment_name
+        self.mlflow_run_name = mlflow_run_name
+        self.accept_eula = accept_eula
+        self.networking = networking
+        self.kms_key_id = kms_key_id
+        self.tags = tags
+        self.stopping_condition = stopping_condition
+        self.sequence_length = sequence_length
+
+
+class ServerfulFineTuneOperator(FineTuneOperator):
+    """
+    Base of the trainer operators that also run on instances (SFT, DPO, RLVR): serverless unless ``compute``.
+
+    :param compute: instances for the serverful path (``{"instance_type": ..., "instance_count": ...}``);
+        unset: serverless.
+    """
+
+    template_fields: Sequence[str] = (*FineTuneOperator.template_fields, "compute")
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        **FineTuneOperator.template_fields_renderers,
+        "compute": "json",
+    }
+
+    def __init__(self, *, compute: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.compute = compute
+
+
 def template_fields_for(fields: Sequence[str]) -> tuple[str, ...]:
     """
-    The operator's template fields: the base's and every trainer field.
+    The template fields of an operator taking ``fields``: the job operator's and every one of them.
 
-    :param fields: the trainer fields.
+    :param fields: the operator's own arguments.
     """
     return (*SageMakerJobOperator.template_fields, *fields)

@@ -9,7 +9,7 @@ from airflow_provider_smtrain.jobs.kinds import AGENT_RFT
 from airflow_provider_smtrain.jobs.mtrl_outputs import multi_turn_rl_result
 from airflow_provider_smtrain.links.finetune import MlflowLink, ModelPackageLink
 from airflow_provider_smtrain.links.sagemaker import AgentRFTJobLink, AgentRFTLogsLink
-from airflow_provider_smtrain.operators.finetune_base import FineTuneOperator, template_fields_for
+from airflow_provider_smtrain.operators.finetune_base import FineTuneJobOperator, template_fields_for
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -39,7 +39,7 @@ MTRL_FIELDS: tuple[str, ...] = (
 )
 
 
-class MultiTurnRLTrainerOperator(FineTuneOperator):
+class MultiTurnRLTrainerOperator(FineTuneJobOperator):
     """
     Fine-tune a model with multi-turn reinforcement learning against an agent environment (Agent RFT).
 
@@ -83,11 +83,10 @@ class MultiTurnRLTrainerOperator(FineTuneOperator):
     """
 
     job_kind = AGENT_RFT
-    # FineTuneOperator's links are a training job's; an AgentRFT job has its own.
+    # FineTuneJobOperator's links are a training job's; an AgentRFT job has its own.
     job_link = AgentRFTJobLink  # type: ignore[assignment]
     operator_extra_links = (AgentRFTJobLink(), AgentRFTLogsLink(), ModelPackageLink(), MlflowLink())  # type: ignore[assignment]
     spec_name: ClassVar[str] = "MultiTurnRLTrainerSpec"
-    trainer_fields: ClassVar[tuple[str, ...]] = MTRL_FIELDS
     template_fields: Sequence[str] = template_fields_for(MTRL_FIELDS)
     template_fields_renderers = {
         field: "json" for field in ("agent_env", "model", "networking", "tags", "hyperparameters")
@@ -118,7 +117,8 @@ class MultiTurnRLTrainerOperator(FineTuneOperator):
     ) -> None:
         values = dict(locals())
         super().__init__(**kwargs)
-        self._set_fields(values)
+        for name in MTRL_FIELDS:
+            setattr(self, name, values[name])
 
     def build_spec(self) -> MultiTurnRLTrainerSpec:  # type: ignore[override]
         """Validate the rendered arguments into a :class:`MultiTurnRLTrainerSpec`."""

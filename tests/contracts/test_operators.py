@@ -14,6 +14,7 @@ import airflow_provider_smtrain.specs as specs
 from airflow_provider_smtrain.specs import SpecModel
 from tests.contracts.discovery import operator_classes, spec_operator_classes
 
+PACKAGE = "airflow_provider_smtrain"
 SPECS_DOC = Path(__file__).resolve().parents[2] / "docs" / "specs.md"
 
 #: Constructor arguments that steer the task rather than describe the job, so they are not spec fields.
@@ -42,14 +43,36 @@ def spec_of(operator_class: type[Any]) -> type[SpecModel]:
     return spec
 
 
+def argument_classes(operator_class: type[Any]) -> list[type[Any]]:
+    """
+    The classes whose constructor arguments the operator takes as its own: itself and its bases up to the
+    provider's generic operators (whose arguments are task options: connection, waiting) or Airflow's.
+    """
+    from airflow_provider_smtrain.operators.base import SageMakerJobOperator
+    from airflow_provider_smtrain.operators.sdk_operator import SageMakerSdkOperator
+
+    classes = []
+    for cls in operator_class.__mro__:
+        if cls in (SageMakerJobOperator, SageMakerSdkOperator) or not cls.__module__.startswith(PACKAGE):
+            break
+        classes.append(cls)
+    return classes
+
+
 def own_arguments(operator_class: type[Any]) -> list[str]:
-    """The keyword arguments the operator's own ``__init__`` adds to its base's."""
-    parameters = inspect.signature(operator_class.__init__).parameters.values()
-    return [p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    """The keyword arguments the operator's constructors (its own and its provider bases') add to the task's."""
+    names: list[str] = []
+    for cls in argument_classes(operator_class):
+        if "__init__" in vars(cls):
+            parameters = inspect.signature(vars(cls)["__init__"]).parameters.values()
+            names += [p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in names]
+    return names
 
 
 def documented_params(operator_class: type[Any]) -> set[str]:
-    return set(re.findall(r":param (\w+):", inspect.getdoc(operator_class) or ""))
+    """The ``:param:`` names of the docstrings of the operator and of its provider bases (where each is documented)."""
+    docs = "\n".join(inspect.cleandoc(vars(cls).get("__doc__") or "") for cls in argument_classes(operator_class))
+    return set(re.findall(r":param (\w+):", docs))
 
 
 def spec_doc_rows(spec: type[SpecModel]) -> set[str]:
