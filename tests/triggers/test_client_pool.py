@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -56,16 +57,29 @@ async def _event(t: TrainingJobTrigger) -> dict[str, Any]:
 def run_with_rotation(
     sm: Any, monkeypatch: pytest.MonkeyPatch, names: list[str], rotate: Any
 ) -> list[dict[str, Any]]:
-    """Run triggers for ``names``; once each has polled with the old key, call ``rotate()``."""
+    """
+    Run triggers for ``names``; once each has polled twice with the old key, call ``rotate()``.
+
+    The LocalSageMaker's clock stands still until then, so the jobs are still running when the key
+    rotates however slowly the machine opens the first client; then it runs on and the jobs end.
+    """
 
     async def main() -> list[dict[str, Any]]:
+        sm.clock.freeze()
         tasks = [asyncio.ensure_future(_event(trigger(name))) for name in names]
+        deadline = time.monotonic() + 60
         while len(sm.requests(operation="DescribeTrainingJob")) < 2 * len(names):
+            assert time.monotonic() < deadline, sm.requests(operation="DescribeTrainingJob")
+            assert not any(task.done() for task in tasks), [task.result() for task in tasks if task.done()]
             await asyncio.sleep(0.05)
         rotate()
+        sm.clock.resume()
         return await asyncio.wait_for(asyncio.gather(*tasks), 30)
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    finally:
+        sm.clock.resume()
 
 
 @pytest.fixture
