@@ -22,8 +22,9 @@ from typing import Any
 
 #: The calls both processes make in step.
 IN_STEP = ("CreateHub", "ImportHubContent")
-#: How long a process waits for its siblings at a barrier before going on alone.
-WAIT_SECONDS = 15.0
+#: How long a process waits for its siblings at a barrier before going on alone (a loaded machine can
+#: take tens of seconds to start a worker that imports the SDK; the race must still happen).
+WAIT_SECONDS = 90.0
 
 
 def wait_for_siblings(folder: Path, operation: str, me: str, parties: int) -> None:

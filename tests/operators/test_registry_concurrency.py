@@ -46,7 +46,7 @@ def register_in_step(
             [sys.executable, "-m", "tests.operators.registry_race_child", str(barrier), "child", "2",
              json.dumps([arguments(theirs) for _, theirs in rounds])],
             env={**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")},
-            cwd=REPO, capture_output=True, text=True, timeout=120,
+            cwd=REPO, capture_output=True, text=True, timeout=240,
         )
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         assert lines, f"no report from the child (rc {done.returncode}): {done.stderr[-3000:]}"
