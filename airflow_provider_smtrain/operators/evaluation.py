@@ -9,12 +9,16 @@ stop on kill/clear/timeout, result with the metrics read from S3) are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_smtrain.operators.evaluation_base import EvaluatorOperator
+from airflow_provider_smtrain.operators.judge_placeholders import keep_placeholders
 
 if TYPE_CHECKING:
+    import jinja2
+    from airflow.sdk import Context
+
     from airflow_provider_smtrain.specs import (
         BenchMarkEvaluatorSpec,
         CustomScorerEvaluatorSpec,
@@ -115,7 +119,11 @@ class LLMAsJudgeEvaluatorOperator(EvaluatorOperator):
     :param evaluator_model: the judge's Amazon Bedrock model id.
     :param dataset: S3 URI, AI Registry dataset ARN or name, or a ``CreateDataSetOperator`` output.
     :param builtin_metrics: judge metrics (``Correctness``, ``Helpfulness``...; a ``Builtin.`` prefix is allowed).
-    :param custom_metrics: custom judge metrics: a JSON string, or a list/dict.
+    :param custom_metrics: custom judge metrics (Amazon Bedrock's custom metric definitions): a JSON string,
+        or a list/dict. Templated like the other arguments (``{{ ds }}``, XComs...), except Bedrock's own
+        placeholders ``{{prompt}}``, ``{{prediction}}`` and ``{{ground_truth}}`` (any spacing inside the
+        braces), which pass through unchanged: no ``{% raw %}`` needed (text already in ``{% raw %}`` is
+        kept as written).
     """
 
     spec_name = "LLMAsJudgeEvaluatorSpec"
@@ -145,6 +153,35 @@ class LLMAsJudgeEvaluatorOperator(EvaluatorOperator):
         self.dataset = dataset
         self.builtin_metrics = builtin_metrics
         self.custom_metrics = custom_metrics
+
+    def _do_render_template_fields(
+        self,
+        parent: Any,
+        template_fields: Iterable[str],
+        context: Context,
+        jinja_env: jinja2.Environment,
+        seen_oids: set[int],
+    ) -> None:
+        """
+        Render the template fields, Bedrock's placeholders in ``custom_metrics`` kept as written.
+
+        Airflow renders an operator's fields here, a mapped task's too (``MappedOperator`` calls it on the
+        unmapped operator), so overriding :meth:`render_template_fields` alone would miss mapped tasks.
+        A value Airflow does not render (resolved from an XCom: in ``seen_oids``) is left alone.
+
+        :param parent: the object whose fields are rendered.
+        :param template_fields: the fields.
+        :param context: the template context.
+        :param jinja_env: the Jinja environment.
+        :param seen_oids: ids of the values not to render again.
+        """
+        if (
+            parent is self
+            and "custom_metrics" in template_fields
+            and id(self.custom_metrics) not in seen_oids
+        ):
+            self.custom_metrics = keep_placeholders(self.custom_metrics, jinja_env, self.template_ext)
+        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
 
     def build_spec(self) -> LLMAsJudgeEvaluatorSpec:
         """Validate the rendered arguments into ``LLMAsJudgeEvaluatorSpec``."""
