@@ -28,12 +28,11 @@ COMMON: dict[str, Any] = {
 }
 DATASET = "s3://{{ params.bucket }}/eval/data.jsonl"
 #: the LLM-as-judge task's custom metric (Bedrock's custom metric definition format); ``custom_metrics`` is
-#: templated, so Bedrock's own ``{{prompt}}`` / ``{{prediction}}`` placeholders are kept raw
-
+#: templated, yet Bedrock's own ``{{prompt}}`` / ``{{prediction}}`` placeholders pass through as written
 CUSTOM_JUDGE_METRIC = {
     "customMetricDefinition": {
         "name": "Brevity",
-        "instructions": "{% raw %}Is the response short? Prompt: {{prompt}}\nResponse: {{prediction}}{% endraw %}",
+        "instructions": "Is the response short? Prompt: {{prompt}}\nResponse: {{prediction}}",
         "ratingScale": [
             {"definition": "Short", "value": {"floatValue": 1.0}},
             {"definition": "Long", "value": {"floatValue": 0.0}},
