@@ -70,11 +70,8 @@ def new_dag(**dag_kwargs: Any) -> DAG:
     )
 
 
-def render(task: Any, map_index: int = -1) -> Any:
-    """
-    Render ``task`` as the task runner does for a scheduled run on :data:`LOGICAL_DATE`; the rendered
-    operator (the unmapped one for a mapped task).
-    """
+def runtime_ti(task: Any, map_index: int = -1) -> RuntimeTaskInstance:
+    """The task runner's task instance of ``task`` in a scheduled run on :data:`LOGICAL_DATE`."""
     run = DagRun(
         dag_id=task.dag_id,
         run_id=f"scheduled__{LOGICAL_DATE.isoformat()}",
@@ -90,7 +87,7 @@ def render(task: Any, map_index: int = -1) -> Any:
         consumed_asset_events=[],
         partition_key=None,
     )
-    ti = RuntimeTaskInstance.model_construct(
+    return RuntimeTaskInstance.model_construct(
         id=uuid.uuid4(),
         task_id=task.task_id,
         dag_id=task.dag_id,
@@ -103,6 +100,14 @@ def render(task: Any, map_index: int = -1) -> Any:
         max_tries=0,
         _ti_context_from_server=TIRunContext(dag_run=run, max_tries=0),
     )
+
+
+def render(task: Any, map_index: int = -1) -> Any:
+    """
+    Render ``task`` as the task runner does, in its real template context; the rendered operator (the
+    unmapped one for a mapped task).
+    """
+    ti = runtime_ti(task, map_index)
     ti.render_templates()
     return ti.task
 
@@ -163,6 +168,21 @@ def test_a_mapped_task_keeps_the_placeholders() -> None:
         [expected_metric()],
         f"s3://bucket/eval/{DS}/a.jsonl",
     )
+
+
+def test_a_value_airflow_does_not_render_is_left_alone() -> None:
+    """A mapped task's value resolved from an upstream XCom comes in ``seen_oids`` (``MappedOperator`` renders
+    the unmapped operator's fields so): Airflow never renders it, so it stays the very object, ``{{ foo }}``
+    and all, instead of being rewritten and rendered."""
+    with new_dag():
+        op = LLMAsJudgeEvaluatorOperator(
+            task_id="judge", custom_metrics=[metric("{{prompt}} {{ foo }}")], **ARGUMENTS
+        )
+    from_xcom = op.custom_metrics
+    context = runtime_ti(op).get_template_context()
+    op._do_render_template_fields(op, op.template_fields, context, op.get_template_env(), {id(from_xcom)})
+    assert op.custom_metrics is from_xcom
+    assert op.s3_output_path == f"s3://bucket/eval/{DS}"  # the other fields are rendered
 
 
 @pytest.mark.parametrize("settings", RAW_SETTINGS.values(), ids=RAW_SETTINGS)
