@@ -192,12 +192,12 @@ def test_raw_blocks_written_before_are_rendered_as_airflow_renders_them(settings
     wrapped = {
         "whole": "{% raw %}Prompt: {{prompt}}\nResponse: {{prediction}}{% endraw %} on {{ ds }}",
         "each": "Prompt: {% raw %}{{prompt}}{% endraw %}\nResponse: {%- raw -%} {{ prediction }} {%- endraw %}",
-        "mixed": "{% raw %}{{prompt}}{% endraw %} then {{ground_truth}}{# a comment about {{prompt}} #}",
+        "mixed": "{% raw %}{{prompt}}{% endraw %} then {{ground_truth}}{# no {% raw %} around {{prompt}} #} {{prediction}}",
     }
     expected = {
         "whole": f"Prompt: {{{{prompt}}}}\nResponse: {{{{prediction}}}} on {DS}",
         "each": "Prompt: {{prompt}}\nResponse:{{ prediction }}",
-        "mixed": "{{prompt}} then {{ground_truth}}",
+        "mixed": "{{prompt}} then {{ground_truth}} {{prediction}}",
     }
     with new_dag(**settings):
         op = LLMAsJudgeEvaluatorOperator(task_id="judge", custom_metrics=wrapped, **ARGUMENTS)
