@@ -4,9 +4,14 @@
   happens in the triggerer; a retry re-attaches to the running job instead of starting another).
 * ``evaluate`` reads the job's final metrics from the operator's JSON result and decides.
 * ``gate`` stops the run when the model is not good enough.
-* ``deploy`` registers the model artifacts as a SageMaker model behind an endpoint.
+* ``deploy`` (``DeployModelOperator``) serves the training job's model artifacts with the inference
+  image on the endpoint ``endpoint_name``: it creates the endpoint, or updates it to a new endpoint
+  config when it exists, and waits (deferrably) until it is ``InService``. A retry re-attaches to its
+  own deployment instead of creating a second one (``docs/deploy.md``).
 
-Run it against the local SageMaker with ``./scripts/demo`` (see README.md).
+``tests/integration/test_example_dags.py`` runs it end to end through a real Airflow against the local
+SageMaker, which runs the real ``train.py`` (``./scripts/demo`` runs the fine-tune example,
+``smtrain_finetune_evaluate_deploy``).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, task
 
+from airflow_provider_smtrain.operators.deploy import DeployModelOperator
 from airflow_provider_smtrain.operators.model_trainer import ModelTrainerOperator
 
 POLL_SECONDS = float(os.environ.get("SMTRAIN_EXAMPLE_POLL_SECONDS", "30"))
@@ -32,6 +38,8 @@ with DAG(
         "bucket": "smtrain-demo",
         "role_arn": "arn:aws:iam::123456789012:role/SageMakerTrainingRole",
         "training_image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.5-cpu-py311",
+        "inference_image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.5-cpu-py311",
+        "endpoint_name": "smtrain-demo-regression",
         "epochs": 200,
         "max_loss": 0.05,
     },
@@ -62,37 +70,23 @@ with DAG(
         loss = result["final_metrics"].get("train:loss")
         passed = loss is not None and loss <= float(params["max_loss"])
         print(f"job {result['job_name']}: train:loss={loss} (max {params['max_loss']}) -> passed={passed}")
-        return {"passed": passed, "loss": loss, "model_artifacts": result["model_artifacts"]}
+        return {"passed": passed, "loss": loss}
 
     @task.short_circuit
     def gate(verdict: dict) -> bool:
         """Deploy only models that passed."""
         return bool(verdict["passed"])
 
-    @task
-    def deploy(result: dict, params: dict | None = None) -> dict:
-        """Create (or find) a SageMaker model, endpoint config and endpoint for the artifacts."""
-        from airflow_provider_smtrain.hooks.sagemaker_train import SageMakerTrainHook
+    deploy = DeployModelOperator(
+        task_id="deploy",
+        aws_conn_id="{{ params.aws_conn_id }}",
+        endpoint_name="{{ params.endpoint_name }}",
+        role="{{ params.role_arn }}",
+        model_data_url=train.output,  # the whole training result: its model_artifacts is deployed
+        image="{{ params.inference_image }}",
+        instance_type="ml.m5.large",
+        poll_interval=POLL_SECONDS,
+        retries=2,
+    )
 
-        assert params is not None
-        client = SageMakerTrainHook(aws_conn_id=params["aws_conn_id"]).sagemaker_client
-        name = result["job_name"]
-        existing = client.list_endpoints(NameContains=name)["Endpoints"]
-        if not existing:
-            client.create_model(
-                ModelName=name,
-                PrimaryContainer={"Image": params["training_image"], "ModelDataUrl": result["model_artifacts"]},
-                ExecutionRoleArn=params["role_arn"],
-            )
-            client.create_endpoint_config(
-                EndpointConfigName=name,
-                ProductionVariants=[
-                    {"VariantName": "main", "ModelName": name, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
-                ],
-            )
-            client.create_endpoint(EndpointName=name, EndpointConfigName=name)
-        endpoint = client.describe_endpoint(EndpointName=name)
-        return {"endpoint_name": name, "endpoint_arn": endpoint["EndpointArn"], "status": endpoint["EndpointStatus"]}
-
-    verdict = evaluate(train.output)
-    gate(verdict) >> deploy(train.output)
+    gate(evaluate(train.output)) >> deploy
