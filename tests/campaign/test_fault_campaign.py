@@ -29,6 +29,37 @@ def quiet_logs() -> Iterator[None]:
         logging.disable(logging.NOTSET)
 
 
+def short_run(sm: Any, kind: str, *, scenarios: int, seed: int) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """
+    Run ``scenarios`` of one kind; check what every short run must show (each scenario ran, none stuck,
+    no finding). Returns the kind's row, the figures and the outcomes.
+
+    :param sm: the LocalSageMaker.
+    :param kind: the campaign kind.
+    :param scenarios: how many scenarios.
+    :param seed: the campaign seed.
+    """
+    started = time.monotonic()
+    outcomes = run_campaign(sm, scenarios=scenarios, seed=seed, kinds=(kind,))
+    fig = figures(outcomes, seed=seed, real_seconds=time.monotonic() - started)
+    row = fig["kinds"][kind]
+    assert row["scenarios"] == scenarios and row["stuck"] == 0
+    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
+    return row, fig, outcomes
+
+
+def assert_served(fig: dict[str, Any], families: tuple[str, ...]) -> None:
+    """
+    The run served a fault of each family (a substring of the served faults' labels).
+
+    :param fig: the run's figures.
+    :param families: the fault families the run is known to serve.
+    """
+    served = fig["faults_served"]
+    for family in families:
+        assert any(family in label for label in served), f"the short run served no {family}: {served}"
+
+
 def test_short_fault_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
     started = time.monotonic()
     outcomes = run_campaign(local_sagemaker, scenarios=SCENARIOS_PER_KIND, seed=SEED)
@@ -41,8 +72,7 @@ def test_short_fault_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: No
     assert all(row["modes"] == {"deferrable": 6, "blocking": 6} for row in fig["kinds"].values())
     assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
     assert all(row["stuck"] == 0 for row in fig["kinds"].values())
-    served = fig["faults_served"]
-    for family in (
+    assert_served(fig, (
         "worker death",
         "triggerer restart",
         "error_event",
@@ -55,8 +85,7 @@ def test_short_fault_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: No
         "dropped_request",
         "network window",
         "two deployments at once",
-    ):
-        assert any(family in label for label in served), f"the short run served no {family}: {served}"
+    ))
     assert sum(row["expected_failures"] for row in fig["kinds"].values()) > 0
 
 
@@ -65,15 +94,10 @@ AGENT_RFT_SCENARIOS = 6  # ~25 s: each submission runs the SDK's MultiTurnRLTrai
 
 def test_short_agent_rft_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
     """MultiTurnRLTrainerOperator on the same faults (deaths, restarts, clears, drops, timeouts, twins)."""
-    started = time.monotonic()
-    outcomes = run_campaign(local_sagemaker, scenarios=AGENT_RFT_SCENARIOS, seed=SEED, kinds=("agent_rft",))
-    fig = figures(outcomes, seed=SEED, real_seconds=time.monotonic() - started)
+    row, fig, _ = short_run(local_sagemaker, "agent_rft", scenarios=AGENT_RFT_SCENARIOS, seed=SEED)
 
-    assert fig["kinds"]["agent_rft"]["scenarios"] == AGENT_RFT_SCENARIOS
-    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
-    assert fig["kinds"]["agent_rft"]["stuck"] == 0
-    assert fig["kinds"]["agent_rft"]["modes"] == {"deferrable": 3, "blocking": 3}
-    assert any("worker death" in label for label in fig["faults_served"]), fig["faults_served"]
+    assert row["modes"] == {"deferrable": 3, "blocking": 3}
+    assert_served(fig, ("worker death",))
 
 
 ENDPOINT_SCENARIOS = 6  # ~40 s: boto3 calls only (no SDK), the deployment on the virtual clock
@@ -81,16 +105,9 @@ ENDPOINT_SCENARIOS = 6  # ~40 s: boto3 calls only (no SDK), the deployment on th
 
 def test_short_endpoint_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
     """DeployModelOperator (create-or-update, unstoppable) on deaths, restarts, drops, lost CreateEndpoint."""
-    started = time.monotonic()
-    outcomes = run_campaign(local_sagemaker, scenarios=ENDPOINT_SCENARIOS, seed=SEED, kinds=("endpoint",))
-    fig = figures(outcomes, seed=SEED, real_seconds=time.monotonic() - started)
+    _, fig, _ = short_run(local_sagemaker, "endpoint", scenarios=ENDPOINT_SCENARIOS, seed=SEED)
 
-    assert fig["kinds"]["endpoint"]["scenarios"] == ENDPOINT_SCENARIOS
-    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
-    assert fig["kinds"]["endpoint"]["stuck"] == 0
-    served = fig["faults_served"]
-    for family in ("worker death", "lost_response", "dropped_request"):
-        assert any(family in label for label in served), f"the short run served no {family}: {served}"
+    assert_served(fig, ("worker death", "lost_response", "dropped_request"))
 
 
 #: Seeds of the short runs of the new kinds: among the first 300, the cheapest (fewest real-second
@@ -102,21 +119,12 @@ FINETUNE_SCENARIOS = 5  # SFT, DPO and RLAIF; each submission runs the SDK train
 
 def test_short_finetune_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
     """The fine-tuning trainers (SFT, DPO, RLAIF, RLVR drawn per scenario) on the same faults."""
-    started = time.monotonic()
-    outcomes = run_campaign(
-        local_sagemaker, scenarios=FINETUNE_SCENARIOS, seed=FINETUNE_SEED, kinds=("finetune",)
-    )
-    fig = figures(outcomes, seed=FINETUNE_SEED, real_seconds=time.monotonic() - started)
+    row, fig, outcomes = short_run(local_sagemaker, "finetune", scenarios=FINETUNE_SCENARIOS, seed=FINETUNE_SEED)
 
-    row = fig["kinds"]["finetune"]
-    assert row["scenarios"] == FINETUNE_SCENARIOS and row["stuck"] == 0
     assert row["modes"] == {"deferrable": 3, "blocking": 2}
-    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
     assert {o.scenario.technique for o in outcomes} == {"SFT", "DPO", "RLAIF"}
     assert row["expected_failures"] > 0
-    served = fig["faults_served"]
-    for family in ("worker death", "lost_response", "clear", "triggerer restart", "two deployments at once"):
-        assert any(family in label for label in served), f"the short run served no {family}: {served}"
+    assert_served(fig, ("worker death", "lost_response", "clear", "triggerer restart", "two deployments at once"))
 
 
 HUB_CONTENT_SCENARIOS = 5
@@ -124,19 +132,12 @@ HUB_CONTENT_SCENARIOS = 5
 
 def test_short_hub_content_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
     """CreateDataSetOperator (an import that cannot be stopped) on the same faults; one version per content."""
-    started = time.monotonic()
-    outcomes = run_campaign(
-        local_sagemaker, scenarios=HUB_CONTENT_SCENARIOS, seed=HUB_CONTENT_SEED, kinds=("hub_content",)
+    row, fig, _ = short_run(
+        local_sagemaker, "hub_content", scenarios=HUB_CONTENT_SCENARIOS, seed=HUB_CONTENT_SEED
     )
-    fig = figures(outcomes, seed=HUB_CONTENT_SEED, real_seconds=time.monotonic() - started)
 
-    row = fig["kinds"]["hub_content"]
-    assert row["scenarios"] == HUB_CONTENT_SCENARIOS and row["stuck"] == 0
-    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
     assert row["expected_failures"] > 0, "the marked-failed import task ended failed"
-    served = fig["faults_served"]
-    for family in ("worker death", "lost_response", "clear", "two deployments at once", "network window"):
-        assert any(family in label for label in served), f"the short run served no {family}: {served}"
+    assert_served(fig, ("worker death", "lost_response", "clear", "two deployments at once", "network window"))
 
 
 #: Seed of the short evaluation run: among the first 400, the cheapest whose 5 scenarios serve deaths between
@@ -147,19 +148,12 @@ EVALUATION_SEED, EVALUATION_SCENARIOS = 192, 5  # ~25 s: each start runs the SDK
 
 def test_short_evaluation_campaign_finds_nothing(local_sagemaker: Any, quiet_logs: None) -> None:
     """The evaluator operators (one pipeline execution per task-instance generation) on the same faults."""
-    started = time.monotonic()
-    outcomes = run_campaign(
-        local_sagemaker, scenarios=EVALUATION_SCENARIOS, seed=EVALUATION_SEED, kinds=("evaluation",)
+    row, fig, outcomes = short_run(
+        local_sagemaker, "evaluation", scenarios=EVALUATION_SCENARIOS, seed=EVALUATION_SEED
     )
-    fig = figures(outcomes, seed=EVALUATION_SEED, real_seconds=time.monotonic() - started)
 
-    row = fig["kinds"]["evaluation"]
-    assert row["scenarios"] == EVALUATION_SCENARIOS and row["stuck"] == 0
     assert row["modes"] == {"deferrable": 3, "blocking": 2}
-    assert fig["totals"] == dict.fromkeys(FINDINGS, 0), fig["failing_scenarios"]
     assert {o.scenario.evaluator for o in outcomes} == {"benchmark", "llm_as_judge", "custom_scorer"}
     assert row["expected_failures"] > 0, "the marked-failed evaluation ended failed"
-    served = fig["faults_served"]
-    for family in ("worker death: after_pipeline", "worker death: start_lost", "lost_response",
-                   "clear", "triggerer restart", "two deployments at once"):
-        assert any(family in label for label in served), f"the short run served no {family}: {served}"
+    assert_served(fig, ("worker death: after_pipeline", "worker death: start_lost", "lost_response",
+                        "clear", "triggerer restart", "two deployments at once"))
