@@ -161,8 +161,8 @@ def test_a_throttled_listing_backs_off_and_each_trigger_ends_at_its_deadline(sm:
         await asyncio.wait_for(asyncio.shield(tasks[0]), 5)
         assert not tasks[1].done()
 
-    triggers = [trigger(early, deadline=now + 0.6, retry_base_delay=0.05, retry_max_delay=0.2),
-                trigger(late, deadline=now + 1.4, retry_base_delay=0.05, retry_max_delay=0.2)]
+    triggers = [trigger(early, deadline=now + 0.6, retry_base_delay=0.05, retry_max_delay=0.4),
+                trigger(late, deadline=now + 1.4, retry_base_delay=0.05, retry_max_delay=0.4)]
     events = run_all(triggers, during)
     assert time.monotonic() - started < 5
     assert [(e["status"], e["job_status"]) for e in events] == [("deadline", "Executing")] * 2
