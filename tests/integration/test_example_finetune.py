@@ -14,6 +14,9 @@ TRAINERS = ("sft", "dpo", "rlvr")
 
 
 def test_finetune_example(ctx: Ctx) -> None:
+    # longer than Airflow's deferral hand-over (a deferring worker's supervisor can take 5 s to exit; a
+    # trigger that fires before the scheduler saw that exit gets the resumed task failed by Airflow 3)
+    ctx.sm.configure(hub_import_seconds=8.0)
     lambda_role = ctx.sm.create_role("RewardLambdaRole", service="lambda.amazonaws.com")
     client = ctx.sm.boto3_client("sagemaker")
     client.create_model_package_group(ModelPackageGroupName="smtrain-finetuned")
